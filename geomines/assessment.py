@@ -1,0 +1,477 @@
+"""The assessment: people inside and near hazards, per hazard, dissolved, by admin unit.
+
+Notes
+-----
+Population is extensive. For any area A the people in it are
+``N(A) = Σ_i v_i · f_i(A)`` with ``v_i`` the people in pixel *i* and ``f_i(A)``
+the fraction of the pixel that A covers (see :mod:`geomines.exposure`).
+
+- *Per hazard*: ``N(h)`` and ``N(buffer(h, d))`` for each ring distance ``d``.
+  Per-hazard numbers overlap when hazards overlap or are near each other.
+- *Dissolved*: ``N(U)`` for the union U of the counted hazards, and
+  ``N(buffer(U, d))`` (computed as the union of the hazards' buffers, which is
+  the same set). Exclusive bands are differences of these nested sets, so
+  nobody is counted twice.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from ._version import __version__
+from .errors import CRSError, InputError, NoOverlapError, ReprojectionWarning
+from .exposure import PIXEL_RULES, PixelRule, ZonalSum, zonal_sum
+from .hazards import load_report, read_hazards, read_vector
+from .population import PopulationRaster, read_population
+from .rings import buffer_m, parse_rings, transform_geoms
+
+__all__ = ["Assessment", "assess", "ring_column"]
+
+STATUSES = ("open", "cancelled", "reduced", "cleared")
+DISSOLVE_RULE = (
+    "union of the counted hazards' polygons; ring d is the union of each counted hazard's "
+    "buffer of d metres (= buffer of the union); bands are the differences of these nested "
+    "sets, so nobody is counted twice"
+)
+
+
+def ring_column(distance_m: float) -> str:
+    """Column name for people within a distance: ``people_within_500m``."""
+    return f"people_within_{_fmt_m(distance_m)}m"
+
+
+def _fmt_m(d: float) -> str:
+    return str(int(d)) if float(d).is_integer() else f"{d:g}"
+
+
+@dataclass
+class Assessment:
+    """Result of :func:`assess`.
+
+    Attributes
+    ----------
+    hazards : geopandas.GeoDataFrame
+        One row per input hazard (input CRS) with ``counted``, ``people_inside``
+        and ``people_within_<d>m`` (cumulative, inside included).
+    bands : geopandas.GeoDataFrame
+        Exclusive bands around the dissolved counted hazards (EPSG:4326):
+        ``band``, ``from_m``, ``to_m``, ``people``.
+    totals : dict
+        ``inside``, ``within_m`` ({"500": people, ...}, cumulative) and
+        ``population`` (the raster's total).
+    by_admin : pandas.DataFrame or None
+        One row per admin unit plus one for people outside every unit.
+    checks : dict
+        Reconciliation and data-quality checks.
+    method : dict
+        What was counted and how.
+    """
+
+    hazards: gpd.GeoDataFrame
+    bands: gpd.GeoDataFrame
+    totals: dict[str, Any]
+    rings_m: tuple[float, ...]
+    population: PopulationRaster
+    method: dict[str, Any]
+    checks: dict[str, Any]
+    by_admin: pd.DataFrame | None = None
+    admin: gpd.GeoDataFrame | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def people_inside(self) -> float:
+        """People inside the dissolved counted hazards."""
+        return float(self.totals["inside"])
+
+    def people_within(self, distance_m: float) -> float:
+        """People within ``distance_m`` of the dissolved counted hazards (inside included)."""
+        return float(self.totals["within_m"][_fmt_m(distance_m)])
+
+    @property
+    def band_table(self) -> pd.DataFrame:
+        """The exclusive bands as a table, with a cumulative column and a total row."""
+        table = pd.DataFrame(self.bands.drop(columns="geometry"))
+        table["cumulative"] = table["people"].cumsum()
+        return table
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary written to ``summary.json``."""
+        within = {k: float(v) for k, v in self.totals["within_m"].items()}
+        out: dict[str, Any] = {
+            "geomines_version": __version__,
+            "people": {
+                "inside": float(self.totals["inside"]),
+                "within_m": within,
+                "rings": [
+                    {"band": b, "from_m": _none(f), "to_m": _none(t), "people": float(p)}
+                    for b, f, t, p in zip(self.bands["band"], self.bands["from_m"],
+                                          self.bands["to_m"], self.bands["people"],
+                                          strict=True)
+                ],
+                "sum_of_per_hazard_inside": float(
+                    self.hazards.loc[self.hazards["counted"], "people_inside"].sum()),
+            },
+            "hazards": {
+                "count": len(self.hazards),
+                "counted": int(self.hazards["counted"].sum()),
+                "by_status": {str(k): int(v) for k, v in
+                              self.hazards["status"].value_counts().sort_index().items()},
+                "by_land_class": {str(k): int(v) for k, v in
+                                  self.hazards["land_class"].value_counts().sort_index().items()},
+                "excluded": int((self.hazards["load_status"] == "excluded").sum()),
+                "repaired": int((self.hazards["load_status"] == "repaired").sum()),
+            },
+            "population": {
+                "total": float(self.totals["population"]),
+                **self.population.describe(),
+            },
+            "checks": self.checks,
+            "method": self.method,
+        }
+        if self.by_admin is not None:
+            out["by_admin"] = _records(self.by_admin)
+        return out
+
+    def _repr_html_(self) -> str:
+        rows = [("People inside counted hazards", self.totals["inside"])]
+        for d in self.rings_m:
+            rows.append((f"People within {_fmt_m(d)} m", self.people_within(d)))
+        rows.append(("Population in raster", self.totals["population"]))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{label}</th><td>{value:,.0f}</td></tr>"
+            for label, value in rows
+        )
+        return (
+            "<table><caption>geomines assessment: "
+            f"{int(self.hazards['counted'].sum())} of {len(self.hazards)} hazards counted"
+            f"</caption>{body}</table>"
+        )
+
+
+def _none(v: float) -> float | None:
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for rec in df.to_dict(orient="records"):
+        out.append({k: (None if isinstance(v, float) and np.isnan(v) else
+                        (float(v) if isinstance(v, np.floating) else v)) for k, v in rec.items()})
+    return out
+
+
+def _load_inputs(hazards: gpd.GeoDataFrame | str | os.PathLike,
+                 population: PopulationRaster | str | os.PathLike | Sequence[str]
+                 ) -> tuple[gpd.GeoDataFrame, PopulationRaster]:
+    if not isinstance(population, PopulationRaster):
+        population = read_population(population)
+    if not isinstance(hazards, gpd.GeoDataFrame):
+        hazards = read_hazards(hazards)
+    if hazards.crs is None:
+        raise CRSError(
+            f"Hazards have no CRS; population raster is {population.describe()['crs']}. "
+            "Set one with hazards.set_crs(...) or read_hazards(..., crs=...)."
+        )
+    return hazards, population
+
+
+def _prepare(hazards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Fill the schema columns a hand-made frame may lack."""
+    frame = hazards.copy()
+    n = len(frame)
+    defaults = {"land_class": "other", "contamination": "unknown", "status": "open",
+                "evidence": "none", "load_status": "ok", "load_note": ""}
+    if "hazard_id" not in frame.columns:
+        frame["hazard_id"] = [f"H-{i + 1:04d}" for i in range(n)]
+    for col, value in defaults.items():
+        if col not in frame.columns:
+            frame[col] = value
+    geoms = frame.geometry.values
+    empty = np.array([g is None or g.is_empty for g in geoms], dtype=bool)
+    status = frame["load_status"].to_numpy(dtype=object).copy()
+    notes = frame["load_note"].to_numpy(dtype=object).copy()
+    for i in np.nonzero(empty & (status != "excluded"))[0]:
+        status[i], notes[i] = "excluded", "no geometry"
+    frame["load_status"] = status
+    frame["load_note"] = notes
+    return frame
+
+
+def assess(
+    hazards: gpd.GeoDataFrame | str | os.PathLike,
+    population: PopulationRaster | str | os.PathLike | Sequence[str],
+    *,
+    rings_m: Sequence[float] | str | None = (500, 1000, 5000),
+    admin: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    admin_id: str | None = None,
+    admin_name: str | None = None,
+    count_status: Collection[str] = ("open",),
+    pixel_rule: PixelRule = "exact",
+) -> Assessment:
+    """Count the people inside and near hazards.
+
+    Parameters
+    ----------
+    hazards : GeoDataFrame or path
+        Hazards in the schema of :func:`geomines.read_hazards` (a path is read
+        with it). Points and lines hold nobody inside but have rings.
+    population : PopulationRaster, path, or paths
+        People per pixel (see :func:`geomines.read_population`).
+    rings_m : sequence of float or str, default (500, 1000, 5000)
+        Ring distances in metres on the ground, e.g. ``"500,1000,5000"``.
+    admin : GeoDataFrame or path, optional
+        Admin unit polygons; ``admin_id`` names their id column.
+    admin_id, admin_name : str, optional
+        Id and (optional) name columns of ``admin``.
+    count_status : collection of str, default ("open",)
+        Statuses whose hazards are counted. Other hazards are reported, not counted.
+    pixel_rule : {"exact", "center", "all-touched"}, default "exact"
+        Pixel weighting; ``"exact"`` is the area-fraction weighting.
+
+    Returns
+    -------
+    Assessment
+
+    Raises
+    ------
+    CRSError
+        Hazards without CRS.
+    NoOverlapError
+        No counted hazard touches the raster.
+    InputError
+        Bad options (unknown status, pixel rule, admin column).
+    """
+    if pixel_rule not in PIXEL_RULES:
+        raise InputError(f"pixel_rule must be one of {PIXEL_RULES}, got {pixel_rule!r}.")
+    statuses = tuple(dict.fromkeys(s.strip().lower() for s in count_status if s.strip()))
+    unknown = [s for s in statuses if s not in STATUSES]
+    if unknown or not statuses:
+        raise InputError(f"count_status must name statuses among {STATUSES}, got {unknown or statuses}.")
+    rings = parse_rings(rings_m)
+    hazards, raster = _load_inputs(hazards, population)
+    report = load_report(hazards)
+    frame = _prepare(hazards)
+
+    usable = (frame["load_status"] != "excluded").to_numpy()
+    counted = usable & frame["status"].isin(statuses).to_numpy()
+    frame["counted"] = counted
+
+    src_crs = CRS.from_user_input(frame.crs)
+    if src_crs != raster.crs:
+        warnings.warn(
+            f"Hazards are in {src_crs.name}; moved into the population raster's CRS "
+            f"({raster.crs.name}). The raster is never resampled.",
+            ReprojectionWarning,
+            stacklevel=2,
+        )
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    geoms_r = np.array([shapely.Polygon()] * len(frame), dtype=object)
+    if usable.any():
+        geoms_r[usable] = transform_geoms(geoms[usable], src_crs, raster.crs)
+
+    # ---- per hazard
+    inside = [zonal_sum(g, raster, pixel_rule=pixel_rule) if u else ZonalSum()
+              for g, u in zip(geoms_r, usable, strict=True)]
+    frame["people_inside"] = [z.people if u else np.nan for z, u in zip(inside, usable,
+                                                                         strict=True)]
+    frame["area_m2"] = _areas_m2(frame.geometry, usable)
+    buffers: dict[float, np.ndarray] = {}
+    usable_series = gpd.GeoSeries(geoms[usable], crs=src_crs)
+    for d in rings:
+        buf = np.array([shapely.Polygon()] * len(frame), dtype=object)
+        if usable.any():
+            buf[usable] = buffer_m(usable_series, d, to_crs=raster.crs).values
+        buffers[d] = buf
+        frame[ring_column(d)] = [
+            zonal_sum(b, raster, pixel_rule=pixel_rule).people if u else np.nan
+            for b, u in zip(buf, usable, strict=True)
+        ]
+
+    # ---- dissolved
+    if not counted.any():
+        warnings.warn("No hazard is counted (check count_status); totals are 0.",
+                      UserWarning, stacklevel=2)
+    union = shapely.union_all([g for g in geoms_r[counted]
+                               if g.geom_type in ("Polygon", "MultiPolygon")]) \
+        if counted.any() else shapely.Polygon()
+    union_sum = zonal_sum(union, raster, pixel_rule=pixel_rule)
+    ring_unions = {d: shapely.union_all(buffers[d][counted]) if counted.any()
+                   else shapely.Polygon() for d in rings}
+    ring_sums = {d: zonal_sum(ring_unions[d], raster, pixel_rule=pixel_rule) for d in rings}
+    reach = ring_unions[rings[-1]] if rings else union
+    if counted.any() and not shapely.intersects(reach, shapely.box(*raster.bounds)):
+        raise NoOverlapError(
+            f"Expected counted hazards over the population raster "
+            f"{raster.name} (bounds {tuple(round(b, 4) for b in raster.bounds)} in "
+            f"{raster.describe()['crs']}); got hazards at "
+            f"{tuple(round(b, 4) for b in shapely.bounds(union if not union.is_empty else reach))}"
+            ". Check the hazard CRS (swapped lat/lon?) and that the raster covers them."
+        )
+
+    within = {_fmt_m(d): ring_sums[d].people for d in rings}
+    bands = _bands(union, union_sum, rings, ring_unions, ring_sums, raster.crs)
+    total_pop = raster.total()
+    totals = {"inside": union_sum.people, "within_m": within, "population": total_pop}
+
+    by_admin = admin_frame = None
+    if admin is not None:
+        admin_frame, by_admin = _by_admin(admin, admin_id, admin_name, raster, union,
+                                          rings, ring_unions, total_pop, totals, pixel_rule)
+
+    checks = _checks(frame, inside, union_sum, ring_sums, bands, rings, raster, by_admin,
+                     total_pop)
+    method = _method(raster, rings, statuses, pixel_rule, report, frame)
+    return Assessment(hazards=frame, bands=bands, totals=totals, rings_m=rings,
+                      population=raster, method=method, checks=checks, by_admin=by_admin,
+                      admin=admin_frame)
+
+
+def _areas_m2(geoms: gpd.GeoSeries, usable: np.ndarray) -> list[float]:
+    out = [np.nan] * len(geoms)
+    if not usable.any():
+        return out
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    lonlat = geoms[usable].to_crs(4326)
+    for i, g in zip(np.nonzero(usable)[0], lonlat.values, strict=True):
+        out[i] = abs(geod.geometry_area_perimeter(g)[0]) if g.geom_type in (
+            "Polygon", "MultiPolygon") else 0.0
+    return out
+
+
+def _bands(union: shapely.Geometry, union_sum: ZonalSum, rings: tuple[float, ...],
+           ring_unions: dict[float, shapely.Geometry], ring_sums: dict[float, ZonalSum],
+           crs: CRS) -> gpd.GeoDataFrame:
+    names, froms, tos, people, geoms = ["inside"], [np.nan], [0.0], [union_sum.people], [union]
+    prev_geom, prev_people, prev_d = union, union_sum.people, 0.0
+    for d in rings:
+        names.append(f"{_fmt_m(prev_d)}-{_fmt_m(d)} m")
+        froms.append(prev_d)
+        tos.append(d)
+        people.append(ring_sums[d].people - prev_people)
+        geoms.append(shapely.difference(ring_unions[d], prev_geom))
+        prev_geom, prev_people, prev_d = ring_unions[d], ring_sums[d].people, d
+    frame = gpd.GeoDataFrame({"band": names, "from_m": froms, "to_m": tos, "people": people},
+                             geometry=gpd.GeoSeries(geoms, crs=crs))
+    return frame.to_crs(4326)
+
+
+def _by_admin(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
+              admin_name: str | None, raster: PopulationRaster, union: shapely.Geometry,
+              rings: tuple[float, ...], ring_unions: dict[float, shapely.Geometry],
+              total_pop: float, totals: dict[str, Any], pixel_rule: PixelRule
+              ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    if not isinstance(admin, gpd.GeoDataFrame):
+        admin = read_vector(admin)
+    if admin.crs is None:
+        raise CRSError("Admin units have no CRS; set one (e.g. admin.set_crs('EPSG:4326')).")
+    columns = [c for c in admin.columns if c != admin.geometry.name]
+    if admin_id is None:
+        raise InputError(f"Expected admin_id naming the admin id column; columns are {columns}.")
+    for col in (admin_id, admin_name):
+        if col is not None and col not in admin.columns:
+            raise InputError(f"Admin column {col!r} not found; columns are {columns}.")
+    ids = admin[admin_id].astype(str)
+    if ids.duplicated().any():
+        raise InputError(f"Admin ids in {admin_id!r} must be unique; duplicated: "
+                         f"{sorted(set(ids[ids.duplicated()]))[:10]}.")
+    geoms = transform_geoms(np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
+                            CRS.from_user_input(admin.crs), raster.crs)
+    rows = []
+    for i, g in enumerate(geoms):
+        row = {"admin_id": ids.iloc[i],
+               "admin_name": str(admin[admin_name].iloc[i]) if admin_name else ids.iloc[i],
+               "population": zonal_sum(g, raster, pixel_rule=pixel_rule).people,
+               "people_inside": zonal_sum(shapely.intersection(g, union), raster,
+                                          pixel_rule=pixel_rule).people}
+        for d in rings:
+            row[ring_column(d)] = zonal_sum(shapely.intersection(g, ring_unions[d]), raster,
+                                            pixel_rule=pixel_rule).people
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    outside = {"admin_id": "(outside)", "admin_name": "outside every admin unit",
+               "population": total_pop - table["population"].sum(),
+               "people_inside": totals["inside"] - table["people_inside"].sum()}
+    for d in rings:
+        outside[ring_column(d)] = totals["within_m"][_fmt_m(d)] - table[ring_column(d)].sum()
+    table = pd.concat([table, pd.DataFrame([outside])], ignore_index=True)
+    pop = table["population"].where(table["population"] > 0)
+    table["share_inside"] = table["people_inside"] / pop
+    for d in rings:
+        table[f"share_within_{_fmt_m(d)}m"] = table[ring_column(d)] / pop
+    return admin, table
+
+
+def _checks(frame: gpd.GeoDataFrame, inside: list[ZonalSum], union_sum: ZonalSum,
+            ring_sums: dict[float, ZonalSum], bands: gpd.GeoDataFrame,
+            rings: tuple[float, ...], raster: PopulationRaster,
+            by_admin: pd.DataFrame | None, total_pop: float) -> dict[str, Any]:
+    counted = frame["counted"].to_numpy()
+    largest = ring_sums[rings[-1]].people if rings else union_sum.people
+    band_total = float(bands["people"].sum())
+    per_hazard = float(frame.loc[counted, "people_inside"].sum())
+    pixel_area = raster.res[0] * raster.res[1]
+    sub_pixel = sum(1 for z, c in zip(inside, counted, strict=True)
+                    if c and 0 < z.area < pixel_area)
+    area = sum(z.area for z, c in zip(inside, counted, strict=True) if c)
+    area_in = sum(z.area_in_raster for z, c in zip(inside, counted, strict=True) if c)
+    weight = sum(z.weight for z, c in zip(inside, counted, strict=True) if c)
+    weight_nd = sum(z.weight_nodata for z, c in zip(inside, counted, strict=True) if c)
+    checks: dict[str, Any] = {
+        "bands_add_up": bool(np.isclose(band_total, largest, rtol=1e-9, atol=1e-6)),
+        "bands_total": band_total,
+        "largest_ring_total": largest,
+        "sum_of_per_hazard_inside": per_hazard,
+        "double_counting_factor": (per_hazard / union_sum.people) if union_sum.people > 0
+        else None,
+        "hazards_smaller_than_one_pixel": sub_pixel,
+        "share_of_hazard_area_outside_raster": (1 - area_in / area) if area > 0 else 0.0,
+        "share_of_hazard_area_on_nodata": (weight_nd / weight) if weight > 0 else 0.0,
+    }
+    if by_admin is not None:
+        units = by_admin[by_admin["admin_id"] != "(outside)"]
+        checks["admin_units_add_up"] = bool(
+            np.isclose(by_admin["population"].sum(), total_pop, rtol=1e-9, atol=1e-6))
+        checks["people_outside_every_admin_unit"] = float(
+            by_admin.loc[by_admin["admin_id"] == "(outside)", "population"].iloc[0])
+        checks["admin_units_overlap"] = bool(units["population"].sum() > total_pop * (1 + 1e-9))
+    return checks
+
+
+def _method(raster: PopulationRaster, rings: tuple[float, ...], statuses: tuple[str, ...],
+            pixel_rule: str, report: Any, frame: gpd.GeoDataFrame) -> dict[str, Any]:
+    return {
+        "question": "people living inside, and within given distances of, counted hazards",
+        "counted_statuses": list(statuses),
+        "dissolve_rule": DISSOLVE_RULE,
+        "rings_m": [float(d) for d in rings],
+        "ring_construction": "buffers in metres in a local azimuthal equidistant projection "
+                             "per 0.25° cluster of hazards (never in degrees)",
+        "pixel_rule": pixel_rule,
+        "pixel_rule_text": {
+            "exact": "each pixel weighted by the exact fraction of its area covered",
+            "center": "pixels whose centre is covered count fully",
+            "all-touched": "every pixel touched counts fully",
+        }[pixel_rule],
+        "population_source": raster.name,
+        "population_sha256": raster.sha256(),
+        "population_crs": raster.describe()["crs"],
+        "population_resolution": list(raster.res),
+        "population_units": raster.describe()["units"],
+        "vectors_moved_to_raster_crs": True,
+        "raster_resampled": False,
+        "hazard_source": report.source if report is not None else None,
+        "hazards_counted": int(frame["counted"].sum()),
+        "geomines_version": __version__,
+    }

@@ -1,0 +1,444 @@
+"""Population rasters: one GeoTIFF or many aligned tiles, read window by window.
+
+A population raster is never resampled or reprojected by geomines: resampling
+changes totals. Vector data are moved into the raster's CRS instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import rasterio
+from affine import Affine
+from pyproj import CRS, Geod
+from rasterio.windows import Window
+
+from .errors import NodataWarning, RasterError
+
+__all__ = ["PopulationRaster", "read_population"]
+
+Units = Literal["count", "density"]
+
+#: Values at or below this are fill values (WorldPop writes -3.4e38), never people.
+FILL_FLOOR = -1e30
+
+
+@dataclass
+class _Tile:
+    path: str
+    row_off: int
+    col_off: int
+    height: int
+    width: int
+    nodata: float | None
+    dtype: str
+
+
+@dataclass
+class PopulationRaster:
+    """A population grid on one pixel grid, made of one or more GeoTIFF tiles.
+
+    Attributes
+    ----------
+    paths : list of str
+        The files read, in the order given.
+    crs : pyproj.CRS
+        The raster's coordinate reference system.
+    transform : affine.Affine
+        Pixel to CRS transform of the whole grid (north-up).
+    width, height : int
+        Size of the whole grid in pixels.
+    nodata : float or None
+        The declared nodata value (of the first tile, or the override).
+    dtype : str
+        Data type of the first tile.
+    units : {"count", "density"}
+        ``"count"``: people per pixel. ``"density"``: people per km², turned
+        into counts with each pixel's true area.
+    """
+
+    paths: list[str]
+    crs: CRS
+    transform: Affine
+    width: int
+    height: int
+    nodata: float | None
+    dtype: str
+    units: Units = "count"
+    band: int = 1
+    nodata_declared: bool = True
+    nodata_override: float | None = None
+    _tiles: list[_Tile] = field(default_factory=list, repr=False)
+    _total: float | None = field(default=None, repr=False)
+    _stats: dict | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def res(self) -> tuple[float, float]:
+        """Pixel size ``(x, y)`` in CRS units, both positive."""
+        return (abs(self.transform.a), abs(self.transform.e))
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(west, south, east, north)`` of the whole grid in CRS units."""
+        west, north = self.transform.c, self.transform.f
+        east = west + self.width * self.transform.a
+        south = north + self.height * self.transform.e
+        return (west, south, east, north)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(height, width)`` in pixels."""
+        return (self.height, self.width)
+
+    @property
+    def is_geographic(self) -> bool:
+        """True when the CRS is in degrees."""
+        return bool(self.crs.is_geographic)
+
+    @property
+    def name(self) -> str:
+        """A short name for the source: the file name, or the first tile and a count."""
+        first = Path(self.paths[0]).name
+        return first if len(self.paths) == 1 else f"{first} (+{len(self.paths) - 1} tiles)"
+
+    def window_transform(self, row_off: int, col_off: int) -> Affine:
+        """Transform of a window whose top-left pixel is ``(row_off, col_off)``."""
+        return self.transform * Affine.translation(col_off, row_off)
+
+    # ------------------------------------------------------------------ pixel areas
+    def pixel_area_km2(self, row_off: int, height: int) -> np.ndarray:
+        """True area of one pixel in each of rows ``row_off .. row_off+height``, in km².
+
+        Geographic grids use geodesic areas on the CRS's ellipsoid; projected grids
+        use the pixel size in metres (exact for equal-area projections).
+        """
+        if self.is_geographic:
+            geod = _geod_for(self.crs)
+            dx = abs(self.transform.a)
+            top = self.transform.f + row_off * self.transform.e
+            lats = top + np.arange(height + 1) * self.transform.e
+            areas = np.empty(height)
+            for i in range(height):
+                lat0, lat1 = sorted((lats[i], lats[i + 1]))
+                lat0, lat1 = max(lat0, -90.0), min(lat1, 90.0)
+                area, _ = geod.polygon_area_perimeter(
+                    [0.0, dx, dx, 0.0], [lat0, lat0, lat1, lat1]
+                )
+                areas[i] = abs(area) / 1e6
+            return areas
+        factor = self.crs.axis_info[0].unit_conversion_factor if self.crs.axis_info else 1.0
+        area = abs(self.transform.a * self.transform.e) * factor * factor / 1e6
+        return np.full(height, area)
+
+    # ------------------------------------------------------------------ reading
+    def _nodata_of(self, tile: _Tile) -> float | None:
+        return self.nodata_override if self.nodata_override is not None else tile.nodata
+
+    def read(self, row_off: int, col_off: int, height: int, width: int) -> np.ndarray:
+        """People per pixel in a window of the whole grid, as float64.
+
+        Pixels outside every tile, nodata, NaN, fill values and negative values are
+        NaN. Density rasters are converted to people per pixel here.
+        """
+        out = np.full((height, width), np.nan, dtype="float64")
+        for tile in self._tiles:
+            r0 = max(row_off, tile.row_off)
+            c0 = max(col_off, tile.col_off)
+            r1 = min(row_off + height, tile.row_off + tile.height)
+            c1 = min(col_off + width, tile.col_off + tile.width)
+            if r0 >= r1 or c0 >= c1:
+                continue
+            window = Window(c0 - tile.col_off, r0 - tile.row_off, c1 - c0, r1 - r0)
+            try:
+                with rasterio.open(tile.path) as src:
+                    data = src.read(self.band, window=window)
+            except rasterio.errors.RasterioError as exc:
+                raise RasterError(
+                    f"Could not read {tile.path!r} (window {window}): {exc}. "
+                    "The file may be truncated or corrupt; re-export or re-download it."
+                ) from exc
+            block = data.astype("float64", copy=False)
+            nodata = self._nodata_of(tile)
+            invalid = ~np.isfinite(block) | (block < 0)
+            if nodata is not None and not math.isnan(nodata):
+                invalid |= data == np.asarray(nodata).astype(data.dtype, copy=False)
+            block = np.where(invalid, np.nan, block)
+            out[r0 - row_off : r1 - row_off, c0 - col_off : c1 - col_off] = block
+        if self.units == "density":
+            out *= self.pixel_area_km2(row_off, height)[:, None]
+        return out
+
+    def iter_windows(self, size: int = 1024) -> Iterator[tuple[int, int, int, int]]:
+        """Yield ``(row_off, col_off, height, width)`` windows covering the grid."""
+        for r in range(0, self.height, size):
+            for c in range(0, self.width, size):
+                yield r, c, min(size, self.height - r), min(size, self.width - c)
+
+    def _scan(self) -> dict:
+        """One pass over the raster: total people and nodata statistics."""
+        if self._stats is not None:
+            return self._stats
+        total = 0.0
+        valid = 0
+        invalid = 0
+        negative = 0
+        fill_like = 0
+        for tile in self._tiles:
+            with rasterio.open(tile.path) as src:
+                for _, window in src.block_windows(self.band):
+                    raw = src.read(self.band, window=window)
+                    block = raw.astype("float64", copy=False)
+                    bad = ~np.isfinite(block)
+                    nodata = self._nodata_of(tile)
+                    if nodata is not None and not math.isnan(nodata):
+                        bad |= raw == np.asarray(nodata).astype(raw.dtype, copy=False)
+                    fill = (block <= FILL_FLOOR) & ~bad
+                    neg = (block < 0) & ~bad & ~fill
+                    fill_like += int(fill.sum())
+                    negative += int(neg.sum())
+                    bad |= fill | neg
+                    invalid += int(bad.sum())
+                    good = ~bad
+                    valid += int(good.sum())
+                    if self.units == "density":
+                        row0 = tile.row_off + window.row_off
+                        block = block * self.pixel_area_km2(row0, window.height)[:, None]
+                    total += float(block[good].sum(dtype="float64"))
+        self._stats = {
+            "total": total,
+            "valid_pixels": valid,
+            "nodata_pixels": invalid,
+            "negative_pixels": negative,
+            "fill_pixels": fill_like,
+        }
+        if not self.nodata_declared and (negative or fill_like):
+            warnings.warn(
+                f"{self.name} declares no nodata value but holds {fill_like} fill-like "
+                f"values (<= -1e30) and {negative} negative values; they are not counted "
+                "as people. Declare the nodata value to silence this: "
+                "read_population(..., nodata=VALUE) or --nodata VALUE.",
+                NodataWarning,
+                stacklevel=3,
+            )
+        elif negative:
+            warnings.warn(
+                f"{self.name} holds {negative} negative values besides its nodata value "
+                f"{self.nodata}; they are not counted as people.",
+                NodataWarning,
+                stacklevel=3,
+            )
+        return self._stats
+
+    def total(self) -> float:
+        """Total people in the raster, accumulated block by block in float64."""
+        return self._scan()["total"]
+
+    def stats(self) -> dict:
+        """Total people and counts of valid, nodata, negative and fill pixels."""
+        return dict(self._scan())
+
+    def sha256(self) -> str:
+        """SHA-256 of the files' bytes (of the first file for a single raster)."""
+        digest = hashlib.sha256()
+        for path in self.paths:
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+        return digest.hexdigest()
+
+    def describe(self) -> dict:
+        """A JSON-ready description: files, CRS, resolution, units, nodata."""
+        return {
+            "name": self.name,
+            "files": [Path(p).name for p in self.paths],
+            "crs": _crs_label(self.crs),
+            "resolution": list(self.res),
+            "shape": [self.height, self.width],
+            "bounds": list(self.bounds),
+            "units": "people per pixel" if self.units == "count" else "people per km²",
+            "nodata": None if self.nodata is None or math.isnan(self.nodata) else self.nodata,
+            "nodata_declared": self.nodata_declared,
+            "dtype": self.dtype,
+        }
+
+
+def _crs_label(crs: CRS) -> str:
+    auth = crs.to_authority()
+    return f"{auth[0]}:{auth[1]}" if auth else crs.to_string()
+
+
+def _geod_for(crs: CRS) -> Geod:
+    ellipsoid = crs.ellipsoid
+    if ellipsoid is None:
+        return Geod(ellps="WGS84")
+    return Geod(a=ellipsoid.semi_major_metre, rf=ellipsoid.inverse_flattening or 0.0)
+
+
+def _expand_paths(path_or_paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
+    if isinstance(path_or_paths, str | os.PathLike):
+        items = [path_or_paths]
+    else:
+        items = list(path_or_paths)
+    paths: list[str] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(
+                str(f) for f in p.iterdir() if f.suffix.lower() in {".tif", ".tiff", ".vrt"}
+            )
+            if not found:
+                raise RasterError(
+                    f"Expected GeoTIFF tiles (*.tif) in directory {str(p)!r}, found none."
+                )
+            paths.extend(found)
+        elif not p.exists():
+            raise FileNotFoundError(f"Population raster not found: {str(p)!r}")
+        else:
+            paths.append(str(p))
+    if not paths:
+        raise RasterError("Expected at least one population raster path, got none.")
+    return paths
+
+
+def read_population(
+    path_or_paths: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    band: int = 1,
+    nodata: float | None = None,
+    units: Units = "count",
+) -> PopulationRaster:
+    """Open a population raster (one GeoTIFF, a directory of tiles, or a list of tiles).
+
+    Only the headers are read: no pixel is loaded until a window is asked for.
+
+    Parameters
+    ----------
+    path_or_paths : path, directory or sequence of paths
+        GeoTIFF (or any GDAL raster) files on one common pixel grid.
+    band : int, default 1
+        The band holding people (1-based, as in rasterio).
+    nodata : float, optional
+        Override or declare the nodata value. NaN, WorldPop's -3.4e38 fill and
+        negative values are never counted as people, whatever is declared.
+    units : {"count", "density"}, default "count"
+        ``"count"``: people per pixel (WorldPop ppp, GHS-POP, GPW count).
+        ``"density"``: people per km², converted with each pixel's true area
+        (geodesic for geographic CRSs).
+
+    Returns
+    -------
+    PopulationRaster
+
+    Raises
+    ------
+    FileNotFoundError
+        A path does not exist.
+    RasterError
+        A file is not a raster, has no CRS, is rotated, or the tiles do not share
+        one CRS, resolution and pixel grid.
+    """
+    if units not in ("count", "density"):
+        raise RasterError(f"Expected units 'count' or 'density', got {units!r}.")
+    paths = _expand_paths(path_or_paths)
+    metas = []
+    for p in paths:
+        if Path(p).is_file() and Path(p).stat().st_size == 0:
+            raise RasterError(f"Population raster {p!r} is an empty (zero-byte) file.")
+        try:
+            with rasterio.open(p) as src:
+                metas.append(
+                    (p, src.crs, src.transform, src.width, src.height, src.nodata,
+                     src.dtypes[band - 1] if band <= src.count else None, src.count)
+                )
+        except rasterio.errors.RasterioIOError as exc:
+            raise RasterError(
+                f"Expected a GeoTIFF population raster, could not open {p!r}: {exc}"
+            ) from exc
+    first = metas[0]
+    p0, crs0, tr0 = first[0], first[1], first[2]
+    for p, crs, tr, _w, _h, _nd, dtype, count in metas:
+        if dtype is None:
+            raise RasterError(f"{p!r} has {count} band(s); band {band} was asked for.")
+        if crs is None:
+            raise RasterError(
+                f"Population raster {p!r} has no CRS. Expected a georeferenced GeoTIFF; "
+                "assign one with `gdal_edit.py -a_srs EPSG:4326 FILE` (or the right EPSG)."
+            )
+        if tr.b != 0 or tr.d != 0:
+            raise RasterError(
+                f"Population raster {p!r} has a rotated or sheared geotransform {tuple(tr)[:6]}; "
+                "geomines needs a north-up grid. Warp it once with "
+                "`gdalwarp` to a north-up grid and check that the total is unchanged."
+            )
+        if tr.e >= 0:
+            raise RasterError(
+                f"Population raster {p!r} is not north-up (pixel height {tr.e} >= 0); "
+                "flip it with gdalwarp first."
+            )
+        if CRS.from_user_input(crs) != CRS.from_user_input(crs0):
+            raise RasterError(
+                f"Tiles must share one CRS: {Path(p0).name} is {crs0}, {Path(p).name} is {crs}. "
+                "Population rasters are never resampled by geomines; warp the tiles yourself."
+            )
+        if not (math.isclose(tr.a, tr0.a, rel_tol=1e-9) and math.isclose(tr.e, tr0.e, rel_tol=1e-9)):
+            raise RasterError(
+                f"Tiles must share one resolution: {Path(p0).name} has {(tr0.a, -tr0.e)}, "
+                f"{Path(p).name} has {(tr.a, -tr.e)}. Resampling changes totals, so geomines "
+                "does not do it."
+            )
+    west = min(m[2].c for m in metas)
+    north = max(m[2].f for m in metas)
+    tiles = []
+    rows = cols = 0
+    for p, _crs, tr, w, h, nd, dtype, _count in metas:
+        col_f = (tr.c - west) / tr0.a
+        row_f = (tr.f - north) / tr0.e
+        col_off, row_off = round(col_f), round(row_f)
+        if abs(col_f - col_off) > 1e-6 or abs(row_f - row_off) > 1e-6:
+            raise RasterError(
+                f"Tile {Path(p).name} is not aligned with {Path(p0).name}'s pixel grid "
+                f"(offset of {col_f:.4f}, {row_f:.4f} pixels). Tiles must share one grid."
+            )
+        tiles.append(_Tile(p, row_off, col_off, h, w, nd, str(dtype)))
+        rows = max(rows, row_off + h)
+        cols = max(cols, col_off + w)
+    _check_overlaps(tiles)
+    declared = first[5]
+    return PopulationRaster(
+        paths=paths,
+        crs=CRS.from_user_input(crs0),
+        transform=Affine(tr0.a, 0.0, west, 0.0, tr0.e, north),
+        width=cols,
+        height=rows,
+        nodata=float(nodata) if nodata is not None else declared,
+        dtype=str(first[6]),
+        units=units,
+        band=band,
+        nodata_declared=nodata is not None or declared is not None,
+        nodata_override=float(nodata) if nodata is not None else None,
+        _tiles=tiles,
+    )
+
+
+def _check_overlaps(tiles: list[_Tile]) -> None:
+    for i, a in enumerate(tiles):
+        for b in tiles[i + 1 :]:
+            if (
+                a.row_off < b.row_off + b.height
+                and b.row_off < a.row_off + a.height
+                and a.col_off < b.col_off + b.width
+                and b.col_off < a.col_off + a.width
+            ):
+                raise RasterError(
+                    f"Tiles {Path(a.path).name} and {Path(b.path).name} overlap; people "
+                    "would be counted twice. Pass tiles that partition the grid."
+                )
