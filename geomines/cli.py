@@ -1,0 +1,196 @@
+"""The ``geomines`` command line: each command parses options and makes one library call.
+
+Logs and progress go to stderr; data and results to stdout or ``--out``. Errors
+become one-line messages and exit codes, never tracebacks:
+
+====  ==========================================================
+0     success
+1     the input cannot be used (a geomines error: bad file, CRS, ...)
+2     usage error (unknown option, missing argument, missing file)
+====  ==========================================================
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import warnings
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._version import __version__
+from .errors import GeominesError, GeominesWarning
+
+log = logging.getLogger("geomines")
+
+existing_path = click.Path(exists=True, path_type=Path)
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    if verbosity < 0:
+        level = logging.ERROR
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    logging.captureWarnings(False)
+
+
+def _show_warning(message: Any, category: type, *_args: Any, **_kwargs: Any) -> None:
+    if log.isEnabledFor(logging.WARNING):
+        click.echo(f"warning: {message}", err=True)
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn geomines errors into one-line messages and exit code 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", GeominesWarning)
+                warnings.showwarning = _show_warning
+                return func(*args, **kwargs)
+        except GeominesError as exc:
+            raise click.ClickException(str(exc)) from None
+        except FileNotFoundError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="geomines")
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
+@click.option("-q", "--quiet", count=True, help="Only errors on stderr; no progress.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
+    """geomines: people inside and near land contaminated by explosive ordnance."""
+    ctx.ensure_object(dict)
+    ctx.obj["verbosity"] = verbose - quiet
+    _setup_logging(verbose - quiet)
+
+
+hazards_crs_opt = click.option(
+    "--hazards-crs", default=None, metavar="CRS",
+    help="CRS of the hazard coordinates when the file has none (e.g. EPSG:4326).")
+layer_opt = click.option("--layer", default=None, help="Layer of a multi-layer hazard file.")
+nodata_opt = click.option("--nodata", type=float, default=None,
+                          help="Declare the population raster's nodata value.")
+units_opt = click.option("--units", type=click.Choice(["count", "density"]), default="count",
+                         show_default=True,
+                         help="Population raster units: people per pixel, or per km².")
+strict_opt = click.option("--strict", is_flag=True,
+                          help="Fail on any geometry that needs a repair instead of repairing.")
+
+
+@cli.command()
+@click.argument("hazards", type=existing_path)
+@click.argument("population", type=existing_path, nargs=-1, required=True)
+@click.option("--rings", default="500,1000,5000", show_default=True,
+              help="Ring distances in metres, comma-separated.")
+@click.option("--admin", type=existing_path, default=None, help="Admin unit polygons.")
+@click.option("--admin-id", default=None, help="Id column of the admin units.")
+@click.option("--admin-name", default=None, help="Name column of the admin units.")
+@click.option("--count-status", default="open", show_default=True,
+              help="Statuses counted, comma-separated (open,cancelled,reduced,cleared).")
+@click.option("--pixel-rule", type=click.Choice(["exact", "center", "all-touched"]),
+              default="exact", show_default=True, help="How pixels are weighted.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("geomines-out"),
+              show_default=True, help="Output directory.")
+@click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty --out.")
+@click.option("--no-map", is_flag=True, help="Do not write map.html.")
+@hazards_crs_opt
+@layer_opt
+@nodata_opt
+@units_opt
+@strict_opt
+@handle_errors
+def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path | None,
+           admin_id: str | None, admin_name: str | None, count_status: str,
+           pixel_rule: str, out_dir: Path, overwrite: bool, no_map: bool,
+           hazards_crs: str | None, layer: str | None, nodata: float | None,
+           units: str, strict: bool) -> None:
+    """Count people inside and near HAZARDS on the POPULATION raster (one or more tiles)."""
+    from .assessment import assess as run_assess
+    from .export import write_outputs
+    from .hazards import read_hazards
+    from .population import read_population
+
+    if admin is not None and admin_id is None:
+        raise click.UsageError("--admin needs --admin-id naming the admin id column.")
+    log.info("reading hazards %s", hazards)
+    frame = read_hazards(hazards, crs=hazards_crs, layer=layer, strict=strict)
+    report = frame.attrs["load_report"]
+    log.info("%s", report)
+    raster = read_population(list(population), nodata=nodata, units=units)
+    result = run_assess(frame, raster, rings_m=rings, admin=admin, admin_id=admin_id,
+                        admin_name=admin_name, count_status=count_status.split(","),
+                        pixel_rule=pixel_rule)
+    result.method["command"] = " ".join(["geomines", *sys.argv[1:]])
+    written = write_outputs(result, out_dir, overwrite=overwrite, write_map=not no_map)
+    lines = [
+        f"Hazards: {report.rows} rows, {int(result.hazards['counted'].sum())} counted "
+        f"(statuses: {count_status}); {report.repaired} repaired, {report.excluded} excluded",
+        f"Population source: {raster.name} ({raster.describe()['crs']}), "
+        f"total {result.totals['population']:,.0f}",
+        f"People inside counted hazards (dissolved): {result.totals['inside']:,.0f}",
+    ]
+    for d in result.rings_m:
+        lines.append(f"People within {d:g} m: {result.people_within(d):,.0f}")
+    factor = result.checks.get("double_counting_factor")
+    if factor:
+        lines.append(f"Sum of per-hazard counts / dissolved: {factor:.2f}")
+    lines.append(f"Outputs in {out_dir}/: " + ", ".join(written))
+    click.echo("\n".join(lines))
+
+
+@cli.command()
+@click.argument("hazards", type=existing_path)
+@click.argument("population", type=existing_path, nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@hazards_crs_opt
+@layer_opt
+@nodata_opt
+@units_opt
+@strict_opt
+@handle_errors
+def validate(hazards: Path, population: tuple[Path, ...], as_json: bool,
+             hazards_crs: str | None, layer: str | None, nodata: float | None, units: str,
+             strict: bool) -> None:
+    """Check HAZARDS (and optionally POPULATION) and print the load report.
+
+    Exits 1 when the input cannot be used.
+    """
+    from .hazards import validate_hazards
+    from .population import read_population
+
+    report = validate_hazards(hazards, crs=hazards_crs, layer=layer, strict=strict)
+    out: dict[str, Any] = {"hazards": report.to_dict()}
+    text = [str(report)]
+    if population:
+        raster = read_population(list(population), nodata=nodata, units=units)
+        out["population"] = {**raster.describe(), **raster.stats()}
+        text.append(
+            f"Population: {raster.name}; CRS {raster.describe()['crs']}; "
+            f"{raster.width}×{raster.height} px of {raster.res[0]:g}×{raster.res[1]:g}; "
+            f"nodata {raster.nodata}; total {out['population']['total']:,.0f} people"
+        )
+    click.echo(json.dumps(out, indent=2, default=str) if as_json else "\n".join(text))
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+def main() -> None:
+    """Entry point of the ``geomines`` console script."""
+    cli(obj={})
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
