@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 import rasterio
 from affine import Affine
-from pyproj import CRS, Geod
+from pyproj import CRS
 from rasterio.windows import Window
 
 from .errors import NodataWarning, RasterError
@@ -112,7 +112,7 @@ class PopulationRaster:
 
     def window_transform(self, row_off: int, col_off: int) -> Affine:
         """Transform of a window whose top-left pixel is ``(row_off, col_off)``."""
-        return self.transform * Affine.translation(col_off, row_off)
+        return self.transform @ Affine.translation(col_off, row_off)
 
     # ------------------------------------------------------------------ pixel areas
     def pixel_area_km2(self, row_off: int, height: int) -> np.ndarray:
@@ -122,19 +122,12 @@ class PopulationRaster:
         use the pixel size in metres (exact for equal-area projections).
         """
         if self.is_geographic:
-            geod = _geod_for(self.crs)
-            dx = abs(self.transform.a)
+            a, e2 = _ellipsoid(self.crs)
             top = self.transform.f + row_off * self.transform.e
-            lats = top + np.arange(height + 1) * self.transform.e
-            areas = np.empty(height)
-            for i in range(height):
-                lat0, lat1 = sorted((lats[i], lats[i + 1]))
-                lat0, lat1 = max(lat0, -90.0), min(lat1, 90.0)
-                area, _ = geod.polygon_area_perimeter(
-                    [0.0, dx, dx, 0.0], [lat0, lat0, lat1, lat1]
-                )
-                areas[i] = abs(area) / 1e6
-            return areas
+            lats = np.clip(top + np.arange(height + 1) * self.transform.e, -90.0, 90.0)
+            q = _authalic_q(np.radians(lats), e2)
+            dlon = np.radians(abs(self.transform.a))
+            return a * a / 2.0 * dlon * np.abs(np.diff(q)) / 1e6
         factor = self.crs.axis_info[0].unit_conversion_factor if self.crs.axis_info else 1.0
         area = abs(self.transform.a * self.transform.e) * factor * factor / 1e6
         return np.full(height, area)
@@ -276,11 +269,27 @@ def _crs_label(crs: CRS) -> str:
     return f"{auth[0]}:{auth[1]}" if auth else crs.to_string()
 
 
-def _geod_for(crs: CRS) -> Geod:
-    ellipsoid = crs.ellipsoid
-    if ellipsoid is None:
-        return Geod(ellps="WGS84")
-    return Geod(a=ellipsoid.semi_major_metre, rf=ellipsoid.inverse_flattening or 0.0)
+def _ellipsoid(crs: CRS) -> tuple[float, float]:
+    """Semi-major axis (m) and squared eccentricity of a CRS's ellipsoid (WGS 84 if none)."""
+    ell = crs.ellipsoid
+    if ell is None:
+        return 6378137.0, 0.0066943799901413165
+    a = ell.semi_major_metre
+    b = ell.semi_minor_metre
+    return a, 1.0 - (b * b) / (a * a)
+
+
+def _authalic_q(phi: np.ndarray, e2: float) -> np.ndarray:
+    """``q(φ)``: the area between the equator and latitude φ is ``a² q(φ) / 2`` per radian.
+
+    Exact for an ellipsoid of revolution (Snyder 1987, eq. 3-12); the area of a
+    lat/lon cell is ``a²/2 · Δλ · |q(φ2) − q(φ1)|``.
+    """
+    s = np.sin(phi)
+    if e2 == 0:
+        return 2.0 * s
+    e = np.sqrt(e2)
+    return (1 - e2) * (s / (1 - e2 * s * s) - np.log((1 - e * s) / (1 + e * s)) / (2 * e))
 
 
 def _expand_paths(path_or_paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:

@@ -1,0 +1,146 @@
+"""Population rasters: tiles, units, nodata, CRS, and refusal to resample."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from affine import Affine
+from pyproj import Geod
+from rasterio.transform import from_origin
+
+from geomines import NodataWarning, RasterError, read_population, zonal_sum
+
+from geomines.testing import write_raster
+
+
+def test_metadata_without_reading_pixels(sao_count):
+    r = read_population(sao_count)
+    assert r.shape == (48, 96)
+    assert r.crs.to_epsg() == 4326
+    assert r.res == pytest.approx((1 / 120, 1 / 120))
+    assert r.dtype == "float32"
+    assert r.nodata == pytest.approx(-3.4028230607370965e38)
+    assert r.bounds == pytest.approx((-25.9, 37.6, -25.1, 38.0))
+    assert r.total() == pytest.approx(145_603, abs=1)
+
+
+def _split(path, tmp_path, rows=2, cols=3):
+    with rasterio.open(path) as src:
+        data = src.read(1)
+        profile = src.profile
+        tr = src.transform
+    h, w = data.shape
+    paths = []
+    for i, rs in enumerate(np.array_split(np.arange(h), rows)):
+        for j, cs in enumerate(np.array_split(np.arange(w), cols)):
+            p = tmp_path / f"tile_{i}_{j}.tif"
+            sub = data[rs[0] : rs[-1] + 1, cs[0] : cs[-1] + 1]
+            prof = dict(profile, height=sub.shape[0], width=sub.shape[1],
+                        transform=tr @ Affine.translation(cs[0], rs[0]))
+            with rasterio.open(p, "w", **prof) as dst:
+                dst.write(sub, 1)
+            paths.append(p)
+    return paths
+
+
+def test_tiles_give_the_same_numbers_as_one_file(sao_count, tmp_path):
+    whole = read_population(sao_count)
+    tiles = _split(sao_count, tmp_path)
+    tiled = read_population(tiles[::-1])
+    assert tiled.shape == whole.shape
+    assert tiled.transform.almost_equals(whole.transform)
+    assert tiled.total() == pytest.approx(whole.total(), rel=1e-12)
+    g = shapely.Point(-25.5, 37.8).buffer(0.15)
+    assert zonal_sum(g, tiled).people == pytest.approx(zonal_sum(g, whole).people, rel=1e-12)
+    assert read_population(tmp_path).total() == pytest.approx(whole.total(), rel=1e-12)
+
+
+def test_tiles_must_share_crs_resolution_and_grid(tmp_path):
+    a = write_raster(tmp_path / "a.tif", np.ones((4, 4)), transform=from_origin(0, 4, 1, 1))
+    b = write_raster(tmp_path / "b.tif", np.ones((4, 4)), transform=from_origin(4, 4, 1, 1),
+                     crs="EPSG:32634")
+    with pytest.raises(RasterError, match="share one CRS"):
+        read_population([a, b])
+    c = write_raster(tmp_path / "c.tif", np.ones((4, 4)), transform=from_origin(4, 4, 2, 2))
+    with pytest.raises(RasterError, match="resolution"):
+        read_population([a, c])
+    d = write_raster(tmp_path / "d.tif", np.ones((4, 4)), transform=from_origin(4.5, 4, 1, 1))
+    with pytest.raises(RasterError, match="not aligned"):
+        read_population([a, d])
+    e = write_raster(tmp_path / "e.tif", np.ones((4, 4)), transform=from_origin(2, 4, 1, 1))
+    with pytest.raises(RasterError, match="overlap"):
+        read_population([a, e])
+
+
+def test_no_crs_is_an_error(tmp_path):
+    p = tmp_path / "nocrs.tif"
+    with rasterio.open(p, "w", driver="GTiff", height=2, width=2, count=1, dtype="float32",
+                       transform=from_origin(0, 2, 1, 1)) as dst:
+        dst.write(np.ones((1, 2, 2), dtype="float32"))
+    with pytest.raises(RasterError, match="no CRS.*gdal_edit"):
+        read_population(p)
+
+
+def test_rotated_transform_is_an_error(tmp_path):
+    p = write_raster(tmp_path / "rot.tif", np.ones((3, 3)),
+                     transform=Affine(1, 0.2, 0, 0.1, -1, 3))
+    with pytest.raises(RasterError, match="rotated"):
+        read_population(p)
+
+
+def test_missing_and_empty_files(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_population(tmp_path / "nope.tif")
+    (tmp_path / "empty.tif").write_bytes(b"")
+    with pytest.raises(RasterError, match="zero-byte"):
+        read_population(tmp_path / "empty.tif")
+    (tmp_path / "text.tif").write_text("not a raster")
+    with pytest.raises(RasterError, match="could not open"):
+        read_population(tmp_path / "text.tif")
+
+
+@pytest.mark.parametrize("fill", [np.nan, -3.4028234663852886e38, -9999.0, -1.0])
+def test_fill_values_are_never_people(tmp_path, fill):
+    data = np.full((4, 4), 2.0, dtype="float32")
+    data[1, 1] = fill
+    declared = write_raster(tmp_path / "d.tif", data, nodata=fill)
+    assert read_population(declared).total() == pytest.approx(30)
+    undeclared = write_raster(tmp_path / "u.tif", data)
+    r = read_population(undeclared)
+    if np.isnan(fill):
+        assert r.total() == pytest.approx(30)
+    else:
+        with pytest.warns(NodataWarning, match="declares no nodata"):
+            assert r.total() == pytest.approx(30)
+        assert read_population(undeclared, nodata=fill).total() == pytest.approx(30)
+
+
+def test_integer_raster_sums_do_not_overflow(tmp_path):
+    data = np.full((300, 300), 60_000, dtype="uint16")
+    r = read_population(write_raster(tmp_path / "big.tif", data, nodata=65535))
+    assert r.total() == 60_000 * 90_000
+    g = shapely.box(0, 0, 300, 300)
+    assert zonal_sum(g, r).people == 60_000 * 90_000
+
+
+def test_density_uses_each_pixels_geodesic_area(tmp_path):
+    # 100 people per km² on a 1°×... grid at high latitude: the total is 100 × true area
+    tr = from_origin(10, 70, 0.5, 0.5)
+    p = write_raster(tmp_path / "dens.tif", np.full((20, 8), 100.0), transform=tr,
+                     crs="EPSG:4326")
+    r = read_population(p, units="density")
+    # independent: a geodesic polygon whose edges follow the parallels closely
+    lon = np.linspace(10, 14, 2001)
+    ring = np.concatenate([np.column_stack([lon, np.full_like(lon, 60)]),
+                           np.column_stack([lon[::-1], np.full_like(lon, 70)])])
+    area_km2 = abs(Geod(ellps="WGS84").polygon_area_perimeter(ring[:, 0], ring[:, 1])[0]) / 1e6
+    assert r.total() == pytest.approx(100 * area_km2, rel=1e-6)
+    assert zonal_sum(shapely.box(10, 60, 14, 70), r).people == pytest.approx(r.total(), rel=1e-12)
+
+
+def test_density_in_projected_crs(tmp_path):
+    p = write_raster(tmp_path / "dens.tif", np.full((10, 10), 50.0),
+                     transform=from_origin(0, 10_000, 1000, 1000), crs="EPSG:32633")
+    assert read_population(p, units="density").total() == pytest.approx(50 * 100)
