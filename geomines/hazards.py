@@ -216,8 +216,6 @@ def _read_frame(path: Path, layer: str | int | None, report: LoadReport,
                 "Copy them all, or send the layer as GeoPackage or zipped shapefile."
             )
     try:
-        info = pyogrio.read_info(target, layer=layer)
-        report.driver = info.get("driver") or suffix.lstrip(".")
         if layer is None:
             layers = pyogrio.list_layers(target)
             if len(layers) > 1:
@@ -226,8 +224,11 @@ def _read_frame(path: Path, layer: str | int | None, report: LoadReport,
                     "Choose another with layer=... / --layer."
                 )
                 report.layer = str(layers[0][0])
+                layer = layers[0][0]
         else:
             report.layer = str(layer)
+        info = pyogrio.read_info(target, layer=layer)
+        report.driver = info.get("driver") or suffix.lstrip(".")
         frame = gpd.read_file(target, layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputError(
@@ -745,7 +746,7 @@ def read_hazards(
     report.repaired = int((frame["load_status"] == "repaired").sum())
     report.excluded = int((~usable).sum())
     report.points = int((usable & np.isin(kinds, ["Point", "MultiPoint"])).sum())
-    report.lines = int((usable & np.char.find(kinds.astype(str), "LineString") >= 0).sum())
+    report.lines = int((usable & (np.char.find(kinds.astype(str), "LineString") >= 0)).sum())
     frame.attrs["load_report"] = report
     return frame
 
