@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import sys
 import warnings
 from collections.abc import Callable
@@ -133,7 +134,7 @@ def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path 
     result = run_assess(frame, raster, rings_m=rings, admin=admin, admin_id=admin_id,
                         admin_name=admin_name, count_status=count_status.split(","),
                         pixel_rule=pixel_rule)
-    result.method["command"] = " ".join(["geomines", *sys.argv[1:]])
+    result.method["command"] = _command_line(click.get_current_context())
     written = write_outputs(result, out_dir, overwrite=overwrite, write_map=not no_map)
     lines = [
         f"Hazards: {report.rows} rows, {int(result.hazards['counted'].sum())} counted "
@@ -185,6 +186,20 @@ def validate(hazards: Path, population: tuple[Path, ...], as_json: bool,
     click.echo(json.dumps(out, indent=2, default=str) if as_json else "\n".join(text))
     if not report.ok:
         raise click.exceptions.Exit(1)
+
+
+def _command_line(ctx: click.Context) -> str:
+    """The command as an explicit, reproducible line: every option with its value."""
+    parts = ["geomines", ctx.info_name or "assess"]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if isinstance(param, click.Argument):
+            values = value if isinstance(value, tuple) else (value,)
+            parts.extend(shlex.quote(str(v)) for v in values)
+        elif isinstance(param, click.Option) and value not in (None, False, ()):
+            flag = param.opts[-1] if param.opts[-1].startswith("--") else param.opts[0]
+            parts.append(flag if value is True else f"{flag} {shlex.quote(str(value))}")
+    return " ".join(parts)
 
 
 def main() -> None:

@@ -1,0 +1,138 @@
+"""assess(): per hazard, dissolved, rings, admin units; totals that reconcile."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from rasterio.transform import from_origin
+
+from geomines import (
+    CRSError,
+    InputError,
+    NoOverlapError,
+    ReprojectionWarning,
+    assess,
+    read_hazards,
+    read_population,
+    read_vector,
+    zonal_sum,
+)
+
+from .conftest import SAO_MIGUEL
+
+INSCRIBED = 64 / (2 * math.pi) * math.sin(2 * math.pi / 64)  # 64-gon / circle area
+
+
+@pytest.fixture
+def uniform_utm(raster_factory):
+    """1 person per 10 m pixel (10,000 per km²) over 20 km × 20 km in UTM 33N."""
+    return raster_factory(np.ones((2000, 2000), dtype="float32"),
+                          transform=from_origin(400_000, 5_010_000, 10, 10), crs="EPSG:32633")
+
+
+def test_rings_around_a_point_match_pi_r_squared(uniform_utm):
+    point = gpd.GeoDataFrame({"hazard_id": ["P"]}, geometry=[shapely.Point(410_000, 5_000_000)],
+                             crs="EPSG:32633")
+    a = assess(point, uniform_utm, rings_m=(500, 1000, 5000))
+    assert a.people_inside == 0
+    for d in (500, 1000, 5000):
+        expected = math.pi * d * d / 100 * INSCRIBED
+        assert a.people_within(d) == pytest.approx(expected, rel=1e-3)
+    assert a.checks["bands_add_up"]
+    bands = a.bands
+    assert list(bands["band"]) == ["inside", "0-500 m", "500-1000 m", "1000-5000 m"]
+    assert bands["people"].sum() == pytest.approx(a.people_within(5000))
+
+
+def test_dissolved_counts_nobody_twice(uniform_utm):
+    boxes = [shapely.box(405_000, 5_000_000, 406_000, 5_001_000),
+             shapely.box(405_500, 5_000_000, 406_500, 5_001_000)]  # overlap by half
+    h = gpd.GeoDataFrame({"hazard_id": ["A", "B"], "status": ["open", "open"]},
+                         geometry=boxes, crs="EPSG:32633")
+    a = assess(h, uniform_utm, rings_m=(100,))
+    assert list(a.hazards["people_inside"]) == pytest.approx([10_000, 10_000])
+    assert a.people_inside == pytest.approx(15_000)
+    assert a.checks["double_counting_factor"] == pytest.approx(20_000 / 15_000)
+    assert a.summary()["people"]["sum_of_per_hazard_inside"] == pytest.approx(20_000)
+
+
+def test_only_counted_statuses_enter_the_totals(uniform_utm):
+    boxes = [shapely.box(405_000, 5_000_000, 406_000, 5_001_000),
+             shapely.box(408_000, 5_000_000, 409_000, 5_001_000)]
+    h = gpd.GeoDataFrame({"hazard_id": ["A", "B"], "status": ["open", "cleared"]},
+                         geometry=boxes, crs="EPSG:32633")
+    a = assess(h, uniform_utm, rings_m=(100,))
+    assert a.people_inside == pytest.approx(10_000)
+    assert list(a.hazards["counted"]) == [True, False]
+    assert a.hazards["people_inside"].iloc[1] == pytest.approx(10_000)  # shown, not counted
+    both = assess(h, uniform_utm, rings_m=(100,), count_status=("open", "cleared"))
+    assert both.people_inside == pytest.approx(20_000)
+    assert both.method["counted_statuses"] == ["open", "cleared"]
+    with pytest.raises(InputError, match="count_status"):
+        assess(h, uniform_utm, count_status=("bogus",))
+
+
+def test_hazards_are_moved_into_the_raster_crs(uniform_utm):
+    box = gpd.GeoDataFrame({"hazard_id": ["A"]},
+                           geometry=[shapely.box(405_000, 5_000_000, 406_000, 5_001_000)],
+                           crs="EPSG:32633")
+    direct = assess(box, uniform_utm, rings_m=(250,))
+    with pytest.warns(ReprojectionWarning):
+        moved = assess(box.to_crs(4326), uniform_utm, rings_m=(250,))
+    assert moved.people_inside == pytest.approx(direct.people_inside, rel=1e-4)
+    assert moved.people_within(250) == pytest.approx(direct.people_within(250), rel=1e-3)
+
+
+def test_no_crs_and_no_overlap_are_errors(uniform_utm):
+    h = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1, 1)])
+    with pytest.raises(CRSError, match="no CRS"):
+        assess(h, uniform_utm)
+    far = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:32633")
+    with pytest.raises(NoOverlapError, match="swapped"):
+        assess(far, uniform_utm, rings_m=(100,))
+
+
+def test_rings_at_high_latitude_are_metres_not_degrees(raster_factory):
+    # 0.001° pixels at 70° N, density raster of 1000 people/km²: people = area × 1000
+    path = raster_factory(np.full((400, 1200), 1000.0), crs="EPSG:4326",
+                          transform=from_origin(24.4, 70.2, 0.001, 0.001))
+    r = read_population(path, units="density")
+    h = gpd.GeoDataFrame(geometry=[shapely.Point(25.0, 70.0)], crs=4326)
+    a = assess(h, r, rings_m=(1000, 5000))
+    for d in (1000, 5000):
+        assert a.people_within(d) == pytest.approx(math.pi * (d / 1000) ** 2 * 1000 * INSCRIBED,
+                                                   rel=5e-3)
+
+
+def test_sao_miguel_municipalities_reconcile(sao_count):
+    admin = read_vector(SAO_MIGUEL / "concelhos.gpkg")
+    with pytest.warns(UserWarning):
+        hazards = read_hazards(SAO_MIGUEL / "hazards_illustrative.geojson")
+    a = assess(hazards, sao_count, admin=admin, admin_id="name")
+    table = a.by_admin
+    assert len(table) == 7 and table["admin_id"].iloc[-1] == "(outside)"
+    assert table["population"].sum() == pytest.approx(a.totals["population"], rel=1e-12)
+    assert table["people_inside"].sum() == pytest.approx(a.people_inside, rel=1e-9)
+    for d in a.rings_m:
+        col = f"people_within_{d:g}m"
+        assert table[col].sum() == pytest.approx(a.people_within(d), rel=1e-9)
+    assert a.checks["admin_units_add_up"]
+    # each municipality agrees with an independent sum
+    r = read_population(sao_count)
+    for geom, name in zip(admin.geometry, admin["name"], strict=True):
+        row = table.set_index("admin_id").loc[name]
+        assert row["population"] == pytest.approx(zonal_sum(geom, r).people, rel=1e-12)
+
+
+def test_municipalities_agree_with_exactextract(sao_count):
+    exactextract = pytest.importorskip("exactextract")
+    admin = read_vector(SAO_MIGUEL / "concelhos.gpkg")
+    theirs = exactextract.exact_extract(str(sao_count), admin, "sum", include_cols=["name"],
+                                        output="pandas").set_index("name")["sum"]
+    r = read_population(sao_count)
+    for geom, name in zip(admin.geometry, admin["name"], strict=True):
+        assert zonal_sum(geom, r).people == pytest.approx(theirs[name], rel=1e-6)
