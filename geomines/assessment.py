@@ -30,7 +30,7 @@ from pyproj import CRS
 
 from ._version import __version__
 from .errors import CRSError, InputError, NoOverlapError, ReprojectionWarning
-from .exposure import PIXEL_RULES, PixelRule, ZonalSum, zonal_sum
+from .exposure import PIXEL_RULES, PixelRule, UnionSum, ZonalSum, union_sum, zonal_sums
 from .hazards import load_report, read_hazards, read_vector
 from .population import PopulationRaster, read_population
 from .rings import buffer_m, parse_rings, transform_geoms
@@ -280,10 +280,9 @@ def assess(
         geoms_r[usable] = transform_geoms(geoms[usable], src_crs, raster.crs)
 
     # ---- per hazard
-    inside = [zonal_sum(g, raster, pixel_rule=pixel_rule) if u else ZonalSum()
-              for g, u in zip(geoms_r, usable, strict=True)]
-    frame["people_inside"] = [z.people if u else np.nan for z, u in zip(inside, usable,
-                                                                         strict=True)]
+    sums = zonal_sums(geoms_r, raster, pixel_rule=pixel_rule)
+    inside = [sums[i] if u else ZonalSum() for i, u in enumerate(usable)]
+    frame["people_inside"] = np.where(usable, sums.people, np.nan)
     frame["area_m2"] = _areas_m2(frame.geometry, usable)
     buffers: dict[float, np.ndarray] = {}
     usable_series = gpd.GeoSeries(geoms[usable], crs=src_crs)
@@ -292,43 +291,38 @@ def assess(
         if usable.any():
             buf[usable] = buffer_m(usable_series, d, to_crs=raster.crs).values
         buffers[d] = buf
-        frame[ring_column(d)] = [
-            zonal_sum(b, raster, pixel_rule=pixel_rule).people if u else np.nan
-            for b, u in zip(buf, usable, strict=True)
-        ]
+        ring = zonal_sums(buf, raster, pixel_rule=pixel_rule)
+        frame[ring_column(d)] = np.where(usable, ring.people, np.nan)
 
-    # ---- dissolved
+    # ---- dissolved, tile by tile: nobody counted twice
     if not counted.any():
         warnings.warn("No hazard is counted (check count_status); totals are 0.",
                       UserWarning, stacklevel=2)
-    union = shapely.union_all([g for g in geoms_r[counted]
-                               if g.geom_type in ("Polygon", "MultiPolygon")]) \
-        if counted.any() else shapely.Polygon()
-    union_sum = zonal_sum(union, raster, pixel_rule=pixel_rule)
-    ring_unions = {d: shapely.union_all(buffers[d][counted]) if counted.any()
-                   else shapely.Polygon() for d in rings}
-    ring_sums = {d: zonal_sum(ring_unions[d], raster, pixel_rule=pixel_rule) for d in rings}
-    reach = ring_unions[rings[-1]] if rings else union
-    if counted.any() and not shapely.intersects(reach, shapely.box(*raster.bounds)):
+    union_u = union_sum(geoms_r[counted], raster, pixel_rule=pixel_rule)
+    union_sum_ = union_u.total
+    ring_u = {d: union_sum(buffers[d][counted], raster, pixel_rule=pixel_rule) for d in rings}
+    ring_sums = {d: ring_u[d].total for d in rings}
+    reach = ring_u[rings[-1]] if rings else union_u
+    if counted.any() and reach.total.area_in_raster <= 0:
         raise NoOverlapError(
             f"Expected counted hazards over the population raster "
             f"{raster.name} (bounds {tuple(round(b, 4) for b in raster.bounds)} in "
             f"{raster.describe()['crs']}); got hazards at "
-            f"{tuple(round(b, 4) for b in shapely.bounds(union if not union.is_empty else reach))}"
+            f"{tuple(round(b, 4) for b in shapely.total_bounds(geoms_r[counted]))}"
             ". Check the hazard CRS (swapped lat/lon?) and that the raster covers them."
         )
 
     within = {_fmt_m(d): ring_sums[d].people for d in rings}
-    bands = _bands(union, union_sum, rings, ring_unions, ring_sums, raster.crs)
+    bands = _bands(union_u, rings, ring_u, raster.crs)
     total_pop = raster.total()
-    totals = {"inside": union_sum.people, "within_m": within, "population": total_pop}
+    totals = {"inside": union_sum_.people, "within_m": within, "population": total_pop}
 
     by_admin = admin_frame = None
     if admin is not None:
-        admin_frame, by_admin = _by_admin(admin, admin_id, admin_name, raster, union,
-                                          rings, ring_unions, total_pop, totals, pixel_rule)
+        admin_frame, by_admin = _by_admin(admin, admin_id, admin_name, raster, union_u,
+                                          rings, ring_u, total_pop, totals, pixel_rule)
 
-    checks = _checks(frame, inside, union_sum, ring_sums, bands, rings, raster, by_admin,
+    checks = _checks(frame, inside, union_sum_, ring_sums, bands, rings, raster, by_admin,
                      total_pop)
     method = _method(raster, rings, statuses, pixel_rule, report, frame)
     return Assessment(hazards=frame, bands=bands, totals=totals, rings_m=rings,
@@ -350,26 +344,35 @@ def _areas_m2(geoms: gpd.GeoSeries, usable: np.ndarray) -> list[float]:
     return out
 
 
-def _bands(union: shapely.Geometry, union_sum: ZonalSum, rings: tuple[float, ...],
-           ring_unions: dict[float, shapely.Geometry], ring_sums: dict[float, ZonalSum],
+def _bands(union: UnionSum, rings: tuple[float, ...], ring_u: dict[float, UnionSum],
            crs: CRS) -> gpd.GeoDataFrame:
-    names, froms, tos, people, geoms = ["inside"], [np.nan], [0.0], [union_sum.people], [union]
-    prev_geom, prev_people, prev_d = union, union_sum.people, 0.0
+    """Exclusive bands: the union, then each ring minus the previous one (tile by tile)."""
+    names, froms, tos = ["inside"], [np.nan], [0.0]
+    people, geoms = [union.total.people], [union.geometry()]
+    prev, prev_d = union, 0.0
     for d in rings:
+        cur = ring_u[d]
+        before = prev.by_tile()
+        parts = []
+        for key, piece in cur.by_tile().items():
+            inner = before.get(key)
+            parts.append(piece if inner is None else shapely.difference(piece, inner))
+        polys = [p for p in shapely.get_parts(np.array(parts, dtype=object))
+                 if p.geom_type == "Polygon" and not p.is_empty] if parts else []
         names.append(f"{_fmt_m(prev_d)}-{_fmt_m(d)} m")
         froms.append(prev_d)
         tos.append(d)
-        people.append(ring_sums[d].people - prev_people)
-        geoms.append(shapely.difference(ring_unions[d], prev_geom))
-        prev_geom, prev_people, prev_d = ring_unions[d], ring_sums[d].people, d
+        people.append(cur.total.people - prev.total.people)
+        geoms.append(shapely.MultiPolygon(polys) if polys else shapely.Polygon())
+        prev, prev_d = cur, d
     frame = gpd.GeoDataFrame({"band": names, "from_m": froms, "to_m": tos, "people": people},
                              geometry=gpd.GeoSeries(geoms, crs=crs))
     return frame.to_crs(4326)
 
 
 def _by_admin(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
-              admin_name: str | None, raster: PopulationRaster, union: shapely.Geometry,
-              rings: tuple[float, ...], ring_unions: dict[float, shapely.Geometry],
+              admin_name: str | None, raster: PopulationRaster, union: UnionSum,
+              rings: tuple[float, ...], ring_u: dict[float, UnionSum],
               total_pop: float, totals: dict[str, Any], pixel_rule: PixelRule
               ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     if not isinstance(admin, gpd.GeoDataFrame):
@@ -388,16 +391,27 @@ def _by_admin(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
                          f"{sorted(set(ids[ids.duplicated()]))[:10]}.")
     geoms = transform_geoms(np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
                             CRS.from_user_input(admin.crs), raster.crs)
+    population = zonal_sums(geoms, raster, pixel_rule=pixel_rule).people
+
+    def within(pieces: np.ndarray) -> np.ndarray:
+        """People of each unit inside the tile pieces of a union."""
+        if pieces.size == 0:
+            return np.zeros(len(geoms))
+        tree = shapely.STRtree(pieces)
+        unit_idx, piece_idx = tree.query(geoms, predicate="intersects")
+        parts = shapely.intersection(geoms[unit_idx], pieces[piece_idx])
+        sums = zonal_sums(parts, raster, pixel_rule=pixel_rule).people
+        return np.bincount(unit_idx, sums, len(geoms))
+
     rows = []
-    for i, g in enumerate(geoms):
+    inside = within(union.pieces)
+    near = {d: within(ring_u[d].pieces) for d in rings}
+    for i in range(len(geoms)):
         row = {"admin_id": ids.iloc[i],
                "admin_name": str(admin[admin_name].iloc[i]) if admin_name else ids.iloc[i],
-               "population": zonal_sum(g, raster, pixel_rule=pixel_rule).people,
-               "people_inside": zonal_sum(shapely.intersection(g, union), raster,
-                                          pixel_rule=pixel_rule).people}
+               "population": population[i], "people_inside": inside[i]}
         for d in rings:
-            row[ring_column(d)] = zonal_sum(shapely.intersection(g, ring_unions[d]), raster,
-                                            pixel_rule=pixel_rule).people
+            row[ring_column(d)] = near[d][i]
         rows.append(row)
     table = pd.DataFrame(rows)
     outside = {"admin_id": "(outside)", "admin_name": "outside every admin unit",
