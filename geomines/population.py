@@ -10,6 +10,7 @@ import hashlib
 import math
 import os
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ class _Tile:
     width: int
     nodata: float | None
     dtype: str
+    block: tuple[int, int] = (256, 256)
 
 
 @dataclass
@@ -76,6 +78,8 @@ class PopulationRaster:
     band: int = 1
     nodata_declared: bool = True
     nodata_override: float | None = None
+    #: Bytes of decoded blocks kept in memory (least recently used dropped first).
+    cache_bytes: int = 256 * 1024 * 1024
     _tiles: list[_Tile] = field(default_factory=list, repr=False)
     _total: float | None = field(default=None, repr=False)
     _stats: dict | None = field(default=None, repr=False)
@@ -136,39 +140,91 @@ class PopulationRaster:
     def _nodata_of(self, tile: _Tile) -> float | None:
         return self.nodata_override if self.nodata_override is not None else tile.nodata
 
+    def _dataset(self, index: int) -> rasterio.io.DatasetReader:
+        """An open handle on tile ``index`` (kept open; not shared across processes)."""
+        handles = self.__dict__.setdefault("_handles", {})
+        src = handles.get(index)
+        if src is None or src.closed:
+            src = rasterio.open(self._tiles[index].path)
+            handles[index] = src
+        return src
+
+    def _block(self, index: int, brow: int, bcol: int) -> np.ndarray:
+        """One decoded block of a tile, invalid pixels NaN; cached (LRU, bounded bytes)."""
+        cache: OrderedDict = self.__dict__.setdefault("_cache", OrderedDict())
+        key = (index, brow, bcol)
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+            return hit
+        tile = self._tiles[index]
+        bh, bw = tile.block
+        window = Window(bcol * bw, brow * bh, min(bw, tile.width - bcol * bw),
+                        min(bh, tile.height - brow * bh))
+        try:
+            data = self._dataset(index).read(self.band, window=window)
+        except rasterio.errors.RasterioError as exc:
+            raise RasterError(
+                f"Could not read {tile.path!r} (window {window}): {exc}. "
+                "The file may be truncated or corrupt; re-export or re-download it."
+            ) from exc
+        exact32 = data.dtype.kind in "iu" and data.dtype.itemsize <= 2 or data.dtype == "float32"
+        block = data.astype("float32" if exact32 else "float64")
+        nodata = self._nodata_of(tile)
+        invalid = ~np.isfinite(block) | (block < 0)
+        if nodata is not None and not math.isnan(nodata):
+            invalid |= data == np.asarray(nodata).astype(data.dtype, copy=False)
+        block[invalid] = np.nan
+        cache[key] = block
+        self.__dict__["_cache_bytes"] = self.__dict__.get("_cache_bytes", 0) + block.nbytes
+        while self.__dict__["_cache_bytes"] > self.cache_bytes and len(cache) > 1:
+            _, old = cache.popitem(last=False)
+            self.__dict__["_cache_bytes"] -= old.nbytes
+        return block
+
     def read(self, row_off: int, col_off: int, height: int, width: int) -> np.ndarray:
         """People per pixel in a window of the whole grid, as float64.
 
         Pixels outside every tile, nodata, NaN, fill values and negative values are
-        NaN. Density rasters are converted to people per pixel here.
+        NaN. Density rasters are converted to people per pixel here. Each block of
+        a file is decoded once and kept in a bounded cache (``cache_bytes``).
         """
         out = np.full((height, width), np.nan, dtype="float64")
-        for tile in self._tiles:
+        for index, tile in enumerate(self._tiles):
             r0 = max(row_off, tile.row_off)
             c0 = max(col_off, tile.col_off)
             r1 = min(row_off + height, tile.row_off + tile.height)
             c1 = min(col_off + width, tile.col_off + tile.width)
             if r0 >= r1 or c0 >= c1:
                 continue
-            window = Window(c0 - tile.col_off, r0 - tile.row_off, c1 - c0, r1 - r0)
-            try:
-                with rasterio.open(tile.path) as src:
-                    data = src.read(self.band, window=window)
-            except rasterio.errors.RasterioError as exc:
-                raise RasterError(
-                    f"Could not read {tile.path!r} (window {window}): {exc}. "
-                    "The file may be truncated or corrupt; re-export or re-download it."
-                ) from exc
-            block = data.astype("float64", copy=False)
-            nodata = self._nodata_of(tile)
-            invalid = ~np.isfinite(block) | (block < 0)
-            if nodata is not None and not math.isnan(nodata):
-                invalid |= data == np.asarray(nodata).astype(data.dtype, copy=False)
-            block = np.where(invalid, np.nan, block)
-            out[r0 - row_off : r1 - row_off, c0 - col_off : c1 - col_off] = block
+            bh, bw = tile.block
+            lr0, lr1 = r0 - tile.row_off, r1 - tile.row_off
+            lc0, lc1 = c0 - tile.col_off, c1 - tile.col_off
+            for br in range(lr0 // bh, (lr1 - 1) // bh + 1):
+                for bc in range(lc0 // bw, (lc1 - 1) // bw + 1):
+                    block = self._block(index, br, bc)
+                    ar0, ac0 = br * bh, bc * bw
+                    sr0, sr1 = max(lr0, ar0), min(lr1, ar0 + block.shape[0])
+                    sc0, sc1 = max(lc0, ac0), min(lc1, ac0 + block.shape[1])
+                    out[sr0 + tile.row_off - row_off : sr1 + tile.row_off - row_off,
+                        sc0 + tile.col_off - col_off : sc1 + tile.col_off - col_off] = \
+                        block[sr0 - ar0 : sr1 - ar0, sc0 - ac0 : sc1 - ac0]
         if self.units == "density":
             out *= self.pixel_area_km2(row_off, height)[:, None]
         return out
+
+    def close(self) -> None:
+        """Close open file handles and drop the block cache."""
+        for src in self.__dict__.pop("_handles", {}).values():
+            src.close()
+        self.__dict__.pop("_cache", None)
+        self.__dict__["_cache_bytes"] = 0
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        for key in ("_handles", "_cache", "_cache_bytes"):
+            state.pop(key, None)
+        return state
 
     def iter_windows(self, size: int = 1024) -> Iterator[tuple[int, int, int, int]]:
         """Yield ``(row_off, col_off, height, width)`` windows covering the grid."""
@@ -366,7 +422,8 @@ def read_population(
             with rasterio.open(p) as src:
                 metas.append(
                     (p, src.crs, src.transform, src.width, src.height, src.nodata,
-                     src.dtypes[band - 1] if band <= src.count else None, src.count)
+                     src.dtypes[band - 1] if band <= src.count else None, src.count,
+                     tuple(src.block_shapes[band - 1]) if band <= src.count else (1, 1))
                 )
         except rasterio.errors.RasterioIOError as exc:
             raise RasterError(
@@ -374,7 +431,7 @@ def read_population(
             ) from exc
     first = metas[0]
     p0, crs0, tr0 = first[0], first[1], first[2]
-    for p, crs, tr, _w, _h, _nd, dtype, count in metas:
+    for p, crs, tr, _w, _h, _nd, dtype, count, _blk in metas:
         if dtype is None:
             raise RasterError(f"{p!r} has {count} band(s); band {band} was asked for.")
         if crs is None:
@@ -408,7 +465,7 @@ def read_population(
     north = max(m[2].f for m in metas)
     tiles = []
     rows = cols = 0
-    for p, _crs, tr, w, h, nd, dtype, _count in metas:
+    for p, _crs, tr, w, h, nd, dtype, _count, blk in metas:
         col_f = (tr.c - west) / tr0.a
         row_f = (tr.f - north) / tr0.e
         col_off, row_off = round(col_f), round(row_f)
@@ -417,7 +474,11 @@ def read_population(
                 f"Tile {Path(p).name} is not aligned with {Path(p0).name}'s pixel grid "
                 f"(offset of {col_f:.4f}, {row_f:.4f} pixels). Tiles must share one grid."
             )
-        tiles.append(_Tile(p, row_off, col_off, h, w, nd, str(dtype)))
+        # strips of one row are read in bands of rows, to keep calls few
+        bh, bw = blk
+        if bh < 64:
+            bh = min(h, max(bh, (1 << 18) // max(bw, 1)))
+        tiles.append(_Tile(p, row_off, col_off, h, w, nd, str(dtype), (bh, bw)))
         rows = max(rows, row_off + h)
         cols = max(cols, col_off + w)
     _check_overlaps(tiles)
