@@ -118,6 +118,19 @@ def write_hazards(path: Path, n: int, seed: int = 11) -> None:
     frame.to_file(path, driver="GPKG")
 
 
+def write_admin(path: Path, n: int = 24, seed: int = 3) -> None:
+    """Admin units: a Voronoi partition of the raster's extent (like oblasts)."""
+    rng = np.random.default_rng(seed)
+    extent = shapely.box(WEST, NORTH - HEIGHT * RES, WEST + WIDTH * RES, NORTH)
+    pts = shapely.MultiPoint(np.column_stack([
+        rng.uniform(WEST, WEST + WIDTH * RES, n), rng.uniform(NORTH - HEIGHT * RES, NORTH, n)]))
+    cells = [c.intersection(extent) for c in shapely.voronoi_polygons(pts, extend_to=extent).geoms]
+    frame = gpd.GeoDataFrame({"admin_id": [f"UA-{i:02d}" for i in range(len(cells))],
+                              "admin_name": [f"Region {i}" for i in range(len(cells))]},
+                             geometry=cells, crs="EPSG:4326")
+    frame.to_file(path, driver="GPKG")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data")
@@ -129,6 +142,10 @@ def main() -> None:
     if not pop.exists():
         write_population(pop, args.scale)
         print(f"wrote {pop}")
+    adm = args.out / "admin.gpkg"
+    if not adm.exists():
+        write_admin(adm)
+        print(f"wrote {adm}")
     haz = args.out / "hazards.gpkg"
     if not haz.exists():
         write_hazards(haz, args.hazards)

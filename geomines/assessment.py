@@ -33,7 +33,7 @@ from .errors import CRSError, InputError, NoOverlapError, ReprojectionWarning
 from .exposure import PIXEL_RULES, PixelRule, UnionSum, ZonalSum, union_sum, zonal_sums
 from .hazards import load_report, read_hazards, read_vector
 from .population import PopulationRaster, read_population
-from .rings import buffer_m, parse_rings, transform_geoms
+from .rings import CLUSTER_DEG, area_m2, buffers_m, parse_rings, transform_geoms
 
 __all__ = ["Assessment", "assess", "ring_column"]
 
@@ -283,13 +283,14 @@ def assess(
     sums = zonal_sums(geoms_r, raster, pixel_rule=pixel_rule)
     inside = [sums[i] if u else ZonalSum() for i, u in enumerate(usable)]
     frame["people_inside"] = np.where(usable, sums.people, np.nan)
-    frame["area_m2"] = _areas_m2(frame.geometry, usable)
+    frame["area_m2"] = np.where(usable, area_m2(frame.geometry), np.nan)
     buffers: dict[float, np.ndarray] = {}
     usable_series = gpd.GeoSeries(geoms[usable], crs=src_crs)
-    for d in rings:
+    ring_buffers = buffers_m(usable_series, rings, to_crs=raster.crs) if usable.any() else []
+    for d, ring_buffer in zip(rings, ring_buffers or [None] * len(rings), strict=True):
         buf = np.array([shapely.Polygon()] * len(frame), dtype=object)
-        if usable.any():
-            buf[usable] = buffer_m(usable_series, d, to_crs=raster.crs).values
+        if ring_buffer is not None:
+            buf[usable] = ring_buffer.values
         buffers[d] = buf
         ring = zonal_sums(buf, raster, pixel_rule=pixel_rule)
         frame[ring_column(d)] = np.where(usable, ring.people, np.nan)
@@ -328,20 +329,6 @@ def assess(
     return Assessment(hazards=frame, bands=bands, totals=totals, rings_m=rings,
                       population=raster, method=method, checks=checks, by_admin=by_admin,
                       admin=admin_frame)
-
-
-def _areas_m2(geoms: gpd.GeoSeries, usable: np.ndarray) -> list[float]:
-    out = [np.nan] * len(geoms)
-    if not usable.any():
-        return out
-    from pyproj import Geod
-
-    geod = Geod(ellps="WGS84")
-    lonlat = geoms[usable].to_crs(4326)
-    for i, g in zip(np.nonzero(usable)[0], lonlat.values, strict=True):
-        out[i] = abs(geod.geometry_area_perimeter(g)[0]) if g.geom_type in (
-            "Polygon", "MultiPolygon") else 0.0
-    return out
 
 
 def _bands(union: UnionSum, rings: tuple[float, ...], ring_u: dict[float, UnionSum],
@@ -471,7 +458,7 @@ def _method(raster: PopulationRaster, rings: tuple[float, ...], statuses: tuple[
         "dissolve_rule": DISSOLVE_RULE,
         "rings_m": [float(d) for d in rings],
         "ring_construction": "buffers in metres in a local azimuthal equidistant projection "
-                             "per 0.25° cluster of hazards (never in degrees)",
+                             f"per {CLUSTER_DEG:g}° cluster of hazards (never in degrees)",
         "pixel_rule": pixel_rule,
         "pixel_rule_text": {
             "exact": "each pixel weighted by the exact fraction of its area covered",

@@ -24,6 +24,7 @@ import numpy as np
 import shapely
 from rasterio.features import rasterize
 
+from ._parallel import map_threads
 from .population import PopulationRaster
 
 __all__ = ["PixelRule", "ZonalSum", "ZonalSums", "coverage_fractions", "zonal_sum", "zonal_sums"]
@@ -183,8 +184,8 @@ def coverage_fractions(
 
 
 # --------------------------------------------------------------------------- the engine
-#: Largest window, in pixels, held in memory at once by :func:`zonal_sums` (2048 × 2048).
-MAX_WINDOW_PIXELS = 1 << 22
+#: Largest window, in pixels, worked on at once by :func:`zonal_sums` (512 × 512).
+MAX_WINDOW_PIXELS = 1 << 18
 
 
 @dataclass
@@ -324,31 +325,35 @@ def _piece_sums(row: np.ndarray, ua: np.ndarray, ub: np.ndarray, dw: np.ndarray,
 
 
 def _window_sums(geoms: np.ndarray, gids: np.ndarray, raster: PopulationRaster,
-                 window: tuple[int, int, int, int], out: dict[str, np.ndarray]) -> None:
+                 window: tuple[int, int, int, int]) -> dict[str, np.ndarray]:
+    """Sums for the geometries of one window: ``{name: (ids, values)}`` partials."""
     r0, r1, c0, c1 = window
     gid_local, row, ua, ub, dw = _row_pieces(geoms, raster, r0, c0)
     h, w = r1 - r0, c1 - c0
     keep = (row >= 0) & (row < h)
+    out: dict[str, np.ndarray] = {}
     if not keep.any():
-        return
+        return out
     gid_local, row, ua, ub, dw = gid_local[keep], row[keep], ua[keep], ub[keep], dw[keep]
-    target = gids[gid_local]
-    size = len(out["people"])
+    ids, target = np.unique(gids[gid_local], return_inverse=True)
+    out["ids"] = ids
+    size = len(ids)
     values = raster.read(r0, c0, h, w)
     nodata = np.isnan(values)
     v = np.where(nodata, 0.0, values)
     p, qq = _prefix(v)
-    out["people"] += np.bincount(target, _piece_sums(row, ua, ub, dw, v, p, qq), size)
+    out["people"] = np.bincount(target, _piece_sums(row, ua, ub, dw, v, p, qq), size)
     ones = np.ones((1, w))
     p1 = np.arange(w + 1, dtype=float)[None, :]
     q1 = (p1 * p1 / 2.0)
     zero_rows = np.zeros_like(row)
-    out["weight"] += np.bincount(target, _piece_sums(zero_rows, ua, ub, dw, ones, p1, q1), size)
+    out["weight"] = np.bincount(target, _piece_sums(zero_rows, ua, ub, dw, ones, p1, q1), size)
     if nodata.any():
         nd = nodata.astype(float)
         pn, qn = _prefix(nd)
-        out["weight_nodata"] += np.bincount(target, _piece_sums(row, ua, ub, dw, nd, pn, qn),
-                                            size)
+        out["weight_nodata"] = np.bincount(target, _piece_sums(row, ua, ub, dw, nd, pn, qn),
+                                           size)
+    return out
 
 
 def _morton(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -454,6 +459,7 @@ def zonal_sums(
     cell = 256
     order = np.argsort(_morton((win_arr[:, 2] + win_arr[:, 3]) // (2 * cell),
                                (win_arr[:, 0] + win_arr[:, 1]) // (2 * cell)), kind="stable")
+    groups = []
     start = 0
     while start < len(order):
         r0, r1, c0, c1 = win_arr[order[start]]
@@ -465,10 +471,19 @@ def zonal_sums(
                 break
             r0, r1, c0, c1 = nr0, nr1, nc0, nc1
             stop += 1
-        members = order[start:stop]
-        _window_sums(g_arr[members], gid_arr[members], raster, (int(r0), int(r1), int(c0),
-                                                                int(c1)), out)
+        groups.append((order[start:stop], (int(r0), int(r1), int(c0), int(c1))))
         start = stop
+
+    def run(group: tuple[np.ndarray, tuple[int, int, int, int]]) -> dict[str, np.ndarray]:
+        members, window = group
+        return _window_sums(g_arr[members], gid_arr[members], raster, window)
+
+    for part in map_threads(run, groups):
+        if not part:
+            continue
+        for key in ("people", "weight", "weight_nodata"):
+            if key in part:
+                np.add.at(out[key], part["ids"], part[key])
     return ZonalSums(out["people"], out["weight"], out["weight_nodata"], area, area_in)
 
 
@@ -556,7 +571,7 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
 
 
 #: Side, in pixels, of the tiles in which unions are built and counted.
-UNION_TILE = 2048
+UNION_TILE = 1024
 
 
 @dataclass
@@ -609,24 +624,26 @@ def union_sum(geoms: np.ndarray, raster: PopulationRaster, *,
     r0 = int(np.floor((maxy - tr.f) / tr.e / side))
     r1 = int(np.floor((miny - tr.f) / tr.e / side))
     tree = shapely.STRtree(poly)
-    pieces = []
-    keys = []
-    for tr_ in range(r0, r1 + 1):
-        for tc in range(c0, c1 + 1):
-            left = tr.c + tc * side * tr.a
-            right = left + side * tr.a
-            top = tr.f + tr_ * side * tr.e
-            bottom = top + side * tr.e
-            box = shapely.box(left, bottom, right, top)
-            idx = tree.query(box, predicate="intersects")
-            if idx.size == 0:
-                continue
-            clipped = shapely.clip_by_rect(poly[idx], left, bottom, right, top)
-            merged = shapely.union_all(clipped)
-            merged = _polygonal(merged) if not merged.is_empty else None
-            if merged is not None and not merged.is_empty:
-                pieces.append(merged)
-                keys.append((tr_, tc))
+
+    def build(key: tuple[int, int]) -> shapely.Geometry | None:
+        tr_, tc = key
+        left = tr.c + tc * side * tr.a
+        right = left + side * tr.a
+        top = tr.f + tr_ * side * tr.e
+        bottom = top + side * tr.e
+        idx = tree.query(shapely.box(left, bottom, right, top), predicate="intersects")
+        if idx.size == 0:
+            return None
+        merged = shapely.union_all(shapely.clip_by_rect(poly[idx], left, bottom, right, top))
+        merged = _polygonal(merged) if not merged.is_empty else None
+        return merged if merged is not None and not merged.is_empty else None
+
+    keys_all = [(a, b) for a in range(r0, r1 + 1) for b in range(c0, c1 + 1)]
+    pieces, keys = [], []
+    for key, merged in zip(keys_all, map_threads(build, keys_all), strict=True):
+        if merged is not None:
+            pieces.append(merged)
+            keys.append(key)
     arr = np.empty(len(pieces), dtype=object)
     arr[:] = pieces
     sums = zonal_sums(arr, raster, pixel_rule=pixel_rule)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -27,6 +28,10 @@ from .errors import NodataWarning, RasterError
 __all__ = ["PopulationRaster", "read_population"]
 
 Units = Literal["count", "density"]
+
+#: GDAL's own block cache while geomines reads (MB): geomines keeps decoded blocks
+#: itself, so GDAL's default (5% of RAM) would only hold the same pixels twice.
+GDAL_CACHE_MB = 32
 
 #: Values at or below this are fill values (WorldPop writes -3.4e38), never people.
 FILL_FLOOR = -1e30
@@ -79,7 +84,7 @@ class PopulationRaster:
     nodata_declared: bool = True
     nodata_override: float | None = None
     #: Bytes of decoded blocks kept in memory (least recently used dropped first).
-    cache_bytes: int = 256 * 1024 * 1024
+    cache_bytes: int = 192 * 1024 * 1024
     _tiles: list[_Tile] = field(default_factory=list, repr=False)
     _total: float | None = field(default=None, repr=False)
     _stats: dict | None = field(default=None, repr=False)
@@ -141,28 +146,41 @@ class PopulationRaster:
         return self.nodata_override if self.nodata_override is not None else tile.nodata
 
     def _dataset(self, index: int) -> rasterio.io.DatasetReader:
-        """An open handle on tile ``index`` (kept open; not shared across processes)."""
-        handles = self.__dict__.setdefault("_handles", {})
+        """An open handle on tile ``index``, one per thread (GDAL handles are not shared)."""
+        local = self.__dict__.setdefault("_local", threading.local())
+        handles = getattr(local, "handles", None)
+        if handles is None:
+            handles = local.handles = {}
+            with self._lock():
+                self.__dict__.setdefault("_all_handles", []).append(handles)
         src = handles.get(index)
         if src is None or src.closed:
             src = rasterio.open(self._tiles[index].path)
             handles[index] = src
         return src
 
+    def _lock(self) -> threading.Lock:
+        lock = self.__dict__.get("_mutex")
+        if lock is None:
+            lock = self.__dict__.setdefault("_mutex", threading.Lock())
+        return lock
+
     def _block(self, index: int, brow: int, bcol: int) -> np.ndarray:
         """One decoded block of a tile, invalid pixels NaN; cached (LRU, bounded bytes)."""
         cache: OrderedDict = self.__dict__.setdefault("_cache", OrderedDict())
         key = (index, brow, bcol)
-        hit = cache.get(key)
-        if hit is not None:
-            cache.move_to_end(key)
-            return hit
+        with self._lock():
+            hit = cache.get(key)
+            if hit is not None:
+                cache.move_to_end(key)
+                return hit
         tile = self._tiles[index]
         bh, bw = tile.block
         window = Window(bcol * bw, brow * bh, min(bw, tile.width - bcol * bw),
                         min(bh, tile.height - brow * bh))
         try:
-            data = self._dataset(index).read(self.band, window=window)
+            with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+                data = self._dataset(index).read(self.band, window=window)
         except rasterio.errors.RasterioError as exc:
             raise RasterError(
                 f"Could not read {tile.path!r} (window {window}): {exc}. "
@@ -175,11 +193,13 @@ class PopulationRaster:
         if nodata is not None and not math.isnan(nodata):
             invalid |= data == np.asarray(nodata).astype(data.dtype, copy=False)
         block[invalid] = np.nan
-        cache[key] = block
-        self.__dict__["_cache_bytes"] = self.__dict__.get("_cache_bytes", 0) + block.nbytes
-        while self.__dict__["_cache_bytes"] > self.cache_bytes and len(cache) > 1:
-            _, old = cache.popitem(last=False)
-            self.__dict__["_cache_bytes"] -= old.nbytes
+        with self._lock():
+            if key not in cache:
+                cache[key] = block
+                self.__dict__["_cache_bytes"] = self.__dict__.get("_cache_bytes", 0) + block.nbytes
+            while self.__dict__["_cache_bytes"] > self.cache_bytes and len(cache) > 1:
+                _, old = cache.popitem(last=False)
+                self.__dict__["_cache_bytes"] -= old.nbytes
         return block
 
     def read(self, row_off: int, col_off: int, height: int, width: int) -> np.ndarray:
@@ -215,14 +235,16 @@ class PopulationRaster:
 
     def close(self) -> None:
         """Close open file handles and drop the block cache."""
-        for src in self.__dict__.pop("_handles", {}).values():
-            src.close()
+        for handles in self.__dict__.pop("_all_handles", []):
+            for src in handles.values():
+                src.close()
+        self.__dict__.pop("_local", None)
         self.__dict__.pop("_cache", None)
         self.__dict__["_cache_bytes"] = 0
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        for key in ("_handles", "_cache", "_cache_bytes"):
+        for key in ("_local", "_all_handles", "_mutex", "_cache", "_cache_bytes"):
             state.pop(key, None)
         return state
 
@@ -242,7 +264,7 @@ class PopulationRaster:
         negative = 0
         fill_like = 0
         for tile in self._tiles:
-            with rasterio.open(tile.path) as src:
+            with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(tile.path) as src:
                 for _, window in src.block_windows(self.band):
                     raw = src.read(self.band, window=window)
                     block = raw.astype("float64", copy=False)
