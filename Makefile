@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.geomines-installed
 DEMO_OUT ?= out/demo
 SM     := sample_data/sao_miguel
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean bench bench-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,5 +30,23 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# The benchmark (not part of the tests): its own venv, because the peers pin old packages.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+$(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e . -r benchmarks/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps popexposure==1.0.0.dev18
+	touch $(BENCH_STAMP)
+
+bench-data: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python benchmarks/make_data.py
+	$(BENCH_VENV)/bin/python benchmarks/make_data.py --scale 2
+
+bench: bench-data
+	$(BENCH_VENV)/bin/python benchmarks/run.py --repeat 3 --scaled --out benchmarks/results.md
+
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) out .pytest_cache
