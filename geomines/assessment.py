@@ -33,7 +33,15 @@ from .errors import CRSError, InputError, NoOverlapError, ReprojectionWarning
 from .exposure import PIXEL_RULES, PixelRule, UnionSum, ZonalSum, union_sum, zonal_sums
 from .hazards import load_report, read_hazards, read_vector
 from .population import PopulationRaster, read_population
-from .rings import CLUSTER_DEG, area_m2, buffers_m, parse_rings, transform_geoms
+from .rings import (
+    CLUSTER_DEG,
+    area_m2,
+    buffers_m,
+    parse_rings,
+    split_antimeridian,
+    transform_geoms,
+    unwrap_antimeridian,
+)
 
 __all__ = ["Assessment", "assess", "ring_column"]
 
@@ -71,6 +79,11 @@ class Assessment:
         ``population`` (the raster's total).
     by_admin : pandas.DataFrame or None
         One row per admin unit plus one for people outside every unit.
+    by_class : pandas.DataFrame
+        Dissolved people per land class × contamination × status (groups overlap).
+    by_precedence : pandas.DataFrame
+        People inside CHA, then SHA, then other land, then each ring band: each
+        person once, in the highest class that covers them; adds up to the total.
     checks : dict
         Reconciliation and data-quality checks.
     method : dict
@@ -86,6 +99,8 @@ class Assessment:
     checks: dict[str, Any]
     by_admin: pd.DataFrame | None = None
     admin: gpd.GeoDataFrame | None = None
+    by_class: pd.DataFrame | None = None
+    by_precedence: pd.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -140,6 +155,10 @@ class Assessment:
         }
         if self.by_admin is not None:
             out["by_admin"] = _records(self.by_admin)
+        if self.by_precedence is not None:
+            out["by_class_precedence"] = _records(self.by_precedence)
+        if self.by_class is not None:
+            out["by_class"] = _records(self.by_class)
         return out
 
     def _repr_html_(self) -> str:
@@ -277,7 +296,10 @@ def assess(
     geoms = np.asarray(frame.geometry.values, dtype=object)
     geoms_r = np.array([shapely.Polygon()] * len(frame), dtype=object)
     if usable.any():
-        geoms_r[usable] = transform_geoms(geoms[usable], src_crs, raster.crs)
+        moved = transform_geoms(geoms[usable], src_crs, raster.crs)
+        if raster.crs.is_geographic:  # hazards across ±180° are split, not spread over the globe
+            moved = split_antimeridian(unwrap_antimeridian(moved))
+        geoms_r[usable] = moved
 
     # ---- per hazard
     sums = zonal_sums(geoms_r, raster, pixel_rule=pixel_rule)
@@ -318,6 +340,10 @@ def assess(
     total_pop = raster.total()
     totals = {"inside": union_sum_.people, "within_m": within, "population": total_pop}
 
+    by_precedence = _by_precedence(frame, geoms_r, counted, union_u, rings, ring_u, raster,
+                                   pixel_rule)
+    by_class = _by_class(frame, geoms_r, usable, buffers, rings, raster, pixel_rule)
+
     by_admin = admin_frame = None
     if admin is not None:
         admin_frame, by_admin = _by_admin(admin, admin_id, admin_name, raster, union_u,
@@ -325,10 +351,75 @@ def assess(
 
     checks = _checks(frame, inside, union_sum_, ring_sums, bands, rings, raster, by_admin,
                      total_pop)
+    checks["classes_add_up"] = bool(np.isclose(by_precedence["people"].sum(),
+                                               bands["people"].sum(), rtol=1e-9, atol=1e-6))
     method = _method(raster, rings, statuses, pixel_rule, report, frame)
     return Assessment(hazards=frame, bands=bands, totals=totals, rings_m=rings,
                       population=raster, method=method, checks=checks, by_admin=by_admin,
-                      admin=admin_frame)
+                      admin=admin_frame, by_class=by_class, by_precedence=by_precedence)
+
+
+#: Land classes from highest to lowest: a person covered by several is counted once,
+#: in the highest.
+CLASS_PRECEDENCE = ("CHA", "SHA", "other")
+
+
+def _by_precedence(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.ndarray,
+                   union_u: UnionSum, rings: tuple[float, ...], ring_u: dict[float, UnionSum],
+                   raster: PopulationRaster, pixel_rule: PixelRule) -> pd.DataFrame:
+    """People by land class with precedence (CHA over SHA over other over ring bands).
+
+    ``N(CHA)``, ``N(CHA ∪ SHA) − N(CHA)``, ``N(all) − N(CHA ∪ SHA)``, then the
+    exclusive ring bands: the rows add up to the people within the largest ring.
+    """
+    classes = frame["land_class"].to_numpy(dtype=object)
+    rank = np.where(classes == "CHA", 0, np.where(classes == "SHA", 1, 2))
+    rows = []
+    previous = 0.0
+    for level, name in enumerate(CLASS_PRECEDENCE):
+        if level == len(CLASS_PRECEDENCE) - 1:
+            people = union_u.total.people
+        else:
+            people = union_sum(geoms_r[counted & (rank <= level)], raster,
+                               pixel_rule=pixel_rule).total.people
+        rows.append({"part": f"inside {name}", "from_m": None, "to_m": 0.0,
+                     "people": people - previous,
+                     "hazards": int((counted & (rank == level)).sum())})
+        previous = people
+    prev_d = 0.0
+    for d in rings:
+        people = ring_u[d].total.people
+        rows.append({"part": f"{_fmt_m(prev_d)}-{_fmt_m(d)} m", "from_m": prev_d, "to_m": d,
+                     "people": people - previous, "hazards": None})
+        previous, prev_d = people, d
+    return pd.DataFrame(rows)
+
+
+def _by_class(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, usable: np.ndarray,
+              buffers: dict[float, np.ndarray], rings: tuple[float, ...],
+              raster: PopulationRaster, pixel_rule: PixelRule) -> pd.DataFrame:
+    """Dissolved people per land class × contamination × status group.
+
+    Each group is dissolved on its own, so a group's numbers count nobody twice;
+    groups overlap each other, so they do not add up to the total (see
+    :attr:`Assessment.by_precedence` for a breakdown that does).
+    """
+    keys = ["land_class", "contamination", "status"]
+    table = frame.loc[usable, keys].copy()
+    rows = []
+    for values, idx in table.groupby(keys, sort=True).groups.items():
+        pos = frame.index.get_indexer(idx)
+        row = dict(zip(keys, values, strict=True))
+        row["hazards"] = len(pos)
+        row["area_m2"] = float(np.nansum(frame["area_m2"].to_numpy()[pos]))
+        row["people_inside"] = union_sum(geoms_r[pos], raster,
+                                         pixel_rule=pixel_rule).total.people
+        for d in rings:
+            row[ring_column(d)] = union_sum(buffers[d][pos], raster,
+                                            pixel_rule=pixel_rule).total.people
+        rows.append(row)
+    columns = [*keys, "hazards", "area_m2", "people_inside", *[ring_column(d) for d in rings]]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _bands(union: UnionSum, rings: tuple[float, ...], ring_u: dict[float, UnionSum],

@@ -17,12 +17,14 @@ from typing import Any, TypeVar
 import geopandas as gpd
 import numpy as np
 import shapely
+import shapely.affinity
 from pyproj import CRS, Transformer
 
 from ._parallel import map_threads
 from .errors import InputError
 
-__all__ = ["area_m2", "buffer_m", "buffers_m", "parse_rings", "transform_geoms"]
+__all__ = ["area_m2", "buffer_m", "buffers_m", "parse_rings", "split_antimeridian",
+           "transform_geoms", "unwrap_antimeridian"]
 
 #: Size, in degrees, of the clusters that share one local projection.
 CLUSTER_DEG = 0.5
@@ -134,7 +136,9 @@ def buffers_m(
         result = []
         for dist in dists:
             buffered = shapely.buffer(projected, dist[idx], quad_segs=QUAD_SEGS)
-            back = _apply(buffered, local, inverse=True)
+            back = _unwrap_around(_apply(buffered, local, inverse=True), lon)
+            if to_dst is None or dst.is_geographic:
+                back = split_antimeridian(back)
             result.append(back if to_dst is None else _apply(back, to_dst))
         return result
 
@@ -154,7 +158,7 @@ def _by_cluster(geoms: gpd.GeoSeries, func: Callable[..., R]) -> list[tuple[np.n
     ok = np.array([g is not None and not g.is_empty for g in values], dtype=bool)
     if not ok.any():
         return []
-    lonlat = transform_geoms(values[ok], geoms.crs, _WGS84)
+    lonlat = unwrap_antimeridian(transform_geoms(values[ok], geoms.crs, _WGS84))
     centres = shapely.centroid(shapely.envelope(lonlat))
     cx, cy = shapely.get_x(centres), shapely.get_y(centres)
     keys = np.floor(np.column_stack([cx, cy]) / CLUSTER_DEG).astype(np.int64)
@@ -170,6 +174,58 @@ def _by_cluster(geoms: gpd.GeoSeries, func: Callable[..., R]) -> list[tuple[np.n
         return func(lonlat[members], idx_ok[members], lon, lat)
 
     return [(idx_ok[m], r) for m, r in zip(clusters, map_threads(run, clusters), strict=True)]
+
+
+def _unwrap_around(geoms: np.ndarray, lon0: float) -> np.ndarray:
+    """Shift longitudes by whole turns so each lies within 180° of ``lon0`` (no jumps)."""
+
+    def shift(xy: np.ndarray) -> np.ndarray:
+        out = xy.copy()
+        out[:, 0] = xy[:, 0] + 360.0 * np.round((lon0 - xy[:, 0]) / 360.0)
+        return out
+
+    return shapely.transform(geoms, shift)
+
+
+def unwrap_antimeridian(geoms: np.ndarray) -> np.ndarray:
+    """Make lon/lat geometries that cross the antimeridian continuous.
+
+    A geometry whose longitudes span more than 180° is taken to cross the
+    antimeridian (as RFC 7946 writers that do not split produce): its negative
+    longitudes get 360° added, so it lies around +180° without a jump.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    b = shapely.bounds(geoms)
+    wide = np.nan_to_num(b[:, 2] - b[:, 0]) > 180
+    if not wide.any():
+        return geoms
+    out = geoms.copy()
+
+    def shift(xy: np.ndarray) -> np.ndarray:
+        res = xy.copy()
+        res[:, 0] = np.where(xy[:, 0] < 0, xy[:, 0] + 360.0, xy[:, 0])
+        return res
+
+    out[wide] = shapely.make_valid(shapely.transform(geoms[wide], shift))
+    return out
+
+
+def split_antimeridian(geoms: np.ndarray) -> np.ndarray:
+    """Cut lon/lat geometries at ±180° and move the parts beyond back into [-180, 180]."""
+    geoms = np.asarray(geoms, dtype=object)
+    b = shapely.bounds(geoms)
+    beyond = (np.nan_to_num(b[:, 2]) > 180) | (np.nan_to_num(b[:, 0]) < -180)
+    if not beyond.any():
+        return geoms
+    out = geoms.copy()
+    for i in np.nonzero(beyond)[0]:
+        g = geoms[i]
+        parts = [shapely.clip_by_rect(g, -180, -90, 180, 90),
+                 shapely.affinity.translate(shapely.clip_by_rect(g, 180, -90, 540, 90), -360),
+                 shapely.affinity.translate(shapely.clip_by_rect(g, -540, -90, -180, 90), 360)]
+        parts = [p for p in parts if not p.is_empty]
+        out[i] = shapely.union_all(parts) if parts else shapely.Polygon()
+    return out
 
 
 @lru_cache(maxsize=4096)
