@@ -17,6 +17,7 @@ the fraction of the pixel that A covers (see :mod:`geomines.exposure`).
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
+from tqdm import tqdm
 
 from ._version import __version__
 from .errors import CRSError, InputError, NoOverlapError, ReprojectionWarning
@@ -236,6 +238,7 @@ def assess(
     admin_name: str | None = None,
     count_status: Collection[str] = ("open",),
     pixel_rule: PixelRule = "exact",
+    progress: bool = False,
 ) -> Assessment:
     """Count the people inside and near hazards.
 
@@ -256,6 +259,8 @@ def assess(
         Statuses whose hazards are counted. Other hazards are reported, not counted.
     pixel_rule : {"exact", "center", "all-touched"}, default "exact"
         Pixel weighting; ``"exact"`` is the area-fraction weighting.
+    progress : bool, default False
+        Show a progress bar on stderr, one step per stage.
 
     Returns
     -------
@@ -277,6 +282,9 @@ def assess(
     if unknown or not statuses:
         raise InputError(f"count_status must name statuses among {STATUSES}, got {unknown or statuses}.")
     rings = parse_rings(rings_m)
+    steps = 5 + 2 * len(rings) + (1 if admin is not None else 0)
+    bar = tqdm(total=steps, desc="geomines", unit="step", disable=not progress,
+               file=sys.stderr, leave=False)
     hazards, raster = _load_inputs(hazards, population)
     report = load_report(hazards)
     frame = _prepare(hazards)
@@ -302,28 +310,40 @@ def assess(
         geoms_r[usable] = moved
 
     # ---- per hazard
+    bar.set_postfix_str("people inside each hazard")
     sums = zonal_sums(geoms_r, raster, pixel_rule=pixel_rule)
+    bar.update()
     inside = [sums[i] if u else ZonalSum() for i, u in enumerate(usable)]
     frame["people_inside"] = np.where(usable, sums.people, np.nan)
     frame["area_m2"] = np.where(usable, area_m2(frame.geometry), np.nan)
     buffers: dict[float, np.ndarray] = {}
     usable_series = gpd.GeoSeries(geoms[usable], crs=src_crs)
+    bar.set_postfix_str("buffers in metres")
     ring_buffers = buffers_m(usable_series, rings, to_crs=raster.crs) if usable.any() else []
+    bar.update()
     for d, ring_buffer in zip(rings, ring_buffers or [None] * len(rings), strict=True):
         buf = np.array([shapely.Polygon()] * len(frame), dtype=object)
         if ring_buffer is not None:
             buf[usable] = ring_buffer.values
         buffers[d] = buf
+        bar.set_postfix_str(f"people within {_fmt_m(d)} m of each hazard")
         ring = zonal_sums(buf, raster, pixel_rule=pixel_rule)
         frame[ring_column(d)] = np.where(usable, ring.people, np.nan)
+        bar.update()
 
     # ---- dissolved, tile by tile: nobody counted twice
     if not counted.any():
         warnings.warn("No hazard is counted (check count_status); totals are 0.",
                       UserWarning, stacklevel=2)
+    bar.set_postfix_str("dissolved hazards")
     union_u = union_sum(geoms_r[counted], raster, pixel_rule=pixel_rule)
     union_sum_ = union_u.total
-    ring_u = {d: union_sum(buffers[d][counted], raster, pixel_rule=pixel_rule) for d in rings}
+    bar.update()
+    ring_u = {}
+    for d in rings:
+        bar.set_postfix_str(f"dissolved {_fmt_m(d)} m ring")
+        ring_u[d] = union_sum(buffers[d][counted], raster, pixel_rule=pixel_rule)
+        bar.update()
     ring_sums = {d: ring_u[d].total for d in rings}
     reach = ring_u[rings[-1]] if rings else union_u
     if counted.any() and reach.total.area_in_raster <= 0:
@@ -337,23 +357,30 @@ def assess(
 
     within = {_fmt_m(d): ring_sums[d].people for d in rings}
     bands = _bands(union_u, rings, ring_u, raster.crs)
+    bar.set_postfix_str("population total")
     total_pop = raster.total()
+    bar.update()
     totals = {"inside": union_sum_.people, "within_m": within, "population": total_pop}
 
     by_precedence = _by_precedence(frame, geoms_r, counted, union_u, rings, ring_u, raster,
                                    pixel_rule)
+    bar.set_postfix_str("by class")
     by_class = _by_class(frame, geoms_r, usable, buffers, rings, raster, pixel_rule)
+    bar.update()
 
     by_admin = admin_frame = None
     if admin is not None:
+        bar.set_postfix_str("by admin unit")
         admin_frame, by_admin = _by_admin(admin, admin_id, admin_name, raster, union_u,
                                           rings, ring_u, total_pop, totals, pixel_rule)
+        bar.update()
 
     checks = _checks(frame, inside, union_sum_, ring_sums, bands, rings, raster, by_admin,
                      total_pop)
     checks["classes_add_up"] = bool(np.isclose(by_precedence["people"].sum(),
                                                bands["people"].sum(), rtol=1e-9, atol=1e-6))
     method = _method(raster, rings, statuses, pixel_rule, report, frame)
+    bar.close()
     return Assessment(hazards=frame, bands=bands, totals=totals, rings_m=rings,
                       population=raster, method=method, checks=checks, by_admin=by_admin,
                       admin=admin_frame, by_class=by_class, by_precedence=by_precedence)

@@ -133,7 +133,7 @@ def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path 
     raster = read_population(list(population), nodata=nodata, units=units)
     result = run_assess(frame, raster, rings_m=rings, admin=admin, admin_id=admin_id,
                         admin_name=admin_name, count_status=count_status.split(","),
-                        pixel_rule=pixel_rule)
+                        pixel_rule=pixel_rule, progress=log.isEnabledFor(logging.WARNING))
     result.method["command"] = _command_line(click.get_current_context())
     written = write_outputs(result, out_dir, overwrite=overwrite, write_map=not no_map)
     lines = [

@@ -22,7 +22,7 @@ __all__ = ["OUTPUT_FILES", "to_geojson", "write_outputs"]
 
 #: Files written by :func:`write_outputs` (``by_admin.csv`` and ``map.html`` when asked).
 OUTPUT_FILES = ("summary.json", "summary.csv", "hazards.geojson", "rings.geojson",
-                "by_admin.csv", "map.html")
+                "by_admin.csv", "by_class.csv", "by_class_precedence.csv", "map.html")
 
 
 def _json_value(value: Any) -> Any:
@@ -196,6 +196,14 @@ def write_outputs(assessment: Assessment, out_dir: str | os.PathLike, *,
         path = out / "by_admin.csv"
         assessment.by_admin.to_csv(path, index=False)
         written["by_admin.csv"] = path
+    if assessment.by_class is not None:
+        path = out / "by_class.csv"
+        assessment.by_class.to_csv(path, index=False)
+        written["by_class.csv"] = path
+    if assessment.by_precedence is not None:
+        path = out / "by_class_precedence.csv"
+        assessment.by_precedence.to_csv(path, index=False)
+        written["by_class_precedence.csv"] = path
     if write_map:
         from .maps import exposure_map
 
