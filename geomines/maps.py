@@ -1,194 +1,515 @@
-"""Folium maps of an assessment: hazards by class and status, rings, admin units, legend.
+"""Maps of an assessment that a planner can open anywhere, even with no network.
 
-Every function takes an optional map ``m`` and returns it, so layers compose::
+Every layer function takes an optional map ``m`` and returns it, so layers
+compose with your own folium maps::
 
-    m = exposure_map(result)                # everything
-    m = hazard_layer(result, m=my_map)      # or one layer on your own map
+    m = exposure_map(result)                       # everything, offline
+    m = hazard_layer(result, m=folium.Map())       # or one layer on your own map
+
+:func:`exposure_map` returns an :class:`OfflineMap`: a ``folium.Map`` whose HTML
+carries Leaflet, its plugins and an offline basemap inline (see
+:mod:`geomines.offline`), so ``m.save("map.html")`` is one self-contained file and
+the map also displays in Jupyter with no network. Online tile layers are offered
+as extra choices that stay blank without a network.
+
+Text from input files is HTML-escaped everywhere it is shown.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+import math
+import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement, Template
+import rasterio
+import shapely
+from affine import Affine
+from branca.element import Element, MacroElement, Template
+from folium.plugins import Fullscreen, MeasureControl
+from rasterio.warp import Resampling, reproject, transform_bounds
 
 from .assessment import Assessment, ring_column
+from .offline import asset_html, countries, png_bytes
 
-__all__ = ["STYLE", "exposure_map", "hazard_layer", "legend", "ring_layer"]
+__all__ = ["STYLE", "DisplayOptions", "OfflineMap", "admin_layer", "basemap_layer",
+           "exposure_map", "hazard_layer", "legend", "population_layer", "ring_layer"]
 
 #: Mine-action palette: confirmed red, suspected orange, released land muted and dashed.
 STYLE: dict[str, dict[str, Any]] = {
-    "CHA": {"color": "#b2182b", "fillColor": "#d6604d"},
-    "SHA": {"color": "#e66101", "fillColor": "#fdb863"},
-    "other": {"color": "#7b3294", "fillColor": "#c2a5cf"},
+    "CHA": {"color": "#b2182b", "fillColor": "#e34a33"},
+    "SHA": {"color": "#d95f0e", "fillColor": "#fdae6b"},
+    "other": {"color": "#6a51a3", "fillColor": "#bcbddc"},
 }
-RELEASED = {"color": "#636363", "fillColor": "#bdbdbd", "dashArray": "6 4"}
-RING_COLORS = ["#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef", "#deebf7"]
+RELEASED: dict[str, dict[str, Any]] = {
+    "cancelled": {"color": "#737373", "fillColor": "#d9d9d9", "dashArray": "2 4"},
+    "reduced": {"color": "#737373", "fillColor": "#bdbdbd", "dashArray": "6 4"},
+    "cleared": {"color": "#41ab5d", "fillColor": "#c7e9c0", "dashArray": "6 4"},
+}
+RING_COLORS = ["#252525", "#525252", "#737373", "#969696", "#bdbdbd", "#d9d9d9"]
+#: People per km² classes of the population layer, and their colours (YlGn).
+POP_BREAKS = (1, 10, 100, 1_000, 10_000)
+POP_COLORS = ["#ffffcc", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837"]
+ADMIN_BREAKS = (0.01, 0.05, 0.2, 0.5)
+ADMIN_COLORS = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"]
 
 
-def _esc(value: Any) -> Any:
-    """Text from input files, escaped for HTML; numbers rounded for display."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+@dataclass
+class DisplayOptions:
+    """How geometries are prepared for display (never for counting).
+
+    Attributes
+    ----------
+    tolerance_m : float
+        Largest distance a vertex may move when simplifying, in metres.
+    precision : int
+        Decimal places of coordinates (5 ≈ 1 m).
+    budget_mb : float
+        Size budget for the map's vector data; the tolerance is raised (and
+        said in the map) until the data fit.
+    canvas_above : int
+        Draw on a canvas instead of SVG above this many hazards (faster).
+    raster_px : int
+        Longest side of the population image, in pixels.
+    """
+
+    tolerance_m: float = 2.0
+    precision: int = 5
+    budget_mb: float = 20.0
+    canvas_above: int = 2000
+    raster_px: int = 1024
+
+
+class OfflineMap(folium.Map):
+    """A ``folium.Map`` that carries its own Leaflet assets: no CDN, no network.
+
+    Use it like ``folium.Map``; plugins added through geomines' layer functions
+    are inlined too. ``save`` writes one self-contained HTML file, and the
+    notebook display is an ``<iframe srcdoc>`` of the same HTML.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("tiles", None)
+        kwargs.setdefault("control_scale", True)
+        super().__init__(**kwargs)
+        self.default_js = []
+        self.default_css = []
+        self.get_root().header.add_child(Element(asset_html()), name="geomines_assets")
+        self.get_root().header.add_child(Element(
+            "<style>.leaflet-container{background:#d4e6f1}"
+            ".geomines-box{background:#fff;padding:6px 9px;border:1px solid #999;"
+            "border-radius:4px;font:12px/1.35 sans-serif;box-shadow:0 1px 4px #0003}"
+            ".geomines-box h4{margin:0 0 4px;font-size:13px}"
+            ".geomines-key{display:inline-block;width:14px;height:10px;margin-right:6px;"
+            "vertical-align:middle;border:1px solid #555}</style>"), name="geomines_style")
+
+    def _repr_html_(self, **kwargs: Any) -> str:
+        page = self.get_root().render()
+        return (f'<iframe srcdoc="{html.escape(page)}" style="width:100%;height:600px;'
+                'border:none" sandbox="allow-scripts allow-same-origin"></iframe>')
+
+
+def _no_cdn(plugin: Any) -> Any:
+    plugin.default_js = []
+    plugin.default_css = []
+    return plugin
+
+
+def _esc(value: Any) -> str:
+    """Input text escaped for HTML; numbers rounded for display."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
     if isinstance(value, float | np.floating):
         return f"{float(value):,.0f}"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
     if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
+        return "" if pd.isna(value) else value.date().isoformat()
     return html.escape(str(value))
 
 
-def _display_frame(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
-    shown = frame[[*columns, frame.geometry.name]].copy()
-    for col in columns:
-        shown[col] = [_esc(v) for v in shown[col]]
-    shown = shown[~(shown.geometry.isna() | shown.geometry.is_empty)]
-    return shown.to_crs(4326)
+def _tolerance_deg(metres: float, lat: float) -> float:
+    return metres / (111_320.0 * max(math.cos(math.radians(lat)), 0.2))
 
 
-def _hazard_style(feature: dict[str, Any]) -> dict[str, Any]:
-    props = feature["properties"]
-    style = {"weight": 2, "fillOpacity": 0.55, "opacity": 0.9}
-    style.update(STYLE.get(props.get("land_class"), STYLE["other"]))
-    if props.get("status") != "open":
-        style.update(RELEASED)
-        style["fillOpacity"] = 0.25
-    return style
+def _display(geoms: np.ndarray, tolerance_m: float, precision: int) -> np.ndarray:
+    """Simplify lon/lat geometries by at most ``tolerance_m`` and round coordinates."""
+    geoms = np.asarray(geoms, dtype=object)
+    if geoms.size == 0:
+        return geoms
+    lat = float(np.nanmean(shapely.bounds(geoms)[:, [1, 3]])) if geoms.size else 0.0
+    tol = _tolerance_deg(tolerance_m, lat if np.isfinite(lat) else 0.0)
+    out = shapely.simplify(geoms, tol, preserve_topology=True)
+    return shapely.transform(out, lambda xy: np.round(xy, precision))
 
 
-def _new_map(bounds: np.ndarray | None = None) -> folium.Map:
-    m = folium.Map(tiles=None, control_scale=True)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)").add_to(m)
+def _feature_collection(frame: gpd.GeoDataFrame, columns: list[str], options: DisplayOptions
+                        ) -> tuple[dict, float]:
+    """GeoJSON for display within the size budget; returns it and the tolerance used."""
+    lonlat = frame.to_crs(4326)
+    keep = ~(lonlat.geometry.isna() | lonlat.geometry.is_empty)
+    lonlat = lonlat[keep]
+    props = [{c: _esc(v) for c, v in zip(columns, row, strict=True)}
+             for row in lonlat[columns].itertuples(index=False)]
+    for p, raw in zip(props, lonlat[columns].to_dict(orient="records"), strict=True):
+        p["_class"] = str(raw.get("land_class", ""))
+        p["_status"] = str(raw.get("status", ""))
+    tolerance = options.tolerance_m
+    budget = options.budget_mb * 1e6
+    while True:
+        geoms = _display(lonlat.geometry.values, tolerance, options.precision)
+        features = [{"type": "Feature", "properties": p,
+                     "geometry": json.loads(shapely.to_geojson(g))}
+                    for p, g in zip(props, geoms, strict=True) if not g.is_empty]
+        doc = {"type": "FeatureCollection", "features": features}
+        size = len(json.dumps(doc))
+        if size <= budget or tolerance > 5000:
+            return doc, tolerance
+        tolerance *= 2 * size / budget
+
+
+def _new_map(bounds: np.ndarray | None = None) -> OfflineMap:
+    m = OfflineMap()
     if bounds is not None and np.isfinite(bounds).all():
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return m
 
 
-def hazard_layer(assessment: Assessment, *, m: folium.Map | None = None) -> folium.Map:
-    """Add the hazards, styled by land class and status, with tooltips."""
-    frame = assessment.hazards
-    m = m if m is not None else _new_map(frame.to_crs(4326).total_bounds)
-    cols = ["hazard_id", "land_class", "contamination", "status", "people_inside",
-            *[ring_column(d) for d in assessment.rings_m]]
-    shown = _display_frame(frame, cols)
-    aliases = ["id", "class", "contamination", "status", "people inside",
-               *[f"within {d:g} m" for d in assessment.rings_m]]
-    folium.GeoJson(
-        json.loads(shown.to_json()),
-        name="Hazards (illustrative data is labelled as such)",
-        style_function=_hazard_style,
-        tooltip=folium.GeoJsonTooltip(fields=cols, aliases=aliases),
-    ).add_to(m)
+def _view_bounds(assessment: Assessment) -> np.ndarray:
+    b = assessment.bands.total_bounds if len(assessment.bands) else np.full(4, np.nan)
+    if not np.isfinite(b).all():
+        b = assessment.hazards.to_crs(4326).total_bounds
+    return b
+
+
+def _register(m: folium.Map, key: str, layer: folium.Element) -> None:
+    """Expose a layer to scripts and tests as ``window.geominesLayers[key]``."""
+    element = MacroElement()
+    element._template = Template(
+        "{% macro script(this, kwargs) %}window.geominesLayers = window.geominesLayers || {};"
+        f"window.geominesLayers[{json.dumps(key)}] = {layer.get_name()};"
+        "{% endmacro %}")
+    m.add_child(element)
+
+
+# --------------------------------------------------------------------------- layers
+def basemap_layer(assessment: Assessment | None = None, *, m: folium.Map | None = None,
+                  bounds: tuple[float, float, float, float] | None = None) -> folium.Map:
+    """Offline basemap (Natural Earth outlines), plus OpenStreetMap for when online."""
+    if bounds is None:
+        bounds = tuple(_view_bounds(assessment)) if assessment is not None else (-180, -90,
+                                                                                  180, 90)
+    m = m if m is not None else _new_map(np.asarray(bounds))
+    shapes = countries(bounds)
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": html.escape(name)},
+         "geometry": json.loads(shapely.to_geojson(
+             shapely.transform(g, lambda xy: np.round(xy, 3))))}
+        for name, g in shapes]}
+    folium.map.CustomPane("geomines-basemap", z_index=150).add_to(m)
+    base = folium.FeatureGroup(name="Offline basemap (Natural Earth)", overlay=False,
+                               control=True)
+    folium.GeoJson(doc, style_function=lambda _f: {"color": "#8c8c8c", "weight": 0.8,
+                                                   "fillColor": "#f5f3ee", "fillOpacity": 1},
+                   interactive=False, pane="geomines-basemap").add_to(base)
+    base.add_to(m)
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online only)", overlay=False,
+                     show=False, control=True).add_to(m)
     return m
 
 
-def ring_layer(assessment: Assessment, *, m: folium.Map | None = None) -> folium.Map:
-    """Add the exclusive distance bands around the dissolved counted hazards."""
+def _hazard_style(feature: dict[str, Any]) -> dict[str, Any]:
+    props = feature["properties"]
+    style: dict[str, Any] = {"weight": 2, "fillOpacity": 0.6, "opacity": 1,
+                             "className": "geomines-hazard"}
+    style.update(STYLE.get(props.get("_class"), STYLE["other"]))
+    status = props.get("_status")
+    if status in RELEASED:
+        style.update(RELEASED[status])
+        style["fillOpacity"] = 0.35
+    return style
+
+
+def hazard_layer(assessment: Assessment, *, m: folium.Map | None = None,
+                 options: DisplayOptions | None = None) -> folium.Map:
+    """Hazards styled by land class and status, with tooltips and popups."""
+    options = options or DisplayOptions()
+    frame = assessment.hazards
+    m = m if m is not None else _new_map(_view_bounds(assessment))
+    rings = [ring_column(d) for d in assessment.rings_m]
+    cols = ["hazard_id", "land_class", "contamination", "status", "evidence", "area_m2",
+            "counted", "people_inside", *rings, "load_status"]
+    cols = [c for c in cols if c in frame.columns]
+    aliases = {"hazard_id": "id", "land_class": "class", "area_m2": "area (m²)",
+               "people_inside": "people inside", "load_status": "input",
+               **{ring_column(d): f"people within {d:g} m" for d in assessment.rings_m}}
+    doc, tolerance = _feature_collection(frame, cols, options)
+    layer = folium.GeoJson(
+        doc, name=f"Hazards ({len(doc['features'])})", style_function=_hazard_style,
+        tooltip=folium.GeoJsonTooltip(fields=["hazard_id", "land_class", "status"],
+                                      aliases=["id", "class", "status"]),
+        popup=folium.GeoJsonPopup(fields=cols, aliases=[aliases.get(c, c) for c in cols]),
+        highlight_function=lambda _f: {"weight": 4},
+    )
+    layer.add_to(m)
+    _register(m, "hazards", layer)
+    m.geomines_display = {"tolerance_m": tolerance, "precision": options.precision}
+    return m
+
+
+def ring_layer(assessment: Assessment, *, m: folium.Map | None = None,
+               options: DisplayOptions | None = None) -> folium.Map:
+    """The exclusive distance bands around the dissolved counted hazards."""
+    options = options or DisplayOptions()
     bands = assessment.bands
-    m = m if m is not None else _new_map(bands.total_bounds)
-    group = folium.FeatureGroup(name="Distance bands (dissolved)")
-    for i, row in enumerate(bands.iloc[::-1].itertuples()):
+    m = m if m is not None else _new_map(_view_bounds(assessment))
+    shown = bands.iloc[1:].iloc[::-1]  # widest first, so narrower bands lie on top
+    group = folium.FeatureGroup(name="Distance bands (dissolved, counted hazards)")
+    for i, row in enumerate(shown.itertuples()):
         if row.geometry is None or row.geometry.is_empty:
             continue
-        color = RING_COLORS[min(len(bands) - 1 - i, len(RING_COLORS) - 1)]
+        color = RING_COLORS[min(len(shown) - 1 - i, len(RING_COLORS) - 1)]
+        geom = _display(np.array([row.geometry], dtype=object), options.tolerance_m * 5,
+                        options.precision)[0]
         folium.GeoJson(
-            row.geometry.__geo_interface__,
-            style_function=lambda _f, c=color: {"color": c, "weight": 1, "fillColor": c,
-                                                "fillOpacity": 0.15},
+            json.loads(shapely.to_geojson(geom)),
+            style_function=lambda _f, c=color: {"color": c, "weight": 1, "dashArray": "4 3",
+                                                "fillColor": c, "fillOpacity": 0.18},
             tooltip=f"{html.escape(row.band)}: {row.people:,.0f} people",
         ).add_to(group)
     group.add_to(m)
+    _register(m, "bands", group)
     return m
 
 
-def admin_layer(assessment: Assessment, *, m: folium.Map | None = None) -> folium.Map:
-    """Add admin units shaded by the share of their people inside or near hazards."""
+def _pop_rgba(density: np.ndarray) -> np.ndarray:
+    rgba = np.zeros((*density.shape, 4), dtype=np.uint8)
+    valid = np.isfinite(density) & (density > 0)
+    klass = np.digitize(np.where(valid, density, 0), POP_BREAKS)
+    for k, color in enumerate(POP_COLORS):
+        sel = valid & (klass == k)
+        rgba[sel, 0] = int(color[1:3], 16)
+        rgba[sel, 1] = int(color[3:5], 16)
+        rgba[sel, 2] = int(color[5:7], 16)
+        rgba[sel, 3] = 170
+    return rgba
+
+
+def population_layer(assessment: Assessment, *, m: folium.Map | None = None,
+                     options: DisplayOptions | None = None) -> folium.Map:
+    """The population raster as a semi-transparent image (people per km², nodata clear).
+
+    For display only: the raster is averaged down and warped to Web Mercator here,
+    which geomines never does for counting.
+    """
+    options = options or DisplayOptions()
+    raster = assessment.population
+    m = m if m is not None else _new_map(_view_bounds(assessment))
+    view = _view_bounds(assessment)
+    pad_x, pad_y = (view[2] - view[0]) * 0.3 + 0.02, (view[3] - view[1]) * 0.3 + 0.02
+    west, south, east, north = transform_bounds(raster.crs, "EPSG:4326", *raster.bounds)
+    box = (max(view[0] - pad_x, west), max(view[1] - pad_y, south),
+           min(view[2] + pad_x, east), min(view[3] + pad_y, north), )
+    if box[0] >= box[2] or box[1] >= box[3]:
+        return m
+    image = _population_image(raster, box, options.raster_px)
+    if image is None:
+        return m
+    uri = "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
+    folium.map.CustomPane("geomines-population", z_index=350).add_to(m)
+    overlay = folium.raster_layers.ImageOverlay(
+        uri, bounds=[[box[1], box[0]], [box[3], box[2]]], opacity=1.0, mercator_project=False,
+        name="Population (people per km²)", interactive=False, pane="geomines-population")
+    overlay.add_to(m)
+    _register(m, "population", overlay)
+    return m
+
+
+def _population_image(raster: Any, box: tuple[float, float, float, float],
+                      size: int) -> np.ndarray | None:
+    """People per km² over ``box`` (lon/lat) on a Web Mercator grid, as RGBA."""
+    merc = transform_bounds("EPSG:4326", "EPSG:3857", *box)
+    aspect = (merc[2] - merc[0]) / max(merc[3] - merc[1], 1e-9)
+    width = max(2, int(size if aspect >= 1 else size * aspect))
+    height = max(2, int(size / aspect if aspect >= 1 else size))
+    dst = np.full((height, width), np.nan, dtype="float64")
+    dst_transform = rasterio.transform.from_bounds(*merc, width, height)
+    src_box = transform_bounds("EPSG:4326", raster.crs, *box)
+    tr = raster.transform
+    c0 = max(0, int((src_box[0] - tr.c) / tr.a))
+    c1 = min(raster.width, int(math.ceil((src_box[2] - tr.c) / tr.a)))
+    r0 = max(0, int((src_box[3] - tr.f) / tr.e))
+    r1 = min(raster.height, int(math.ceil((src_box[1] - tr.f) / tr.e)))
+    if c0 >= c1 or r0 >= r1:
+        return None
+    step = max(1, int(math.ceil(max(r1 - r0, c1 - c0) / (2 * size))))
+    rows = []
+    for r in range(r0, r1, step):  # average blocks of step × step source pixels
+        h = min(step, r1 - r)
+        strip = raster.read(r, c0, h, c1 - c0)
+        area = raster.pixel_area_km2(r, h)[:, None]
+        density = strip / area  # people per km² (density rasters are already counts)
+        pad = (-density.shape[1]) % step
+        if pad:
+            density = np.pad(density, ((0, 0), (0, pad)), constant_values=np.nan)
+        blocks = density.reshape(h, -1, step)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks stay NaN
+            rows.append(np.nanmean(blocks, axis=(0, 2)))
+    coarse = np.vstack(rows)
+    coarse_transform = raster.window_transform(r0, c0) @ Affine.scale(step, step)
+    reproject(coarse, dst, src_transform=coarse_transform, src_crs=raster.crs,
+              dst_transform=dst_transform, dst_crs="EPSG:3857", src_nodata=np.nan,
+              dst_nodata=np.nan, resampling=Resampling.nearest)
+    return _pop_rgba(dst)
+
+
+def admin_layer(assessment: Assessment, *, m: folium.Map | None = None,
+                options: DisplayOptions | None = None) -> folium.Map:
+    """Admin units shaded by the share of their people within the largest ring."""
     if assessment.admin is None or assessment.by_admin is None:
-        return m if m is not None else _new_map()
+        return m if m is not None else _new_map(_view_bounds(assessment))
+    options = options or DisplayOptions()
+    m = m if m is not None else _new_map(_view_bounds(assessment))
+    table = assessment.by_admin.iloc[:-1]  # the last row is "outside every unit"
     admin = assessment.admin.to_crs(4326)
-    table = assessment.by_admin.set_index("admin_id")
-    m = m if m is not None else _new_map(admin.total_bounds)
     key = ring_column(assessment.rings_m[-1]) if assessment.rings_m else "people_inside"
-    shares = table[key] / table["population"].where(table["population"] > 0)
-    top = float(np.nanmax(shares.to_numpy())) if len(shares) and np.isfinite(
-        shares.to_numpy(dtype=float)).any() else 0.0
-    group = folium.FeatureGroup(name="Admin units", show=False)
-    for i, geom in enumerate(admin.geometry.values):
-        share = float(shares.iloc[i]) if np.isfinite(shares.iloc[i]) else 0.0
-        alpha = 0.05 + 0.6 * (share / top if top > 0 else 0)
-        tip = (f"{html.escape(str(table['admin_name'].iloc[i]))}: "
-               f"{table[key].iloc[i]:,.0f} of {table['population'].iloc[i]:,.0f} people "
-               f"({share:.1%})")
-        folium.GeoJson(geom.__geo_interface__,
-                       style_function=lambda _f, a=alpha: {"color": "#333", "weight": 1,
-                                                          "fillColor": "#54278f",
-                                                          "fillOpacity": a},
-                       tooltip=tip).add_to(group)
-    group.add_to(m)
+    share_key = key.replace("people_", "share_")
+    label = f"within {assessment.rings_m[-1]:g} m" if assessment.rings_m else "inside"
+    geoms = _display(shapely.make_valid(admin.geometry.values), options.tolerance_m * 10,
+                     options.precision)
+    features = []
+    for g, row in zip(geoms, table.itertuples(index=False), strict=True):
+        rec = row._asdict()
+        share = rec.get(share_key)
+        share = float(share) if share is not None and np.isfinite(share) else 0.0
+        color = ADMIN_COLORS[int(np.digitize(share, ADMIN_BREAKS))]
+        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
+                         "properties": {
+                             "name": _esc(rec["admin_name"]), "population": _esc(
+                                 float(rec["population"])),
+                             "inside": _esc(float(rec["people_inside"])),
+                             "near": _esc(float(rec[key])), "share": f"{share:.1%}",
+                             "_color": color}})
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=f"Admin units: share of people {label}",
+        style_function=lambda f: {"color": "#525252", "weight": 1,
+                                  "fillColor": f["properties"]["_color"], "fillOpacity": 0.6},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "population", "inside", "near", "share"],
+            aliases=["unit", "population", "people inside", f"people {label}",
+                     f"share {label}"]),
+        show=False)
+    layer.add_to(m)
+    _register(m, "admin", layer)
     return m
+
+
+def _legend_items(assessment: Assessment) -> list[str]:
+    items = ["<b>Hazards</b>"]
+    for cls, style in STYLE.items():
+        items.append(f"<span class='geomines-key' style='background:{style['fillColor']};"
+                     f"border-color:{style['color']}'></span>{cls}, open (counted)")
+    for status, style in RELEASED.items():
+        items.append(f"<span class='geomines-key' style='background:{style['fillColor']};"
+                     f"border:1px dashed {style['color']}'></span>{status} (not counted)")
+    if len(assessment.bands) > 1:
+        items.append("<b>Distance bands</b>")
+        for i, row in enumerate(assessment.bands.iloc[1:].itertuples()):
+            color = RING_COLORS[min(i, len(RING_COLORS) - 1)]
+            items.append(f"<span class='geomines-key' style='background:{color}'></span>"
+                         f"{html.escape(row.band)}: {row.people:,.0f} people")
+    items.append("<b>Population</b> (people per km²)")
+    edges = ["0", *[f"{b:,}" for b in POP_BREAKS]]
+    for k, color in enumerate(POP_COLORS):
+        text = f"{edges[k]}–{edges[k + 1]}" if k + 1 < len(edges) else f"> {edges[-1]}"
+        items.append(f"<span class='geomines-key' style='background:{color}'></span>{text}")
+    if assessment.by_admin is not None:
+        label = f"{assessment.rings_m[-1]:g} m" if assessment.rings_m else "inside"
+        items.append(f"<b>Admin units</b> (share within {label})")
+        edges_a = ["0", *[f"{b:.0%}" for b in ADMIN_BREAKS]]
+        for k, color in enumerate(ADMIN_COLORS):
+            text = (f"{edges_a[k]}–{edges_a[k + 1]}" if k + 1 < len(edges_a)
+                    else f"> {edges_a[-1]}")
+            items.append(f"<span class='geomines-key' style='background:{color}'></span>"
+                         f"{text}")
+    return items
 
 
 def legend(assessment: Assessment, *, m: folium.Map | None = None) -> folium.Map:
-    """Add a legend and a panel with the headline numbers."""
-    m = m if m is not None else _new_map()
-    items = []
-    for cls, style in STYLE.items():
-        items.append(f"<li><span style='background:{style['fillColor']};border:2px solid "
-                     f"{style['color']}'></span>{cls} (open)</li>")
-    items.append(f"<li><span style='background:{RELEASED['fillColor']};border:2px dashed "
-                 f"{RELEASED['color']}'></span>cancelled / reduced / cleared (not counted)</li>")
-    for i, row in enumerate(assessment.bands.itertuples()):
-        if i == 0:
-            continue
-        color = RING_COLORS[min(i - 1, len(RING_COLORS) - 1)]
-        items.append(f"<li><span style='background:{color}'></span>{html.escape(row.band)}: "
-                     f"{row.people:,.0f} people</li>")
-    lines = [f"<b>{assessment.totals['inside']:,.0f}</b> people inside counted hazards"]
+    """A summary panel (headline numbers, source, method) and a legend for every layer."""
+    m = m if m is not None else _new_map(_view_bounds(assessment))
+    display = getattr(m, "geomines_display", {"tolerance_m": DisplayOptions().tolerance_m})
+    lines = [f"<b data-key='inside'>{assessment.totals['inside']:,.0f}</b> people inside "
+             "counted hazards"]
     for d in assessment.rings_m:
-        lines.append(f"<b>{assessment.people_within(d):,.0f}</b> within {d:g} m")
-    source = html.escape(assessment.population.name)
-    panel = "<br>".join(lines) + f"<br><small>Population: {source}; exact pixel fractions; " \
-        f"statuses counted: {html.escape(', '.join(assessment.method['counted_statuses']))}</small>"
-    body = (
-        "<div class='geomines-legend' style='position:fixed;bottom:30px;right:10px;z-index:9999;"
-        "background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;"
-        "font:12px sans-serif;max-width:320px'>"
-        f"<div class='geomines-panel'>{panel}</div><hr style='margin:4px 0'>"
-        "<ul style='list-style:none;padding:0;margin:0'>" + "".join(items) + "</ul></div>"
-        "<style>.geomines-legend li span{display:inline-block;width:14px;height:10px;"
-        "margin-right:6px;vertical-align:middle}</style>"
-    )
-    element = MacroElement()
-    element._template = Template(
-        "{% macro html(this, kwargs) %}" + body + "{% endmacro %}"
-    )
-    m.get_root().add_child(element)
+        lines.append(f"<b data-key='within_{d:g}'>{assessment.people_within(d):,.0f}</b> "
+                     f"within {d:g} m")
+    method = assessment.method
+    lines.append(
+        f"<small>Population: {html.escape(assessment.population.name)} "
+        f"({html.escape(str(method.get('population_crs', '')))}); "
+        f"{'exact pixel fractions' if method['pixel_rule'] == 'exact' else method['pixel_rule']}"
+        f"; counted: {html.escape(', '.join(method['counted_statuses']))}; dissolved, nobody "
+        f"counted twice. Display simplified by ≤ {display['tolerance_m']:g} m.</small>")
+    fictional = ("fictional" in assessment.hazards.columns
+                 and assessment.hazards["fictional"].astype(str).str.lower().eq("true").any())
+    if fictional:
+        lines.append("<small style='color:#b2182b'><b>Illustrative data:</b> these hazards "
+                     "are fictional.</small>")
+    panel = ("<div class='geomines-box geomines-panel' style='position:fixed;top:10px;"
+             "left:55px;z-index:1000;max-width:330px'><h4>People inside and near hazards</h4>"
+             + "<br>".join(lines) + "</div>")
+    legend_html = ("<div class='geomines-box geomines-legend' style='position:fixed;"
+                   "bottom:28px;right:10px;z-index:1000;max-height:60vh;overflow:auto'>"
+                   + "<br>".join(_legend_items(assessment)) + "</div>")
+    m.get_root().html.add_child(Element(panel + legend_html), name="geomines_panel")
     return m
 
 
-def exposure_map(assessment: Assessment, *, m: folium.Map | None = None) -> folium.Map:
-    """A complete map: admin units, rings, hazards, legend, panel and layer control.
+def exposure_map(assessment: Assessment, *, m: folium.Map | None = None,
+                 options: DisplayOptions | None = None) -> folium.Map:
+    """The complete map: basemap, population, admin units, bands, hazards, legend, panel.
 
     Parameters
     ----------
     assessment : Assessment
     m : folium.Map, optional
-        Add to this map instead of a new one.
+        Add to this map instead of a new :class:`OfflineMap`.
+    options : DisplayOptions, optional
+        Display simplification, precision and size budget.
 
     Returns
     -------
     folium.Map
+        With layer control, scale bar, fullscreen and measure controls, fitted to
+        the hazards and their rings.
     """
-    bounds = assessment.bands.total_bounds if len(assessment.bands) else None
-    m = m if m is not None else _new_map(bounds)
-    admin_layer(assessment, m=m)
-    ring_layer(assessment, m=m)
-    hazard_layer(assessment, m=m)
+    options = options or DisplayOptions()
+    bounds = _view_bounds(assessment)
+    if m is None:
+        n = len(assessment.hazards)
+        m = OfflineMap(prefer_canvas=n > options.canvas_above)
+        if np.isfinite(bounds).all():
+            m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    basemap_layer(assessment, m=m)
+    population_layer(assessment, m=m, options=options)
+    admin_layer(assessment, m=m, options=options)
+    ring_layer(assessment, m=m, options=options)
+    hazard_layer(assessment, m=m, options=options)
     legend(assessment, m=m)
+    _no_cdn(Fullscreen(position="topleft")).add_to(m)
+    _no_cdn(MeasureControl(position="topleft", primary_length_unit="meters",
+                           primary_area_unit="sqmeters")).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
