@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.geomines-installed
 DEMO_OUT ?= out/demo
 SM     := sample_data/sao_miguel
 
-.PHONY: demo test install clean bench bench-data
+.PHONY: demo test install clean bench bench-data browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,16 @@ demo: $(STAMP)
 		--rings 500,1000,5000 --out $(DEMO_OUT) --overwrite
 	@echo "Open $(DEMO_OUT)/map.html in a browser; tables are in $(DEMO_OUT)/."
 
-test: $(STAMP)
+# Debian's chromium, for the map tests in a real headless browser.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+			chromium fonts-dejavu-core >/dev/null; }
+
+test: $(STAMP) browser
 	$(PY) -m pytest
 
 # The benchmark (not part of the tests): its own venv, because the peers pin old packages.

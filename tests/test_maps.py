@@ -1,0 +1,152 @@
+"""Maps in a real headless Chromium with every network request blocked.
+
+The browser is Debian's ``chromium`` (``make test`` installs it), driven by
+Playwright for Python with ``executable_path``. A screenshot of the demo map is
+written to ``tests/artifacts/demo_map.png`` (not committed) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geomines import assess, exposure_map, read_hazards, read_vector
+from geomines.offline import external_urls
+
+from .conftest import SAO_MIGUEL
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+playwright = pytest.importorskip("playwright.sync_api")
+if CHROMIUM is None and os.environ.get("CI"):
+    pytest.fail("CI needs Debian's chromium for the map tests; `make test` installs it.",
+                pytrace=False)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
+                                "(make test installs it)")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_offline(browser, path: Path, *, size=(1280, 800)):
+    """Open a local file with the network cut off; return page, console errors, requests."""
+    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]}, offline=True)
+    page = ctx.new_page()
+    errors, requests, dialogs = [], [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def route(r):
+        requests.append(r.request.url)
+        if r.request.url.startswith(("file:", "data:", "blob:")):
+            r.continue_()
+        else:
+            r.abort()
+
+    ctx.route("**/*", route)
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    page.wait_for_timeout(300)
+    return page, errors, requests, dialogs
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    with pytest.warns(UserWarning):
+        hazards = read_hazards(SAO_MIGUEL / "hazards_illustrative.geojson")
+    result = assess(hazards, SAO_MIGUEL / "gpw_v411_2020_count_2020.tif",
+                    admin=read_vector(SAO_MIGUEL / "concelhos.gpkg"), admin_id="name")
+    path = out / "map.html"
+    exposure_map(result).save(str(path))
+    return result, path
+
+
+def test_demo_map_renders_offline_and_complete(browser, demo):
+    result, path = demo
+    html = path.read_text()
+    assert external_urls(html) == []
+    page, errors, requests, _ = open_offline(browser, path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "demo_map.png"))
+    assert errors == []
+    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+    with_geometry = int((~result.hazards.geometry.is_empty & result.hazards.geometry.notna()).sum())
+    assert page.evaluate("geominesLayers.hazards.getLayers().length") == with_geometry
+    assert page.locator("path.geomines-hazard").count() == with_geometry
+    # legend, layer control and panel, with the right numbers
+    panel = page.locator(".geomines-panel")
+    assert panel.is_visible()
+    assert panel.locator("b[data-key=inside]").inner_text() == f"{result.totals['inside']:,.0f}"
+    for d in result.rings_m:
+        assert panel.locator(f"b[data-key='within_{d:g}']").inner_text() == \
+            f"{result.people_within(d):,.0f}"
+    assert "fictional" in panel.inner_text()
+    legend = page.locator(".geomines-legend").inner_text()
+    for band in result.bands.iloc[1:].itertuples():
+        assert f"{band.band}: {band.people:,.0f} people" in legend
+    assert "people per km²" in legend
+    control = page.locator(".leaflet-control-layers").inner_text()
+    for name in ("Offline basemap", "Population", "Admin units", "Distance bands", "Hazards"):
+        assert name in control
+    assert page.locator(".leaflet-control-scale").count() == 1
+    assert page.locator(".leaflet-control-fullscreen, .leaflet-control-zoom-fullscreen").count()
+    assert page.locator(".leaflet-control-measure").count() == 1
+    # the population image is drawn from an inline PNG
+    assert page.evaluate("geominesLayers.population._url.startsWith('data:image/png')")
+    # the basemap is drawn (countries around the hazards)
+    assert page.locator(".leaflet-geomines-basemap-pane path").count() >= 1
+
+
+def test_hostile_text_is_shown_as_text_and_runs_nothing(browser, tmp_path):
+    payload = '<img src=x onerror="window.__xss=1;alert(1)">'
+    frame = gpd.GeoDataFrame(
+        {"hazard_id": [payload, "ok"], "contamination": [payload, "ERW"],
+         "status": ["open", "open"]},
+        geometry=[shapely.box(-25.70, 37.74, -25.69, 37.75), shapely.box(-25.6, 37.8,
+                                                                        -25.59, 37.81)],
+        crs=4326)
+    result = assess(frame, SAO_MIGUEL / "gpw_v411_2020_count_2020.tif", rings_m=(500,))
+    path = tmp_path / "xss.html"
+    exposure_map(result).save(str(path))
+    assert "<img src=x" not in path.read_text()
+    page, errors, _, dialogs = open_offline(browser, path)
+    page.evaluate("(() => { const l = geominesLayers.hazards.getLayers()[0];"
+                  "l.fire('click', {latlng: l.getBounds().getCenter()}, true); })()")
+    page.wait_for_timeout(200)
+    text = page.locator(".leaflet-popup-content").first.inner_text()
+    assert payload in text
+    assert page.evaluate("window.__xss === undefined")
+    assert dialogs == [] and errors == []
+
+
+def test_layers_compose_on_a_users_map(browser, demo, tmp_path):
+    import folium
+
+    from geomines.maps import OfflineMap, hazard_layer, ring_layer
+
+    result, _ = demo
+    m = ring_layer(result, m=OfflineMap(location=[37.78, -25.5], zoom_start=10))
+    m = hazard_layer(result, m=m)
+    folium.LayerControl().add_to(m)
+    path = tmp_path / "mine.html"
+    m.save(str(path))
+    page, errors, requests, _ = open_offline(browser, path)
+    assert errors == [] and page.evaluate("geominesLayers.hazards.getLayers().length") == 39
+    # the notebook display is an iframe of the same self-contained page
+    frame = m._repr_html_()
+    assert frame.startswith("<iframe srcdoc=") and external_urls(frame) == []
+    assert re.search(r"leaflet\.js", frame)
