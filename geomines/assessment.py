@@ -17,6 +17,7 @@ the fraction of the pixel that A covers (see :mod:`geomines.exposure`).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from collections.abc import Collection, Sequence
@@ -285,6 +286,8 @@ def assess(
     steps = 5 + 2 * len(rings) + (1 if admin is not None else 0)
     bar = tqdm(total=steps, desc="geomines", unit="step", disable=not progress,
                file=sys.stderr, leave=False)
+    admin_path = str(admin) if admin is not None and not isinstance(
+        admin, gpd.GeoDataFrame) else None
     hazards, raster = _load_inputs(hazards, population)
     report = load_report(hazards)
     frame = _prepare(hazards)
@@ -373,6 +376,7 @@ def assess(
         bar.set_postfix_str("by admin unit")
         admin_frame, by_admin = _by_admin(admin, admin_id, admin_name, raster, union_u,
                                           rings, ring_u, total_pop, totals, pixel_rule)
+        frame["admin_id"] = _admin_of(geoms_r, admin_frame, admin_id, raster.crs)
         bar.update()
 
     checks = _checks(frame, inside, union_sum_, ring_sums, bands, rings, raster, by_admin,
@@ -380,10 +384,34 @@ def assess(
     checks["classes_add_up"] = bool(np.isclose(by_precedence["people"].sum(),
                                                bands["people"].sum(), rtol=1e-9, atol=1e-6))
     method = _method(raster, rings, statuses, pixel_rule, report, frame)
+    method["share_of_hazard_area_on_nodata"] = checks["share_of_hazard_area_on_nodata"]
+    method["share_of_hazard_area_outside_raster"] = checks["share_of_hazard_area_outside_raster"]
     bar.close()
     return Assessment(hazards=frame, bands=bands, totals=totals, rings_m=rings,
                       population=raster, method=method, checks=checks, by_admin=by_admin,
-                      admin=admin_frame, by_class=by_class, by_precedence=by_precedence)
+                      admin=admin_frame, by_class=by_class, by_precedence=by_precedence,
+                      extra={"hazard_path": report.path if report is not None else None,
+                             "admin_path": admin_path})
+
+
+def _admin_of(geoms_r: np.ndarray, admin: gpd.GeoDataFrame, admin_id: str, crs: CRS
+              ) -> list[str | None]:
+    """The admin unit holding each hazard's representative point (None if outside all)."""
+    units = transform_geoms(np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
+                            CRS.from_user_input(admin.crs), crs)
+    ids = admin[admin_id].astype(str).to_numpy()
+    out: list[str | None] = [None] * len(geoms_r)
+    ok = np.array([g is not None and not g.is_empty for g in geoms_r], dtype=bool)
+    if not ok.any():
+        return out
+    points = shapely.point_on_surface(geoms_r[ok])
+    tree = shapely.STRtree(units)
+    p_idx, u_idx = tree.query(points, predicate="within")
+    positions = np.nonzero(ok)[0]
+    for p, u in zip(p_idx, u_idx, strict=True):
+        if out[positions[p]] is None:
+            out[positions[p]] = ids[u]
+    return out
 
 
 #: Land classes from highest to lowest: a person covered by several is counted once,
@@ -511,10 +539,14 @@ def _by_admin(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
     rows = []
     inside = within(union.pieces)
     near = {d: within(ring_u[d].pieces) for d in rings}
+    pcode = next((c for c in admin.columns if c != admin_id and
+                  re.fullmatch(r"(adm\d_?)?p_?code|.*pcode", str(c), re.IGNORECASE)), None)
     for i in range(len(geoms)):
         row = {"admin_id": ids.iloc[i],
-               "admin_name": str(admin[admin_name].iloc[i]) if admin_name else ids.iloc[i],
-               "population": population[i], "people_inside": inside[i]}
+               "admin_name": str(admin[admin_name].iloc[i]) if admin_name else ids.iloc[i]}
+        if pcode is not None:
+            row["pcode"] = str(admin[pcode].iloc[i])
+        row.update({"population": population[i], "people_inside": inside[i]})
         for d in rings:
             row[ring_column(d)] = near[d][i]
         rows.append(row)

@@ -107,6 +107,8 @@ strict_opt = click.option("--strict", is_flag=True,
               show_default=True, help="Output directory.")
 @click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty --out.")
 @click.option("--no-map", is_flag=True, help="Do not write map.html.")
+@click.option("--no-report", is_flag=True, help="Do not write report.html.")
+@click.option("--hxl", is_flag=True, help="Add an HXL hashtag row to the CSV tables.")
 @hazards_crs_opt
 @layer_opt
 @nodata_opt
@@ -115,12 +117,13 @@ strict_opt = click.option("--strict", is_flag=True,
 @handle_errors
 def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path | None,
            admin_id: str | None, admin_name: str | None, count_status: str,
-           pixel_rule: str, out_dir: Path, overwrite: bool, no_map: bool,
+           pixel_rule: str, out_dir: Path, overwrite: bool, no_map: bool, no_report: bool,
+           hxl: bool,
            hazards_crs: str | None, layer: str | None, nodata: float | None,
            units: str, strict: bool) -> None:
     """Count people inside and near HAZARDS on the POPULATION raster (one or more tiles)."""
     from .assessment import assess as run_assess
-    from .export import write_outputs
+    from .export import headline, write_outputs
     from .hazards import read_hazards
     from .population import read_population
 
@@ -135,16 +138,22 @@ def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path 
                         admin_name=admin_name, count_status=count_status.split(","),
                         pixel_rule=pixel_rule, progress=log.isEnabledFor(logging.WARNING))
     result.method["command"] = _command_line(click.get_current_context())
-    written = write_outputs(result, out_dir, overwrite=overwrite, write_map=not no_map)
+    written = write_outputs(result, out_dir, overwrite=overwrite, write_map=not no_map,
+                            write_report=not no_report, hxl=hxl,
+                            provenance={"command": result.method["command"]})
+    head = headline(result)
     lines = [
         f"Hazards: {report.rows} rows, {int(result.hazards['counted'].sum())} counted "
         f"(statuses: {count_status}); {report.repaired} repaired, {report.excluded} excluded",
         f"Population source: {raster.name} ({raster.describe()['crs']}), "
         f"total {result.totals['population']:,.0f}",
-        f"People inside counted hazards (dissolved): {result.totals['inside']:,.0f}",
+        f"People inside counted hazards (dissolved): about {head['people_inside']:,} "
+        f"({result.totals['inside']:,.1f})",
     ]
     for d in result.rings_m:
-        lines.append(f"People within {d:g} m: {result.people_within(d):,.0f}")
+        key = f"{d:g}"
+        lines.append(f"People within {d:g} m: about {head['people_within_m'][key]:,} "
+                     f"({result.people_within(d):,.1f})")
     factor = result.checks.get("double_counting_factor")
     if factor:
         lines.append(f"Sum of per-hazard counts / dissolved: {factor:.2f}")

@@ -18,11 +18,28 @@ import shapely
 from .assessment import Assessment
 from .errors import OutputError
 
-__all__ = ["OUTPUT_FILES", "to_geojson", "write_outputs"]
+__all__ = ["HEADLINE_RULE", "OUTPUT_FILES", "round_headline", "to_geojson", "write_outputs"]
+
+#: How headline numbers are rounded for display (files keep full precision).
+HEADLINE_RULE = ("rounded to the nearest 10 below 1,000, to the nearest 100 below 100,000, "
+                 "and to the nearest 1,000 above; rounded parts may not add up to the "
+                 "rounded total")
+
+#: HXL hashtags for the columns of the tables (HDX and OCHA tools read them).
+HXL_TAGS = {
+    "admin_id": "#adm1+code", "admin_name": "#adm1+name", "pcode": "#adm1+code+pcode",
+    "population": "#population", "people_inside": "#affected+inside",
+    "share_inside": "#affected+inside+pct", "band": "#description", "from_m": "#meta+from_m",
+    "to_m": "#meta+to_m", "people": "#affected", "cumulative_people": "#affected+cumulative",
+    "land_class": "#indicator+land_class", "contamination": "#indicator+contamination",
+    "status": "#status", "hazards": "#meta+hazards", "area_m2": "#meta+area_m2",
+    "part": "#description",
+}
 
 #: Files written by :func:`write_outputs` (``by_admin.csv`` and ``map.html`` when asked).
 OUTPUT_FILES = ("summary.json", "summary.csv", "hazards.geojson", "rings.geojson",
-                "by_admin.csv", "by_class.csv", "by_class_precedence.csv", "map.html")
+                "by_admin.csv", "by_class.csv", "by_class_precedence.csv", "map.html",
+                "report.html")
 
 
 def _json_value(value: Any) -> Any:
@@ -44,6 +61,47 @@ def _json_value(value: Any) -> Any:
     except (TypeError, ValueError):
         pass
     return value if isinstance(value, str | int | list | dict) else str(value)
+
+
+def round_headline(value: float) -> int:
+    """Round a people count for display by :data:`HEADLINE_RULE`.
+
+    Examples
+    --------
+    >>> round_headline(2319.4), round_headline(8726), round_headline(111938)
+    (2320, 8700, 112000)
+    """
+    step = 10 if value < 1_000 else 100 if value < 100_000 else 1_000
+    return int(round(value / step) * step)
+
+
+def headline(assessment: Assessment) -> dict[str, Any]:
+    """Rounded headline numbers with the rule stated."""
+    within = {k: round_headline(v) for k, v in assessment.totals["within_m"].items()}
+    return {"people_inside": round_headline(assessment.totals["inside"]),
+            "people_within_m": within, "rule": HEADLINE_RULE}
+
+
+def hxl_tag(column: str) -> str:
+    """The HXL hashtag for a table column."""
+    if column in HXL_TAGS:
+        return HXL_TAGS[column]
+    if column.startswith("people_within_"):
+        return f"#affected+within_{column.removeprefix('people_within_')}"
+    if column.startswith("share_within_"):
+        return f"#affected+within_{column.removeprefix('share_within_')}+pct"
+    return ""
+
+
+def _write_table(frame: pd.DataFrame, path: Path, hxl: bool) -> None:
+    """CSV with full precision; with ``hxl`` a hashtag row under the header."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(list(frame.columns))
+        if hxl:
+            writer.writerow([hxl_tag(str(c)) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            writer.writerow(["" if _json_value(v) is None else _json_value(v) for v in row])
 
 
 def _round_coords(geom: shapely.Geometry, precision: int) -> shapely.Geometry:
@@ -138,17 +196,10 @@ def summary_rows(assessment: Assessment) -> list[dict[str, Any]]:
     return rows
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0].keys()))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
-
-
 def write_outputs(assessment: Assessment, out_dir: str | os.PathLike, *,
-                  overwrite: bool = False, write_map: bool = True,
-                  precision: int = 6) -> dict[str, Path]:
+                  overwrite: bool = False, write_map: bool = True, write_report: bool = True,
+                  precision: int = 6, hxl: bool = False,
+                  provenance: dict[str, Any] | None = None) -> dict[str, Path]:
     """Write every output of an assessment into a directory.
 
     Parameters
@@ -160,8 +211,14 @@ def write_outputs(assessment: Assessment, out_dir: str | os.PathLike, *,
     overwrite : bool, default False
     write_map : bool, default True
         Also write ``map.html``.
+    write_report : bool, default True
+        Also write ``report.html`` (with the map embedded when ``write_map``).
     precision : int, default 6
         Decimal places of GeoJSON coordinates.
+    hxl : bool, default False
+        Add an HXL hashtag row under the header of each CSV table.
+    provenance : dict, optional
+        Extra provenance for the report (e.g. the command line).
 
     Returns
     -------
@@ -177,13 +234,18 @@ def write_outputs(assessment: Assessment, out_dir: str | os.PathLike, *,
     _prepare_dir(out, overwrite)
     written: dict[str, Path] = {}
     summary = assessment.summary()
+    summary["headline"] = headline(assessment)
     path = out / "summary.json"
     path.write_text(json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False,
                                default=_json_value), encoding="utf-8")
     written["summary.json"] = path
-    path = out / "summary.csv"
-    _write_csv(path, summary_rows(assessment))
-    written["summary.csv"] = path
+    tables = {"summary.csv": pd.DataFrame(summary_rows(assessment)),
+              "by_admin.csv": assessment.by_admin, "by_class.csv": assessment.by_class,
+              "by_class_precedence.csv": assessment.by_precedence}
+    for name, table in tables.items():
+        if table is not None:
+            _write_table(table, out / name, hxl)
+            written[name] = out / name
     path = out / "hazards.geojson"
     to_geojson(assessment.hazards, path, precision=precision, id_column="hazard_id",
                foreign={"geomines": assessment.method})
@@ -192,22 +254,19 @@ def write_outputs(assessment: Assessment, out_dir: str | os.PathLike, *,
     to_geojson(assessment.bands, path, precision=precision, id_column="band",
                foreign={"geomines": assessment.method})
     written["rings.geojson"] = path
-    if assessment.by_admin is not None:
-        path = out / "by_admin.csv"
-        assessment.by_admin.to_csv(path, index=False)
-        written["by_admin.csv"] = path
-    if assessment.by_class is not None:
-        path = out / "by_class.csv"
-        assessment.by_class.to_csv(path, index=False)
-        written["by_class.csv"] = path
-    if assessment.by_precedence is not None:
-        path = out / "by_class_precedence.csv"
-        assessment.by_precedence.to_csv(path, index=False)
-        written["by_class_precedence.csv"] = path
+    map_html = None
     if write_map:
         from .maps import exposure_map
 
         path = out / "map.html"
         exposure_map(assessment).save(str(path))
         written["map.html"] = path
+        map_html = path.read_text(encoding="utf-8")
+    if write_report:
+        from .report import report_html
+
+        path = out / "report.html"
+        path.write_text(report_html(assessment, map_html=map_html, provenance=provenance),
+                        encoding="utf-8")
+        written["report.html"] = path
     return written

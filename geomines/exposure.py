@@ -484,6 +484,9 @@ def zonal_sums(
         for key in ("people", "weight", "weight_nodata"):
             if key in part:
                 np.add.at(out[key], part["ids"], part[key])
+    # every term of Σ v·f is non-negative: a negative total is rounding (~1e-12), not people
+    for key in ("people", "weight", "weight_nodata"):
+        np.maximum(out[key], 0.0, out=out[key])
     return ZonalSums(out["people"], out["weight"], out["weight_nodata"], area, area_in)
 
 

@@ -118,6 +118,7 @@ class LoadReport:
     """
 
     source: str
+    path: str = ""
     driver: str = ""
     layer: str | None = None
     crs: str | None = None
@@ -707,7 +708,7 @@ def read_hazards(
         raise InputError(f"Expected a hazard file, got a directory: {str(p)!r}.")
     if p.stat().st_size == 0:
         raise InputError(f"Hazard file {p.name} is empty (zero bytes).")
-    report = LoadReport(source=p.name)
+    report = LoadReport(source=p.name, path=str(p.resolve()))
     options: dict[str, Any] = {"wkt": wkt, "lon": lon, "lat": lat, "crs": crs}
     frame = _read_frame(p, layer, report, options)
     bad_rows = list(frame.attrs.get("bad_geometry_rows", []))

@@ -1,0 +1,163 @@
+"""Outputs read back from disk: RFC 7946 GeoJSON, CSV tables, HXL, report, notebook repr."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import re
+
+import geojson
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from geomines.cli import cli
+from geomines.export import round_headline
+from geomines.offline import external_urls
+
+from .conftest import SAO_MIGUEL
+
+HAZARDS = SAO_MIGUEL / "hazards_illustrative.geojson"
+COUNT = SAO_MIGUEL / "gpw_v411_2020_count_2020.tif"
+ADMIN = SAO_MIGUEL / "concelhos.gpkg"
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    result = CliRunner().invoke(cli, ["-q", "assess", str(HAZARDS), str(COUNT), "--admin",
+                                      str(ADMIN), "--admin-id", "name", "--out", str(out),
+                                      "--hxl"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _strict_json(path):
+    def no_nan(token):
+        raise AssertionError(f"{path.name} holds {token}")
+    return json.loads(path.read_text(encoding="utf-8"), parse_constant=no_nan)
+
+
+def _decimals(coords):
+    if isinstance(coords, float | int):
+        text = repr(float(coords))
+        return 0 if "e" in text else len(text.split(".")[1].rstrip("0"))
+    return max((_decimals(c) for c in coords), default=0)
+
+
+@pytest.mark.parametrize("name", ["hazards.geojson", "rings.geojson"])
+def test_geojson_follows_rfc_7946(out, name):
+    path = out / name
+    doc = _strict_json(path)
+    assert doc["type"] == "FeatureCollection" and "crs" not in doc
+    assert geojson.loads(path.read_text()).is_valid
+    ids = [f["id"] for f in doc["features"]]
+    assert len(ids) == len(set(ids))
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in doc["features"] if f["geometry"]]
+    lo = [g.bounds for g in geoms]
+    bbox = [min(b[0] for b in lo), min(b[1] for b in lo), max(b[2] for b in lo),
+            max(b[3] for b in lo)]
+    assert doc["bbox"] == pytest.approx(bbox, abs=1e-6)
+    assert -180 <= bbox[0] <= bbox[2] <= 180 and -90 <= bbox[1] <= bbox[3] <= 90
+    for f in doc["features"]:
+        if f["geometry"] is None:
+            continue
+        assert _decimals(f["geometry"]["coordinates"]) <= 6
+        for poly in shapely.get_parts(shapely.geometry.shape(f["geometry"])):
+            if poly.geom_type != "Polygon":
+                continue
+            assert poly.exterior.is_ccw, f"exterior of {f['id']} is not counter-clockwise"
+            assert all(not ring.is_ccw for ring in poly.interiors)
+    method = doc["geomines"]
+    for key in ("geomines_version", "population_source", "population_sha256",
+                "population_crs", "population_resolution", "rings_m", "dissolve_rule",
+                "counted_statuses", "pixel_rule", "share_of_hazard_area_on_nodata"):
+        assert key in method, key
+    assert method["population_sha256"] == hashlib.sha256(COUNT.read_bytes()).hexdigest()
+    # GDAL reads it back
+    frame = pyogrio.read_dataframe(path)
+    assert len(frame) == len(doc["features"])
+
+
+def test_hazard_properties(out):
+    doc = _strict_json(out / "hazards.geojson")
+    props = doc["features"][0]["properties"]
+    for key in ("hazard_id", "land_class", "contamination", "status", "evidence", "reported",
+                "people_inside", "people_within_500m", "people_within_5000m", "load_status",
+                "load_note", "counted", "admin_id"):
+        assert key in props, key
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT00:00:00", props["reported"])
+    assert {f["properties"]["load_status"] for f in doc["features"]} >= {"ok", "repaired"}
+    admin_ids = {f["properties"]["admin_id"] for f in doc["features"]}
+    assert admin_ids <= {"Lagoa", "Nordeste", "Ponta Delgada", "Povoação", "Ribeira Grande",
+                         "Vila Franca do Campo", None}
+
+
+def _read_csv(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], rows[1], [dict(zip(rows[0], r, strict=True)) for r in rows[2:]]
+
+
+def test_tables_reconcile_and_carry_hxl_tags(out):
+    summary = _strict_json(out / "summary.json")
+    header, tags, rows = _read_csv(out / "summary.csv")
+    assert tags[header.index("people")] == "#affected"
+    bands = [r for r in rows if not r["band"].startswith("total")]
+    total = [r for r in rows if r["band"].startswith("total")][0]
+    assert sum(float(r["people"]) for r in bands) == pytest.approx(float(total["people"]))
+    assert float(total["people"]) == pytest.approx(summary["people"]["within_m"]["5000"])
+    header, tags, rows = _read_csv(out / "by_admin.csv")
+    assert tags[:2] == ["#adm1+code", "#adm1+name"]
+    assert rows[-1]["admin_id"] == "(outside)"
+    assert sum(float(r["population"]) for r in rows) == pytest.approx(
+        summary["population"]["total"])
+    assert sum(float(r["people_inside"]) for r in rows) == pytest.approx(
+        summary["people"]["inside"])
+    header, tags, rows = _read_csv(out / "by_class.csv")
+    assert {"land_class", "contamination", "status", "people_inside"} <= set(header)
+    header, tags, rows = _read_csv(out / "by_class_precedence.csv")
+    assert sum(float(r["people"]) for r in rows) == pytest.approx(
+        summary["people"]["within_m"]["5000"])
+    checks = summary["checks"]
+    assert checks["bands_add_up"] and checks["admin_units_add_up"] and checks["classes_add_up"]
+    assert checks["double_counting_factor"] >= 1
+
+
+def test_headline_rounding_rule(out):
+    assert round_headline(994) == 990 and round_headline(1_049) == 1_000
+    assert round_headline(99_949) == 99_900 and round_headline(111_937.5) == 112_000
+    summary = _strict_json(out / "summary.json")
+    head = summary["headline"]
+    assert head["people_inside"] == round_headline(summary["people"]["inside"])
+    assert "may not add up" in head["rule"]
+
+
+def test_report_is_self_contained_and_complete(out):
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert external_urls(text) == []
+    assert "The question" in text and "Headline numbers" in text
+    assert text.count("<svg") >= 3 and "<iframe" in text
+    assert "By admin unit" in text and "Assumptions and caveats" in text
+    assert "fictional" in text
+    for path in (COUNT, HAZARDS, ADMIN):
+        assert hashlib.sha256(path.read_bytes()).hexdigest() in text, path.name
+    assert "geomines assess" in text and "GDAL" in text
+    assert "coastal" in text  # count raster + admin units: the coastal caveat
+
+
+def test_notebook_repr_is_a_headline_table():
+    import warnings
+
+    import geomines
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = geomines.assess(geomines.read_hazards(HAZARDS), COUNT, rings_m=(1000,))
+    html = result._repr_html_()
+    assert "<table" in html and "within 1000 m" in html
+    assert f"{result.totals['inside']:,.0f}" in html
+    assert not math.isnan(result.people_within(1000))
