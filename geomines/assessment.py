@@ -284,114 +284,136 @@ def assess(
         raise InputError(f"count_status must name statuses among {STATUSES}, got {unknown or statuses}.")
     rings = parse_rings(rings_m)
     steps = 5 + 2 * len(rings) + (1 if admin is not None else 0)
-    bar = tqdm(total=steps, desc="geomines", unit="step", disable=not progress,
+    # a bar on stderr when asked and stderr is a terminal (tqdm's disable=None)
+    bar = tqdm(total=steps, desc="geomines", unit="step", disable=True if not progress else None,
                file=sys.stderr, leave=False)
-    admin_path = str(admin) if admin is not None and not isinstance(
-        admin, gpd.GeoDataFrame) else None
-    hazards, raster = _load_inputs(hazards, population)
-    report = load_report(hazards)
-    frame = _prepare(hazards)
+    try:
+        admin_path = str(admin) if admin is not None and not isinstance(
+            admin, gpd.GeoDataFrame) else None
+        hazards, raster = _load_inputs(hazards, population)
+        report = load_report(hazards)
+        frame = _prepare(hazards)
 
-    usable = (frame["load_status"] != "excluded").to_numpy()
-    counted = usable & frame["status"].isin(statuses).to_numpy()
-    frame["counted"] = counted
+        usable = (frame["load_status"] != "excluded").to_numpy()
+        counted = usable & frame["status"].isin(statuses).to_numpy()
+        frame["counted"] = counted
 
-    src_crs = CRS.from_user_input(frame.crs)
-    if src_crs != raster.crs:
-        warnings.warn(
-            f"Hazards are in {src_crs.name}; moved into the population raster's CRS "
-            f"({raster.crs.name}). The raster is never resampled.",
-            ReprojectionWarning,
-            stacklevel=2,
+        src_crs = CRS.from_user_input(frame.crs)
+        if src_crs != raster.crs:
+            warnings.warn(
+                f"Hazards are in {src_crs.name}; moved into the population raster's CRS "
+                f"({raster.crs.name}). The raster is never resampled.",
+                ReprojectionWarning,
+                stacklevel=2,
+            )
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        geoms_r = np.array([shapely.Polygon()] * len(frame), dtype=object)
+        if usable.any():
+            moved = transform_geoms(geoms[usable], src_crs, raster.crs)
+            if raster.crs.is_geographic:  # hazards across ±180° are split, not spread over the globe
+                moved = split_antimeridian(unwrap_antimeridian(moved))
+            geoms_r[usable] = moved
+
+        # ---- per hazard
+        bar.set_postfix_str("people inside each hazard")
+        sums = zonal_sums(geoms_r, raster, pixel_rule=pixel_rule)
+        bar.update()
+        inside = [sums[i] if u else ZonalSum() for i, u in enumerate(usable)]
+        frame["people_inside"] = np.where(usable, sums.people, np.nan)
+        frame["area_m2"] = np.where(usable, area_m2(frame.geometry), np.nan)
+        buffers: dict[float, np.ndarray] = {}
+        usable_series = gpd.GeoSeries(geoms[usable], crs=src_crs)
+        bar.set_postfix_str("buffers in metres")
+        ring_buffers = buffers_m(usable_series, rings, to_crs=raster.crs) if usable.any() else []
+        bar.update()
+        for d, ring_buffer in zip(rings, ring_buffers or [None] * len(rings), strict=True):
+            buf = np.array([shapely.Polygon()] * len(frame), dtype=object)
+            if ring_buffer is not None:
+                buf[usable] = ring_buffer.values
+            buffers[d] = buf
+            bar.set_postfix_str(f"people within {_fmt_m(d)} m of each hazard")
+            ring = zonal_sums(buf, raster, pixel_rule=pixel_rule)
+            frame[ring_column(d)] = np.where(usable, ring.people, np.nan)
+            bar.update()
+
+        # ---- dissolved, tile by tile: nobody counted twice
+        if not counted.any():
+            warnings.warn("No hazard is counted (check count_status); totals are 0.",
+                          UserWarning, stacklevel=2)
+        bar.set_postfix_str("dissolved hazards")
+        union_u = union_sum(geoms_r[counted], raster, pixel_rule=pixel_rule)
+        union_sum_ = union_u.total
+        bar.update()
+        ring_u = {}
+        for d in rings:
+            bar.set_postfix_str(f"dissolved {_fmt_m(d)} m ring")
+            ring_u[d] = union_sum(buffers[d][counted], raster, pixel_rule=pixel_rule)
+            bar.update()
+        ring_sums = {d: ring_u[d].total for d in rings}
+        reach = ring_u[rings[-1]] if rings else union_u
+        if counted.any() and reach.total.area_in_raster <= 0:
+            _raise_if_swapped(geoms[counted], src_crs, raster)
+            raise NoOverlapError(
+                f"Expected counted hazards over the population raster "
+                f"{raster.name} (bounds {tuple(round(b, 4) for b in raster.bounds)} in "
+                f"{raster.describe()['crs']}); got hazards at "
+                f"{tuple(round(b, 4) for b in shapely.total_bounds(geoms_r[counted]))}"
+                ". Check the hazard CRS (swapped lat/lon?) and that the raster covers them."
+            )
+
+        within = {_fmt_m(d): ring_sums[d].people for d in rings}
+        bands = _bands(union_u, rings, ring_u, raster.crs)
+        bar.set_postfix_str("population total")
+        total_pop = raster.total()
+        bar.update()
+        totals = {"inside": union_sum_.people, "within_m": within, "population": total_pop}
+
+        by_precedence = _by_precedence(frame, geoms_r, counted, union_u, rings, ring_u, raster,
+                                       pixel_rule)
+        bar.set_postfix_str("by class")
+        by_class = _by_class(frame, geoms_r, usable, buffers, rings, raster, pixel_rule)
+        bar.update()
+
+        by_admin = admin_frame = None
+        if admin is not None:
+            bar.set_postfix_str("by admin unit")
+            admin_frame, by_admin = _by_admin(admin, admin_id, admin_name, raster, union_u,
+                                              rings, ring_u, total_pop, totals, pixel_rule)
+            frame["admin_id"] = _admin_of(geoms_r, admin_frame, admin_id, raster.crs)
+            bar.update()
+
+        checks = _checks(frame, inside, union_sum_, ring_sums, bands, rings, raster, by_admin,
+                         total_pop)
+        checks["classes_add_up"] = bool(np.isclose(by_precedence["people"].sum(),
+                                                   bands["people"].sum(), rtol=1e-9, atol=1e-6))
+        method = _method(raster, rings, statuses, pixel_rule, report, frame)
+        method["share_of_hazard_area_on_nodata"] = checks["share_of_hazard_area_on_nodata"]
+        method["share_of_hazard_area_outside_raster"] = checks["share_of_hazard_area_outside_raster"]
+        return Assessment(hazards=frame, bands=bands, totals=totals, rings_m=rings,
+                          population=raster, method=method, checks=checks, by_admin=by_admin,
+                          admin=admin_frame, by_class=by_class, by_precedence=by_precedence,
+                          extra={"hazard_path": report.path if report is not None else None,
+                                 "admin_path": admin_path})
+    finally:
+        bar.close()
+
+
+def _raise_if_swapped(geoms: np.ndarray, crs: CRS, raster: PopulationRaster) -> None:
+    """No overlap, but the hazards with x and y swapped would overlap: say so."""
+    if not crs.is_geographic:
+        return
+    swapped = shapely.transform(geoms, lambda xy: xy[:, ::-1].copy())
+    try:
+        moved = transform_geoms(swapped, crs, raster.crs)
+    except Exception:  # noqa: BLE001 - swapped coordinates may not transform at all
+        return
+    box = shapely.box(*raster.bounds)
+    if shapely.intersects(moved, box).any():
+        raise CRSError(
+            "Expected hazards over the population raster; got none there, but with "
+            "longitude and latitude swapped they would be: the coordinates look like "
+            "lat/lon written as x/y. Write them as lon, lat (x, y) in the file."
         )
-    geoms = np.asarray(frame.geometry.values, dtype=object)
-    geoms_r = np.array([shapely.Polygon()] * len(frame), dtype=object)
-    if usable.any():
-        moved = transform_geoms(geoms[usable], src_crs, raster.crs)
-        if raster.crs.is_geographic:  # hazards across ±180° are split, not spread over the globe
-            moved = split_antimeridian(unwrap_antimeridian(moved))
-        geoms_r[usable] = moved
-
-    # ---- per hazard
-    bar.set_postfix_str("people inside each hazard")
-    sums = zonal_sums(geoms_r, raster, pixel_rule=pixel_rule)
-    bar.update()
-    inside = [sums[i] if u else ZonalSum() for i, u in enumerate(usable)]
-    frame["people_inside"] = np.where(usable, sums.people, np.nan)
-    frame["area_m2"] = np.where(usable, area_m2(frame.geometry), np.nan)
-    buffers: dict[float, np.ndarray] = {}
-    usable_series = gpd.GeoSeries(geoms[usable], crs=src_crs)
-    bar.set_postfix_str("buffers in metres")
-    ring_buffers = buffers_m(usable_series, rings, to_crs=raster.crs) if usable.any() else []
-    bar.update()
-    for d, ring_buffer in zip(rings, ring_buffers or [None] * len(rings), strict=True):
-        buf = np.array([shapely.Polygon()] * len(frame), dtype=object)
-        if ring_buffer is not None:
-            buf[usable] = ring_buffer.values
-        buffers[d] = buf
-        bar.set_postfix_str(f"people within {_fmt_m(d)} m of each hazard")
-        ring = zonal_sums(buf, raster, pixel_rule=pixel_rule)
-        frame[ring_column(d)] = np.where(usable, ring.people, np.nan)
-        bar.update()
-
-    # ---- dissolved, tile by tile: nobody counted twice
-    if not counted.any():
-        warnings.warn("No hazard is counted (check count_status); totals are 0.",
-                      UserWarning, stacklevel=2)
-    bar.set_postfix_str("dissolved hazards")
-    union_u = union_sum(geoms_r[counted], raster, pixel_rule=pixel_rule)
-    union_sum_ = union_u.total
-    bar.update()
-    ring_u = {}
-    for d in rings:
-        bar.set_postfix_str(f"dissolved {_fmt_m(d)} m ring")
-        ring_u[d] = union_sum(buffers[d][counted], raster, pixel_rule=pixel_rule)
-        bar.update()
-    ring_sums = {d: ring_u[d].total for d in rings}
-    reach = ring_u[rings[-1]] if rings else union_u
-    if counted.any() and reach.total.area_in_raster <= 0:
-        raise NoOverlapError(
-            f"Expected counted hazards over the population raster "
-            f"{raster.name} (bounds {tuple(round(b, 4) for b in raster.bounds)} in "
-            f"{raster.describe()['crs']}); got hazards at "
-            f"{tuple(round(b, 4) for b in shapely.total_bounds(geoms_r[counted]))}"
-            ". Check the hazard CRS (swapped lat/lon?) and that the raster covers them."
-        )
-
-    within = {_fmt_m(d): ring_sums[d].people for d in rings}
-    bands = _bands(union_u, rings, ring_u, raster.crs)
-    bar.set_postfix_str("population total")
-    total_pop = raster.total()
-    bar.update()
-    totals = {"inside": union_sum_.people, "within_m": within, "population": total_pop}
-
-    by_precedence = _by_precedence(frame, geoms_r, counted, union_u, rings, ring_u, raster,
-                                   pixel_rule)
-    bar.set_postfix_str("by class")
-    by_class = _by_class(frame, geoms_r, usable, buffers, rings, raster, pixel_rule)
-    bar.update()
-
-    by_admin = admin_frame = None
-    if admin is not None:
-        bar.set_postfix_str("by admin unit")
-        admin_frame, by_admin = _by_admin(admin, admin_id, admin_name, raster, union_u,
-                                          rings, ring_u, total_pop, totals, pixel_rule)
-        frame["admin_id"] = _admin_of(geoms_r, admin_frame, admin_id, raster.crs)
-        bar.update()
-
-    checks = _checks(frame, inside, union_sum_, ring_sums, bands, rings, raster, by_admin,
-                     total_pop)
-    checks["classes_add_up"] = bool(np.isclose(by_precedence["people"].sum(),
-                                               bands["people"].sum(), rtol=1e-9, atol=1e-6))
-    method = _method(raster, rings, statuses, pixel_rule, report, frame)
-    method["share_of_hazard_area_on_nodata"] = checks["share_of_hazard_area_on_nodata"]
-    method["share_of_hazard_area_outside_raster"] = checks["share_of_hazard_area_outside_raster"]
-    bar.close()
-    return Assessment(hazards=frame, bands=bands, totals=totals, rings_m=rings,
-                      population=raster, method=method, checks=checks, by_admin=by_admin,
-                      admin=admin_frame, by_class=by_class, by_precedence=by_precedence,
-                      extra={"hazard_path": report.path if report is not None else None,
-                             "admin_path": admin_path})
 
 
 def _admin_of(geoms_r: np.ndarray, admin: gpd.GeoDataFrame, admin_id: str, crs: CRS

@@ -33,6 +33,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.raw
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
@@ -230,7 +231,7 @@ def _read_frame(path: Path, layer: str | int | None, report: LoadReport,
             report.layer = str(layer)
         info = pyogrio.read_info(target, layer=layer)
         report.driver = info.get("driver") or suffix.lstrip(".")
-        frame = gpd.read_file(target, layer=layer, engine="pyogrio")
+        frame = _read_ogr(target, layer, report)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputError(
             f"Expected a vector file (GeoJSON, GeoPackage, Shapefile, FlatGeobuf or CSV), "
@@ -240,6 +241,52 @@ def _read_frame(path: Path, layer: str | int | None, report: LoadReport,
         raise InputError(f"Could not read {path.name}: {_first_line(exc)}") from exc
     if suffix in (".geojson", ".json"):
         _geojson_crs_note(path, frame, report)
+    return frame
+
+
+def _read_ogr(target: str, layer: str | int | None, report: LoadReport) -> gpd.GeoDataFrame:
+    """Read through GDAL, keeping rows whose geometry GEOS cannot decode as-is.
+
+    GDAL accepts rings that are not closed or too short and hands them on; such
+    geometries are decoded with GEOS's fixes (rings closed) and marked repaired,
+    or left null and marked excluded. GDAL's warnings go into the report. Text
+    that is not UTF-8 is read as Latin-1, with a note.
+    """
+    encoding = None
+    for attempt in range(2):
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                frame = pyogrio.read_dataframe(target, layer=layer, on_invalid="ignore",
+                                               encoding=encoding)
+            break
+        except UnicodeDecodeError:
+            if attempt:
+                raise
+            encoding = "latin-1"
+            report.notes.append("attribute text is not UTF-8; read as Latin-1")
+    for w in caught:
+        text = "GDAL: " + str(w.message).split(". To avoid")[0]
+        if text not in report.notes:
+            report.notes.append(text)
+    missing = frame.geometry.isna().to_numpy()
+    if missing.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # GDAL's warnings were recorded above
+            _, _, wkb, _ = pyogrio.raw.read(target, layer=layer, columns=[],
+                                            encoding=encoding)
+        fixes = {}
+        for i in np.nonzero(missing)[0]:
+            if wkb[i] is None:
+                continue  # a real null geometry
+            fixed = shapely.from_wkb(wkb[i], on_invalid="fix")
+            fixes[int(i)] = fixed
+        if fixes:
+            geoms = np.asarray(frame.geometry.values, dtype=object).copy()
+            for i, g in fixes.items():
+                geoms[i] = g if g is not None else shapely.GeometryCollection()
+            frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
+            frame.attrs["decode_fixed"] = {i: g is not None for i, g in fixes.items()}
     return frame
 
 
@@ -521,14 +568,24 @@ def _polygonal_parts(geom: shapely.Geometry) -> shapely.Geometry:
 
 
 def _repair_geometries(frame: gpd.GeoDataFrame, report: LoadReport,
-                       strict: bool, bad_rows: list[int]) -> gpd.GeoDataFrame:
+                       strict: bool, bad_rows: list[int],
+                       decode_fixed: dict[int, bool] | None = None) -> gpd.GeoDataFrame:
     geoms = np.asarray(frame.geometry.values, dtype=object).copy()
     status = np.array(["ok"] * len(frame), dtype=object)
     notes = np.array([""] * len(frame), dtype=object)
     ids = frame["hazard_id"].tolist()
     repairs: list[str] = []
+    line = 2 if report.driver == "CSV" else None
     for i in bad_rows:
-        status[i], notes[i] = "excluded", "geometry text could not be parsed"
+        where = f" (line {i + line} of the CSV)" if line else ""
+        status[i], notes[i] = "excluded", f"geometry text could not be parsed{where}"
+    for i, ok in (decode_fixed or {}).items():
+        if ok:
+            status[i] = "repaired"
+            notes[i] = "ring not closed or too short: closed when decoding"
+            repairs.append(f"row {i + 1} [{ids[i]}]")
+        else:
+            status[i], notes[i] = "excluded", "geometry could not be decoded"
     has_z = 0
     for i, g in enumerate(geoms):
         if status[i] == "excluded":
@@ -712,6 +769,7 @@ def read_hazards(
     options: dict[str, Any] = {"wkt": wkt, "lon": lon, "lat": lat, "crs": crs}
     frame = _read_frame(p, layer, report, options)
     bad_rows = list(frame.attrs.get("bad_geometry_rows", []))
+    decode_fixed = dict(frame.attrs.get("decode_fixed", {}))
     frame.attrs = {}
     report.rows = len(frame)
     if crs is not None:
@@ -734,7 +792,7 @@ def read_hazards(
     report.crs = _crs_label(frame.crs)
     frame = _map_columns(frame, columns, report)
     frame = _normalise_schema(frame, report)
-    frame = _repair_geometries(frame, report, strict, bad_rows)
+    frame = _repair_geometries(frame, report, strict, bad_rows, decode_fixed)
     _check_coordinates(frame, p)
     frame = _points_to_circles(frame, report, radius_column, area_column)
     for i, (st, note) in enumerate(zip(frame["load_status"], frame["load_note"], strict=True)):

@@ -266,7 +266,13 @@ class PopulationRaster:
         for tile in self._tiles:
             with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(tile.path) as src:
                 for _, window in src.block_windows(self.band):
-                    raw = src.read(self.band, window=window)
+                    try:
+                        raw = src.read(self.band, window=window)
+                    except rasterio.errors.RasterioError as exc:
+                        raise RasterError(
+                            f"Could not read {tile.path!r} (window {window}): {exc}. The "
+                            "file may be truncated or corrupt; re-export or re-download it."
+                        ) from exc
                     block = raw.astype("float64", copy=False)
                     bad = ~np.isfinite(block)
                     nodata = self._nodata_of(tile)

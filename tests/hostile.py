@@ -1,0 +1,452 @@
+"""A corpus of hostile inputs and the exact outcome geomines owes each one.
+
+Every case writes its file(s) into a directory (nothing big is committed) and states
+what must happen, through the Python API and through the CLI alike:
+
+- ``refuse``: a geomines error of the named class whose message matches, and exit
+  code 1 with the same message from the CLI (never a traceback);
+- ``repair``: a documented repair, reported per row in the load report;
+- ``report``: the right number, with the problem reported (a note, a warning, a
+  check in the summary).
+
+``python -m tests.hostile`` prints the README's "What geomines refuses, repairs and
+reports" table, which ``tests/test_hostile.py`` checks against the README.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+import shapely
+from affine import Affine
+from rasterio.transform import from_origin
+
+from geomines.testing import write_raster
+
+WGS84 = "EPSG:4326"
+
+
+@dataclass
+class Case:
+    """One hostile input and its expected outcome."""
+
+    name: str
+    what: str
+    outcome: str  # "refuse" | "repair" | "report"
+    make: Callable[[Path], dict[str, Any]]
+    error: str | None = None  # exception class name, for "refuse"
+    match: str = ""  # regex the message (or the report/note) must match
+    expect: dict[str, Any] = field(default_factory=dict)
+    doc: str = ""  # what geomines does, for the README
+
+
+# --------------------------------------------------------------------------- helpers
+def _box(x: float = 30.0, y: float = 48.0, d: float = 0.01) -> shapely.Polygon:
+    return shapely.box(x, y, x + d, y + d)
+
+
+def _geojson(path: Path, features: list[dict], extra: dict | None = None) -> Path:
+    doc = {"type": "FeatureCollection", **(extra or {}), "features": features}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _feature(geometry: dict | None, **props: Any) -> dict:
+    return {"type": "Feature", "properties": props, "geometry": geometry}
+
+
+def _poly_json(geom: shapely.Geometry) -> dict:
+    return json.loads(shapely.to_geojson(geom))
+
+
+def _frame(geoms: list, crs: str | None = WGS84, **cols: Any) -> gpd.GeoDataFrame:
+    n = len(geoms)
+    data = {"hazard_id": [f"H{i}" for i in range(n)]} | cols
+    return gpd.GeoDataFrame(data, geometry=geoms, crs=crs)
+
+
+def _ones_raster(d: Path, **kwargs: Any) -> Path:
+    """1 person per pixel of 0.001° over 29.99..30.11 E, 47.99..48.11 N."""
+    return write_raster(d / "pop.tif", np.ones((120, 120), dtype="float32"), crs=WGS84,
+                        transform=from_origin(29.99, 48.11, 0.001, 0.001), **kwargs)
+
+
+# --------------------------------------------------------------------------- makers
+def make_bowtie(d: Path) -> dict:
+    coords = [[30, 48], [30.01, 48.01], [30.01, 48], [30, 48.01], [30, 48]]
+    return {"hazards": _geojson(d / "bowtie.geojson", [
+        _feature({"type": "Polygon", "coordinates": [coords]}, hazard_id="BT")])}
+
+
+def make_unclosed(d: Path) -> dict:
+    ring = [[30, 48], [30.01, 48], [30.01, 48.01], [30, 48.01]]
+    return {"hazards": _geojson(d / "unclosed.geojson", [
+        _feature({"type": "Polygon", "coordinates": [ring]}, hazard_id="U")])}
+
+
+def make_too_short(d: Path) -> dict:
+    return {"hazards": _geojson(d / "short.geojson", [
+        _feature({"type": "Polygon", "coordinates": [[[30, 48], [30.01, 48]]]}, hazard_id="S"),
+        _feature(_poly_json(_box()), hazard_id="OK")])}
+
+
+def make_duplicate_points(d: Path) -> dict:
+    ring = [[30, 48], [30, 48], [30.01, 48], [30.01, 48], [30.01, 48.01], [30, 48.01],
+            [30, 48]]
+    return {"hazards": _geojson(d / "dups.geojson", [
+        _feature({"type": "Polygon", "coordinates": [ring]}, hazard_id="D")])}
+
+
+def make_empty_null(d: Path) -> dict:
+    return {"hazards": _geojson(d / "empty.geojson", [
+        _feature(None, hazard_id="NULL"),
+        _feature({"type": "Polygon", "coordinates": []}, hazard_id="EMPTY"),
+        _feature(_poly_json(_box()), hazard_id="OK")])}
+
+
+def make_collection(d: Path) -> dict:
+    gc = shapely.GeometryCollection([_box(), shapely.LineString([(30, 48), (30.1, 48.1)]),
+                                     shapely.Point(30.05, 48.05)])
+    return {"hazards": _geojson(d / "gc.geojson", [_feature(_poly_json(gc), hazard_id="GC")])}
+
+
+def make_z(d: Path) -> dict:
+    ring = [[30, 48, 100], [30.01, 48, 101], [30.01, 48.01, 102], [30, 48, 100]]
+    return {"hazards": _geojson(d / "z.geojson", [
+        _feature({"type": "Polygon", "coordinates": [ring]}, hazard_id="Z")])}
+
+
+def make_huge(d: Path) -> dict:
+    n = 1_000_000
+    a = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    poly = shapely.Polygon(np.column_stack([30.05 + 0.04 * np.cos(a), 48.05 + 0.04 * np.sin(a)]))
+    path = d / "huge.gpkg"
+    _frame([poly]).to_file(path)
+    return {"hazards": path, "raster": _ones_raster(d)}
+
+
+def make_tiny(d: Path) -> dict:
+    path = d / "tiny.geojson"
+    _frame([shapely.box(30.0501, 48.0501, 30.0501 + 1e-6, 48.0501 + 1e-6)]).to_file(path)
+    return {"hazards": path, "raster": _ones_raster(d)}
+
+
+def make_mixed_kinds(d: Path) -> dict:
+    path = d / "mixed.geojson"
+    _frame([_box(30.02, 48.02), shapely.Point(30.08, 48.08),
+            shapely.LineString([(30.03, 48.09), (30.06, 48.09)])]).to_file(path)
+    return {"hazards": path, "raster": _ones_raster(d)}
+
+
+def make_no_crs(d: Path) -> dict:
+    _frame([_box()]).to_file(d / "nocrs.shp")
+    (d / "nocrs.prj").unlink()
+    return {"hazards": d / "nocrs.shp"}
+
+
+def make_projected_as_geojson(d: Path) -> dict:
+    return {"hazards": _geojson(d / "utm.geojson", [
+        _feature(_poly_json(shapely.box(500_000, 5_300_000, 501_000, 5_301_000)), hazard_id="P")])}
+
+
+def make_legacy_crs(d: Path) -> dict:
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32636"}}
+    return {"hazards": _geojson(d / "legacy.geojson", [
+        _feature(_poly_json(shapely.box(500_000, 5_300_000, 501_000, 5_301_000)), hazard_id="L")],
+        {"crs": crs})}
+
+
+def make_swapped_out_of_range(d: Path) -> dict:
+    return {"hazards": _geojson(d / "swapped.geojson", [
+        _feature(_poly_json(shapely.box(48, 100, 48.01, 100.01)), hazard_id="SW")])}
+
+
+def make_swapped_in_range(d: Path) -> dict:
+    path = d / "swapped.geojson"
+    _frame([shapely.box(48.02, 30.02, 48.03, 30.03)]).to_file(path)  # lat, lon order
+    return {"hazards": path, "raster": _ones_raster(d)}
+
+
+def make_zero_byte(d: Path) -> dict:
+    (d / "zero.geojson").write_bytes(b"")
+    return {"hazards": d / "zero.geojson"}
+
+
+def make_truncated_geojson(d: Path) -> dict:
+    full = json.dumps({"type": "FeatureCollection", "features": [
+        _feature(_poly_json(_box()), hazard_id="T")]})
+    (d / "trunc.geojson").write_text(full[: len(full) // 2])
+    return {"hazards": d / "trunc.geojson"}
+
+
+def make_truncated_gpkg(d: Path) -> dict:
+    _frame([_box()]).to_file(d / "full.gpkg")
+    data = (d / "full.gpkg").read_bytes()
+    (d / "trunc.gpkg").write_bytes(data[: len(data) // 2])
+    return {"hazards": d / "trunc.gpkg"}
+
+
+def make_wrong_extension(d: Path) -> dict:
+    path = d / "hazards.txt"
+    path.write_text(_frame([_box()]).to_json())
+    return {"hazards": path}
+
+
+def make_unknown_format(d: Path) -> dict:
+    path = d / "hazards.dat"
+    path.write_bytes(b"\x00\x01not a vector file\x02")
+    return {"hazards": path}
+
+
+def make_directory(d: Path) -> dict:
+    (d / "folder").mkdir()
+    return {"hazards": d / "folder"}
+
+
+def make_missing_sidecar(d: Path) -> dict:
+    _frame([_box()]).to_file(d / "side.shp")
+    (d / "side.dbf").unlink()
+    return {"hazards": d / "side.shp"}
+
+
+def make_latin1(d: Path) -> dict:
+    text = json.dumps({"type": "FeatureCollection", "features": [
+        _feature(_poly_json(_box()), hazard_id="L1", name="__NAME__")]})
+    (d / "latin.geojson").write_bytes(text.replace("__NAME__", "été").encode("latin-1"))
+    return {"hazards": d / "latin.geojson"}
+
+
+def make_duplicate_ids(d: Path) -> dict:
+    path = d / "dupe.geojson"
+    _frame([_box(), _box(30.02), _box(30.04)], hazard_id=["A", "B", "A"]).to_file(path)
+    return {"hazards": path}
+
+
+def make_bad_wkt(d: Path) -> dict:
+    path = d / "bad.csv"
+    path.write_text("id,wkt\nok1,\"POLYGON((30 48,30.01 48,30.01 48.01,30 48))\"\n"
+                    "bad1,POLYGON((30 48\nok2,\"POLYGON((30.02 48,30.03 48,30.03 48.01,30.02 48))\"\n"
+                    "bad2,NOT WKT\n")
+    return {"hazards": path, "kwargs": {"crs": WGS84}, "cli": ["--hazards-crs", WGS84]}
+
+
+def make_zipped_without_shp(d: Path) -> dict:
+    with zipfile.ZipFile(d / "nothing.zip", "w") as z:
+        z.writestr("readme.txt", "no shapefile here")
+    return {"hazards": d / "nothing.zip"}
+
+
+# raster cases: hazards are one 0.01° box over the raster
+def _raster_case(d: Path, data: np.ndarray, **kwargs: Any) -> dict:
+    hazards = d / "h.geojson"
+    _frame([_box(30.0, 48.0, 0.05)]).to_file(hazards)
+    raster = write_raster(d / "pop.tif", data, crs=kwargs.pop("crs", WGS84),
+                          transform=kwargs.pop("transform", from_origin(29.99, 48.11, 0.001,
+                                                                         0.001)), **kwargs)
+    return {"hazards": hazards, "raster": raster}
+
+
+def make_raster_fill_undeclared(d: Path) -> dict:
+    data = np.ones((120, 120), dtype="float32")
+    data[:10] = -3.4028234663852886e38
+    return _raster_case(d, data)
+
+
+def make_raster_nan(d: Path) -> dict:
+    data = np.ones((120, 120), dtype="float32")
+    data[50:60, 50:60] = np.nan
+    return _raster_case(d, data)
+
+
+def make_raster_negative_fill(d: Path) -> dict:
+    data = np.ones((120, 120), dtype="float32")
+    data[:, :5] = -9999
+    return _raster_case(d, data, nodata=-9999)
+
+
+def make_raster_uint16(d: Path) -> dict:
+    return _raster_case(d, np.full((120, 120), 60_000, dtype="uint16"), nodata=65535)
+
+
+def make_raster_float32_total(d: Path) -> dict:
+    return _raster_case(d, np.full((1000, 1000), 0.1, dtype="float32"),
+                        transform=from_origin(29.99, 48.11, 0.0002, 0.0002))
+
+
+def make_raster_rotated(d: Path) -> dict:
+    return _raster_case(d, np.ones((120, 120), dtype="float32"),
+                        transform=Affine(0.001, 0.0002, 29.99, 0.0002, -0.001, 48.11))
+
+
+def make_raster_no_crs(d: Path) -> dict:
+    return _raster_case(d, np.ones((120, 120), dtype="float32"), crs=None)
+
+
+def make_partly_outside(d: Path) -> dict:
+    hazards = d / "h.geojson"
+    _frame([shapely.box(30.10, 48.0, 30.12, 48.01)]).to_file(hazards)  # half east of 30.11
+    return {"hazards": hazards, "raster": _ones_raster(d)}
+
+
+def make_wholly_outside(d: Path) -> dict:
+    hazards = d / "h.geojson"
+    _frame([shapely.box(10, 10, 10.01, 10.01)]).to_file(hazards)
+    return {"hazards": hazards, "raster": _ones_raster(d)}
+
+
+def make_tiles_misaligned(d: Path) -> dict:
+    a = write_raster(d / "a.tif", np.ones((60, 60), dtype="float32"), crs=WGS84,
+                     transform=from_origin(29.99, 48.11, 0.001, 0.001))
+    b = write_raster(d / "b.tif", np.ones((60, 60), dtype="float32"), crs=WGS84,
+                     transform=from_origin(30.0505, 48.11, 0.001, 0.001))
+    hazards = d / "h.geojson"
+    _frame([_box()]).to_file(hazards)
+    return {"hazards": hazards, "raster": [a, b]}
+
+
+def make_mollweide(d: Path) -> dict:
+    """A GHS-POP-like Mollweide raster of 100 m pixels, 1 person each; hazards in WGS 84."""
+    moll = "ESRI:54009"
+    x0, y0 = rasterio.warp.transform(WGS84, moll, [29.99], [48.11])
+    raster = write_raster(d / "ghs.tif", np.ones((140, 110), dtype="float32"), crs=moll,
+                          transform=from_origin(x0[0], y0[0], 100, 100))
+    hazards = d / "h.geojson"
+    _frame([_box(30.02, 48.02)]).to_file(hazards)
+    return {"hazards": hazards, "raster": raster}
+
+
+def make_truncated_tiff(d: Path) -> dict:
+    full = write_raster(d / "full.tif", np.random.default_rng(0).random((512, 512)),
+                        crs=WGS84, transform=from_origin(29.99, 48.11, 0.0003, 0.0003),
+                        tiled=True)
+    data = full.read_bytes()
+    (d / "trunc.tif").write_bytes(data[: int(len(data) * 0.6)])
+    hazards = d / "h.geojson"
+    _frame([_box(30.0, 48.0, 0.1)]).to_file(hazards)
+    return {"hazards": hazards, "raster": d / "trunc.tif"}
+
+
+CASES: list[Case] = [
+    Case("bowtie", "self-intersecting (bow-tie) polygon", "repair", make_bowtie,
+         match="Self-intersection", expect={"repaired": 1, "usable": 1},
+         doc="repaired with `make_valid` (polygonal parts kept), listed per row"),
+    Case("unclosed_ring", "ring not closed", "repair", make_unclosed,
+         match="not closed", expect={"repaired": 1, "usable": 1},
+         doc="ring closed when decoding, listed as repaired"),
+    Case("too_short_ring", "ring with two points", "repair", make_too_short,
+         match="Too few points", expect={"excluded": 1, "usable": 1},
+         doc="excluded from the numbers (no area), kept in outputs with the reason"),
+    Case("duplicate_points", "repeated vertices", "report", make_duplicate_points,
+         expect={"repaired": 0, "usable": 1}, doc="valid as it is: counted unchanged"),
+    Case("empty_and_null", "empty and null geometries", "repair", make_empty_null,
+         match="null|empty", expect={"excluded": 2, "usable": 1},
+         doc="excluded from the numbers, kept in outputs with the reason"),
+    Case("geometry_collection", "GeometryCollection of polygon, line and point", "repair",
+         make_collection, match="kept polygonal parts", expect={"repaired": 1, "usable": 1},
+         doc="polygonal parts kept, with a warning naming the row"),
+    Case("z_coordinates", "Z (and M) coordinates", "report", make_z, match="Z/M values dropped",
+         expect={"usable": 1}, doc="Z/M dropped, noted"),
+    Case("huge_polygon", "one polygon of 1,000,000 vertices", "report", make_huge,
+         expect={"usable": 1, "people_inside_rel": (np.pi * 0.04**2 / 1e-6, 1e-4)},
+         doc="counted exactly (raster of ones: the area in pixels)"),
+    Case("tiny_polygon", "polygon a millionth of a pixel", "report", make_tiny,
+         expect={"usable": 1, "people_inside_rel": (1e-6, 1e-6)},
+         doc="counted as its exact share of the pixel; counted in `hazards_smaller_than_one_pixel`"),
+    Case("mixed_kinds", "polygons, points and lines in one layer", "report", make_mixed_kinds,
+         expect={"usable": 3, "people_inside_rel": (100.0, 1e-9)},
+         doc="points and lines hold nobody inside; rings are measured from them"),
+    Case("no_crs", "shapefile without .prj", "refuse", make_no_crs, error="CRSError",
+         match="no CRS.*--hazards-crs", doc="refused; the message names `--hazards-crs`"),
+    Case("projected_geojson", "GeoJSON without `crs` holding projected coordinates", "refuse",
+         make_projected_as_geojson, error="CRSError", match="look projected",
+         doc="refused: coordinates impossible in degrees"),
+    Case("legacy_crs_member", "GeoJSON with a legacy `crs` member (EPSG:32636)", "report",
+         make_legacy_crs, match="legacy 'crs' member", expect={"usable": 1, "crs": "EPSG:32636"},
+         doc="the member is honoured and noted"),
+    Case("swapped_out_of_range", "lat/lon swapped (latitudes beyond 90°)", "refuse",
+         make_swapped_out_of_range, error="CRSError", match="swapped",
+         doc="refused: the message says lat/lon look swapped"),
+    Case("swapped_in_range", "lat/lon swapped but within range", "refuse",
+         make_swapped_in_range, error="CRSError", match="swapped",
+         doc="refused when assessing: nothing on the raster, but swapped it would be"),
+    Case("zero_byte", "zero-byte file", "refuse", make_zero_byte, error="InputError",
+         match="empty", doc="refused"),
+    Case("truncated_geojson", "truncated GeoJSON", "refuse", make_truncated_geojson,
+         error="InputError", match="could not read", doc="refused with GDAL's reason"),
+    Case("truncated_gpkg", "truncated GeoPackage", "refuse", make_truncated_gpkg,
+         error="InputError", match="could not read", doc="refused with GDAL's reason"),
+    Case("wrong_extension", "GeoJSON saved as .txt", "report", make_wrong_extension,
+         expect={"usable": 1}, doc="read by content (GDAL)"),
+    Case("unknown_format", "binary junk as .dat", "refuse", make_unknown_format,
+         error="InputError", match="not recognized", doc="refused"),
+    Case("directory", "a directory instead of a file", "refuse", make_directory,
+         error="InputError", match="directory", doc="refused"),
+    Case("missing_sidecar", "shapefile without its .dbf", "refuse", make_missing_sidecar,
+         error="InputError", match=r"sidecar.*\.dbf", doc="refused; the message names the file"),
+    Case("zip_without_shapefile", "zip archive with no .shp inside", "refuse",
+         make_zipped_without_shp, error="InputError", match="zipped shapefile",
+         doc="refused"),
+    Case("latin1_text", "attribute text that is not UTF-8", "report", make_latin1,
+         match="not UTF-8", expect={"usable": 1, "column": ("name", "été")},
+         doc="read as Latin-1, noted"),
+    Case("duplicate_ids", "duplicate hazard ids", "refuse", make_duplicate_ids,
+         error="InputError", match="duplicates: 'A' ×2", doc="refused; the ids are named"),
+    Case("bad_wkt_rows", "CSV with bad WKT in two rows", "repair", make_bad_wkt,
+         match="line 3 of the CSV", expect={"excluded": 2, "usable": 2},
+         doc="those rows excluded with their line numbers, the rest processed "
+             "(`--strict` refuses)"),
+    Case("raster_fill_undeclared", "raster with -3.4e38 fill and no declared nodata",
+         "report", make_raster_fill_undeclared, match="declares no nodata",
+         expect={"total": 110 * 120},
+         doc="fill never counted as people; `NodataWarning` says how to declare it"),
+    Case("raster_nan", "raster with NaN", "report", make_raster_nan,
+         expect={"total": 120 * 120 - 100}, doc="NaN never counted"),
+    Case("raster_negative_fill", "raster with -9999 declared as nodata", "report",
+         make_raster_negative_fill, expect={"total": 120 * 115},
+         doc="nodata and negative values never counted"),
+    Case("raster_uint16_overflow", "uint16 raster whose sum overflows uint16", "report",
+         make_raster_uint16, expect={"total": 60_000 * 120 * 120},
+         doc="accumulated in float64: exact"),
+    Case("raster_float32_total", "float32 raster of 1,000,000 × 0.1", "report",
+         make_raster_float32_total,
+         expect={"total": float(np.float32(0.1)) * 1_000_000},
+         doc="accumulated in float64: no float32 drift"),
+    Case("raster_rotated", "rotated geotransform", "refuse", make_raster_rotated,
+         error="RasterError", match="rotated", doc="refused (not supported exactly)"),
+    Case("raster_no_crs", "raster without CRS", "refuse", make_raster_no_crs,
+         error="RasterError", match="no CRS", doc="refused; the message names `gdal_edit.py`"),
+    Case("partly_outside", "hazard half outside the raster", "report", make_partly_outside,
+         expect={"share_outside": 0.5}, doc="counted where covered; the share outside reported"),
+    Case("wholly_outside", "hazards wholly outside the raster", "refuse", make_wholly_outside,
+         error="NoOverlapError", match="over the population raster",
+         doc="refused: no counted hazard touches the raster"),
+    Case("tiles_misaligned", "tiles on different pixel grids", "refuse", make_tiles_misaligned,
+         error="RasterError", match="not aligned", doc="refused: never resampled"),
+    Case("mollweide_raster", "GHS-POP-style Mollweide raster, hazards in WGS 84", "report",
+         make_mollweide, match="moved into the population raster's CRS",
+         expect={"inside_between": (70, 90)},
+         doc="hazards moved into Mollweide (`ReprojectionWarning`); raster untouched"),
+    Case("truncated_tiff", "truncated GeoTIFF", "refuse", make_truncated_tiff,
+         error="RasterError", match="truncated or corrupt|could not open",
+         doc="refused with the file and window named"),
+]
+
+
+def markdown() -> str:
+    """The README table."""
+    lines = ["| input | outcome | what geomines does |", "|---|---|---|"]
+    for c in CASES:
+        lines.append(f"| {c.what} | {c.outcome} | {c.doc} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown())

@@ -1,0 +1,99 @@
+"""Every hostile input gets the exact outcome in tests/hostile.py, via the API and the CLI."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import geomines
+from geomines.cli import cli
+
+from .hostile import CASES, Case, markdown
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _api(case: Case, made: dict):
+    kwargs = made.get("kwargs", {})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hazards = geomines.read_hazards(made["hazards"], **kwargs)
+        result = None
+        if "raster" in made:
+            result = geomines.assess(hazards, made["raster"], rings_m=(100,))
+    messages = " | ".join(str(w.message) for w in caught)
+    return hazards, result, messages
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_api(case: Case, tmp_path):
+    made = case.make(tmp_path)
+    if case.outcome == "refuse":
+        with pytest.raises(getattr(geomines, case.error), match=case.match):
+            _api(case, made)
+        return
+    hazards, result, messages = _api(case, made)
+    report = hazards.attrs["load_report"]
+    text = f"{report}\n{messages}"
+    if case.match:
+        assert re.search(case.match, text), text
+    expect = case.expect
+    for key in ("usable", "repaired", "excluded"):
+        if key in expect:
+            assert getattr(report, key) == expect[key], (key, str(report))
+    assert report.rows == report.usable + report.excluded  # nothing dropped silently
+    if "crs" in expect:
+        assert report.crs == expect["crs"]
+    if "column" in expect:
+        col, value = expect["column"]
+        assert hazards[col].iloc[0] == value
+    if "people_inside_rel" in expect:
+        value, rel = expect["people_inside_rel"]
+        assert result.hazards["people_inside"].sum() == pytest.approx(value, rel=rel)
+    if "total" in expect:
+        assert result.totals["population"] == pytest.approx(expect["total"], rel=1e-12)
+    if "share_outside" in expect:
+        assert result.checks["share_of_hazard_area_outside_raster"] == pytest.approx(
+            expect["share_outside"], rel=1e-6)
+    if "inside_between" in expect:
+        lo, hi = expect["inside_between"]
+        assert lo < result.people_inside < hi
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_cli(case: Case, tmp_path):
+    made = case.make(tmp_path)
+    extra = made.get("cli", [])
+    if "raster" in made:
+        rasters = made["raster"] if isinstance(made["raster"], list) else [made["raster"]]
+        args = ["assess", str(made["hazards"]), *map(str, rasters), "--rings", "100",
+                "--out", str(tmp_path / "out"), "--no-map", "--no-report", *extra]
+    else:
+        args = ["validate", str(made["hazards"]), *extra]
+    result = CliRunner().invoke(cli, args)
+    assert "Traceback" not in result.output
+    if case.outcome == "refuse":
+        assert result.exit_code == 1, result.output
+        assert re.search(case.match, result.output), result.output
+        assert result.output.strip().startswith("Error:")
+    else:
+        assert result.exit_code == 0, result.output
+
+
+def test_bad_wkt_rows_refused_when_strict(tmp_path):
+    made = next(c for c in CASES if c.name == "bad_wkt_rows").make(tmp_path)
+    with pytest.raises(geomines.InvalidGeometryError, match="line 3 of the CSV"):
+        geomines.read_hazards(made["hazards"], strict=True, **made["kwargs"])
+    result = CliRunner().invoke(cli, ["validate", str(made["hazards"]), "--strict",
+                                      *made["cli"]])
+    assert result.exit_code == 1 and "line 5 of the CSV" in result.output
+
+
+def test_readme_lists_the_corpus():
+    assert markdown() in README.read_text(encoding="utf-8"), (
+        "README's 'What geomines refuses, repairs and reports' table is out of date: "
+        "paste the output of `python -m tests.hostile`")
