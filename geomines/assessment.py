@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from ._version import __version__
 from .errors import CRSError, InputError, NoOverlapError, ReprojectionWarning
-from .exposure import PIXEL_RULES, PixelRule, UnionSum, ZonalSum, union_sum, zonal_sums
+from .exposure import PIXEL_RULES, Engine, LocalEngine, PixelRule, UnionSum, ZonalSum
 from .hazards import load_report, read_hazards, read_vector
 from .population import PopulationRaster, read_population
 from .rings import (
@@ -240,6 +240,8 @@ def assess(
     count_status: Collection[str] = ("open",),
     pixel_rule: PixelRule = "exact",
     progress: bool = False,
+    client: Any = None,
+    engine: Engine | None = None,
 ) -> Assessment:
     """Count the people inside and near hazards.
 
@@ -262,6 +264,12 @@ def assess(
         Pixel weighting; ``"exact"`` is the area-fraction weighting.
     progress : bool, default False
         Show a progress bar on stderr, one step per stage.
+    client : dask.distributed.Client, optional
+        Run the exposure engine as Dask tasks on this client, partitioned by
+        raster windows (see :mod:`geomines.distributed`); the numbers are the same.
+    engine : Engine, optional
+        An engine object instead (``LocalEngine(...)`` or ``DaskEngine(client, ...)``),
+        to set partition, tile and window sizes.
 
     Returns
     -------
@@ -283,6 +291,15 @@ def assess(
     if unknown or not statuses:
         raise InputError(f"count_status must name statuses among {STATUSES}, got {unknown or statuses}.")
     rings = parse_rings(rings_m)
+    if engine is None:
+        engine = LocalEngine(pixel_rule)
+        if client is not None:
+            from .distributed import DaskEngine
+
+            engine = DaskEngine(client, pixel_rule=pixel_rule)
+    elif engine.pixel_rule != pixel_rule:
+        raise InputError(f"pixel_rule {pixel_rule!r} differs from the engine's "
+                         f"{engine.pixel_rule!r}; set it on the engine.")
     steps = 5 + 2 * len(rings) + (1 if admin is not None else 0)
     # a bar on stderr when asked and stderr is a terminal (tqdm's disable=None)
     bar = tqdm(total=steps, desc="geomines", unit="step", disable=True if not progress else None,
@@ -316,7 +333,7 @@ def assess(
 
         # ---- per hazard
         bar.set_postfix_str("people inside each hazard")
-        sums = zonal_sums(geoms_r, raster, pixel_rule=pixel_rule)
+        sums = engine.sums(geoms_r, raster)
         bar.update()
         inside = [sums[i] if u else ZonalSum() for i, u in enumerate(usable)]
         frame["people_inside"] = np.where(usable, sums.people, np.nan)
@@ -332,7 +349,7 @@ def assess(
                 buf[usable] = ring_buffer.values
             buffers[d] = buf
             bar.set_postfix_str(f"people within {_fmt_m(d)} m of each hazard")
-            ring = zonal_sums(buf, raster, pixel_rule=pixel_rule)
+            ring = engine.sums(buf, raster)
             frame[ring_column(d)] = np.where(usable, ring.people, np.nan)
             bar.update()
 
@@ -341,13 +358,13 @@ def assess(
             warnings.warn("No hazard is counted (check count_status); totals are 0.",
                           UserWarning, stacklevel=2)
         bar.set_postfix_str("dissolved hazards")
-        union_u = union_sum(geoms_r[counted], raster, pixel_rule=pixel_rule)
+        union_u = engine.union(geoms_r[counted], raster)
         union_sum_ = union_u.total
         bar.update()
         ring_u = {}
         for d in rings:
             bar.set_postfix_str(f"dissolved {_fmt_m(d)} m ring")
-            ring_u[d] = union_sum(buffers[d][counted], raster, pixel_rule=pixel_rule)
+            ring_u[d] = engine.union(buffers[d][counted], raster)
             bar.update()
         ring_sums = {d: ring_u[d].total for d in rings}
         reach = ring_u[rings[-1]] if rings else union_u
@@ -364,21 +381,21 @@ def assess(
         within = {_fmt_m(d): ring_sums[d].people for d in rings}
         bands = _bands(union_u, rings, ring_u, raster.crs)
         bar.set_postfix_str("population total")
-        total_pop = raster.total()
+        total_pop = engine.total(raster)
         bar.update()
         totals = {"inside": union_sum_.people, "within_m": within, "population": total_pop}
 
         by_precedence = _by_precedence(frame, geoms_r, counted, union_u, rings, ring_u, raster,
-                                       pixel_rule)
+                                       engine)
         bar.set_postfix_str("by class")
-        by_class = _by_class(frame, geoms_r, usable, buffers, rings, raster, pixel_rule)
+        by_class = _by_class(frame, geoms_r, usable, buffers, rings, raster, engine)
         bar.update()
 
         by_admin = admin_frame = None
         if admin is not None:
             bar.set_postfix_str("by admin unit")
             admin_frame, by_admin = _by_admin(admin, admin_id, admin_name, raster, union_u,
-                                              rings, ring_u, total_pop, totals, pixel_rule)
+                                              rings, ring_u, total_pop, totals, engine)
             frame["admin_id"] = _admin_of(geoms_r, admin_frame, admin_id, raster.crs)
             bar.update()
 
@@ -443,7 +460,7 @@ CLASS_PRECEDENCE = ("CHA", "SHA", "other")
 
 def _by_precedence(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.ndarray,
                    union_u: UnionSum, rings: tuple[float, ...], ring_u: dict[float, UnionSum],
-                   raster: PopulationRaster, pixel_rule: PixelRule) -> pd.DataFrame:
+                   raster: PopulationRaster, engine: Engine) -> pd.DataFrame:
     """People by land class with precedence (CHA over SHA over other over ring bands).
 
     ``N(CHA)``, ``N(CHA ∪ SHA) − N(CHA)``, ``N(all) − N(CHA ∪ SHA)``, then the
@@ -457,8 +474,7 @@ def _by_precedence(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.nda
         if level == len(CLASS_PRECEDENCE) - 1:
             people = union_u.total.people
         else:
-            people = union_sum(geoms_r[counted & (rank <= level)], raster,
-                               pixel_rule=pixel_rule).total.people
+            people = engine.union(geoms_r[counted & (rank <= level)], raster).total.people
         rows.append({"part": f"inside {name}", "from_m": None, "to_m": 0.0,
                      "people": people - previous,
                      "hazards": int((counted & (rank == level)).sum())})
@@ -474,7 +490,7 @@ def _by_precedence(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.nda
 
 def _by_class(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, usable: np.ndarray,
               buffers: dict[float, np.ndarray], rings: tuple[float, ...],
-              raster: PopulationRaster, pixel_rule: PixelRule) -> pd.DataFrame:
+              raster: PopulationRaster, engine: Engine) -> pd.DataFrame:
     """Dissolved people per land class × contamination × status group.
 
     Each group is dissolved on its own, so a group's numbers count nobody twice;
@@ -489,11 +505,9 @@ def _by_class(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, usable: np.ndarray,
         row = dict(zip(keys, values, strict=True))
         row["hazards"] = len(pos)
         row["area_m2"] = float(np.nansum(frame["area_m2"].to_numpy()[pos]))
-        row["people_inside"] = union_sum(geoms_r[pos], raster,
-                                         pixel_rule=pixel_rule).total.people
+        row["people_inside"] = engine.union(geoms_r[pos], raster).total.people
         for d in rings:
-            row[ring_column(d)] = union_sum(buffers[d][pos], raster,
-                                            pixel_rule=pixel_rule).total.people
+            row[ring_column(d)] = engine.union(buffers[d][pos], raster).total.people
         rows.append(row)
     columns = [*keys, "hazards", "area_m2", "people_inside", *[ring_column(d) for d in rings]]
     return pd.DataFrame(rows, columns=columns)
@@ -528,7 +542,7 @@ def _bands(union: UnionSum, rings: tuple[float, ...], ring_u: dict[float, UnionS
 def _by_admin(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
               admin_name: str | None, raster: PopulationRaster, union: UnionSum,
               rings: tuple[float, ...], ring_u: dict[float, UnionSum],
-              total_pop: float, totals: dict[str, Any], pixel_rule: PixelRule
+              total_pop: float, totals: dict[str, Any], engine: Engine
               ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     if not isinstance(admin, gpd.GeoDataFrame):
         admin = read_vector(admin)
@@ -546,7 +560,7 @@ def _by_admin(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
                          f"{sorted(set(ids[ids.duplicated()]))[:10]}.")
     geoms = transform_geoms(np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
                             CRS.from_user_input(admin.crs), raster.crs)
-    population = zonal_sums(geoms, raster, pixel_rule=pixel_rule).people
+    population = engine.sums(geoms, raster).people
 
     def within(pieces: np.ndarray) -> np.ndarray:
         """People of each unit inside the tile pieces of a union."""
@@ -555,7 +569,7 @@ def _by_admin(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
         tree = shapely.STRtree(pieces)
         unit_idx, piece_idx = tree.query(geoms, predicate="intersects")
         parts = shapely.intersection(geoms[unit_idx], pieces[piece_idx])
-        sums = zonal_sums(parts, raster, pixel_rule=pixel_rule).people
+        sums = engine.sums(parts, raster).people
         return np.bincount(unit_idx, sums, len(geoms))
 
     rows = []

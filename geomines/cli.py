@@ -109,6 +109,10 @@ strict_opt = click.option("--strict", is_flag=True,
 @click.option("--no-map", is_flag=True, help="Do not write map.html.")
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 @click.option("--hxl", is_flag=True, help="Add an HXL hashtag row to the CSV tables.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run the engine on this Dask scheduler (tcp://host:8786).")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Run the engine on a local Dask cluster of N worker processes.")
 @hazards_crs_opt
 @layer_opt
 @nodata_opt
@@ -118,7 +122,7 @@ strict_opt = click.option("--strict", is_flag=True,
 def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path | None,
            admin_id: str | None, admin_name: str | None, count_status: str,
            pixel_rule: str, out_dir: Path, overwrite: bool, no_map: bool, no_report: bool,
-           hxl: bool,
+           hxl: bool, scheduler: str | None, workers: int | None,
            hazards_crs: str | None, layer: str | None, nodata: float | None,
            units: str, strict: bool) -> None:
     """Count people inside and near HAZARDS on the POPULATION raster (one or more tiles)."""
@@ -134,9 +138,18 @@ def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path 
     report = frame.attrs["load_report"]
     log.info("%s", report)
     raster = read_population(list(population), nodata=nodata, units=units)
-    result = run_assess(frame, raster, rings_m=rings, admin=admin, admin_id=admin_id,
-                        admin_name=admin_name, count_status=count_status.split(","),
-                        pixel_rule=pixel_rule, progress=log.isEnabledFor(logging.WARNING))
+    client = _dask_client(scheduler, workers)
+    try:
+        result = run_assess(frame, raster, rings_m=rings, admin=admin, admin_id=admin_id,
+                            admin_name=admin_name, count_status=count_status.split(","),
+                            pixel_rule=pixel_rule, progress=log.isEnabledFor(logging.WARNING),
+                            client=client)
+    finally:
+        if client is not None:
+            cluster = client.cluster if workers else None
+            client.close()
+            if cluster is not None:
+                cluster.close()
     result.method["command"] = _command_line(click.get_current_context())
     written = write_outputs(result, out_dir, overwrite=overwrite, write_map=not no_map,
                             write_report=not no_report, hxl=hxl,
@@ -195,6 +208,22 @@ def validate(hazards: Path, population: tuple[Path, ...], as_json: bool,
     click.echo(json.dumps(out, indent=2, default=str) if as_json else "\n".join(text))
     if not report.ok:
         raise click.exceptions.Exit(1)
+
+
+def _dask_client(scheduler: str | None, workers: int | None) -> Any:
+    """A Dask client for --scheduler or --workers, or None."""
+    if scheduler and workers:
+        raise click.UsageError("Give --scheduler or --workers, not both.")
+    if not scheduler and not workers:
+        return None
+    from .distributed import _require_dask, local_client
+
+    dd = _require_dask()
+    client = dd.Client(scheduler) if scheduler else local_client(workers)
+    link = getattr(client, "dashboard_link", None)
+    log.warning("running on Dask: %s%s", scheduler or f"{workers} local workers",
+                f" (dashboard: {link})" if link and scheduler else "")
+    return client
 
 
 def _command_line(ctx: click.Context) -> str:

@@ -18,7 +18,7 @@ whatever the size of the polygon or the raster.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import shapely
@@ -654,3 +654,47 @@ def union_sum(geoms: np.ndarray, raster: PopulationRaster, *,
                      float(sums.weight_nodata.sum()), float(sums.area.sum()),
                      float(sums.area_in_raster.sum()))
     return UnionSum(total, arr, keys)
+
+
+class Engine(Protocol):
+    """Computes sums for :func:`geomines.assess`: locally, or on Dask (same numbers)."""
+
+    pixel_rule: PixelRule
+
+    def sums(self, geoms: np.ndarray, raster: PopulationRaster) -> ZonalSums:
+        """People in each geometry."""
+        ...
+
+    def union(self, geoms: np.ndarray, raster: PopulationRaster) -> UnionSum:
+        """People in the union of the geometries."""
+        ...
+
+    def total(self, raster: PopulationRaster) -> float:
+        """All the people in the raster."""
+        ...
+
+
+@dataclass
+class LocalEngine:
+    """The engine on this machine, with threads (:func:`zonal_sums`, :func:`union_sum`).
+
+    ``union_tile`` and ``window_px`` default to :data:`UNION_TILE` and
+    :data:`MAX_WINDOW_PIXELS`.
+    """
+
+    pixel_rule: PixelRule = "exact"
+    union_tile: int | None = None
+    window_px: int | None = None
+
+    def sums(self, geoms: np.ndarray, raster: PopulationRaster) -> ZonalSums:
+        """People in each geometry."""
+        return zonal_sums(geoms, raster, pixel_rule=self.pixel_rule,
+                          max_window_pixels=self.window_px)
+
+    def union(self, geoms: np.ndarray, raster: PopulationRaster) -> UnionSum:
+        """People in the union of the geometries."""
+        return union_sum(geoms, raster, pixel_rule=self.pixel_rule, tile=self.union_tile)
+
+    def total(self, raster: PopulationRaster) -> float:
+        """All the people in the raster."""
+        return raster.total()

@@ -1,0 +1,274 @@
+"""The exposure engine as Dask tasks: partitioned by raster windows, same numbers.
+
+The raster's pixel grid is cut into square partitions of ``partition_px`` pixels
+(a multiple of :data:`geomines.exposure.UNION_TILE`, aligned to the grid's origin).
+Each task gets only the geometries of its partition, clipped to the partition's
+pixel footprint, and the population raster's *description* (paths and grid, a few
+hundred bytes): it opens the files and reads its own windows itself, so the raster
+never travels through the scheduler. Partial results are combined on the client.
+
+- **Per-geometry sums** are additive over a partition of the plane: a geometry
+  cut at partition borders gets the sum of its pieces.
+- **Unions** (dissolved hazards and rings) are built and counted per union tile
+  inside each partition; tiles partition the plane and each lies in exactly one
+  partition, so a hazard or buffer crossing a border is counted exactly once.
+  The tiles are the same as on one machine, so the numbers agree to rounding.
+
+Memory per worker is bounded by the partition (and the engine's window and cache
+limits), whatever the extent of the raster or the number of tiles it comes in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+
+from .errors import GeominesError, MissingDependencyError
+from .exposure import (
+    UNION_TILE,
+    PixelRule,
+    UnionSum,
+    ZonalSum,
+    ZonalSums,
+    _polygonal_array,
+    union_sum,
+    zonal_sums,
+)
+from .population import PopulationRaster
+
+__all__ = ["DaskEngine", "PartitionError", "local_client"]
+
+
+class PartitionError(GeominesError, RuntimeError):
+    """A Dask task failed; the message names the partition and the input file."""
+
+
+def _require_dask() -> Any:
+    try:
+        import dask.distributed as dd
+    except ImportError as exc:  # pragma: no cover - exercised without dask installed
+        raise MissingDependencyError(
+            "Running on Dask needs dask.distributed: pip install \"geomines[dask]\""
+        ) from exc
+    return dd
+
+
+def local_client(workers: int = 2, *, threads_per_worker: int = 1,
+                 memory_limit: str = "auto") -> Any:
+    """A ``dask.distributed.Client`` on a local cluster of worker processes."""
+    dd = _require_dask()
+    cluster = dd.LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,
+                              processes=True, memory_limit=memory_limit,
+                              dashboard_address=None)
+    return dd.Client(cluster)
+
+
+def _label(raster: PopulationRaster, key: tuple[int, int], side: int) -> str:
+    r, c = key
+    return (f"partition rows {r * side}-{(r + 1) * side}, cols {c * side}-{(c + 1) * side} "
+            f"of {raster.name}")
+
+
+def _task_sums(raster: PopulationRaster, key: tuple[int, int], side: int, pieces: np.ndarray,
+               gids: np.ndarray, opts: dict) -> tuple[np.ndarray, ...]:
+    """Worker side: sums of one partition's pieces (reads its own windows)."""
+    os.environ.setdefault("GEOMINES_THREADS", "1")
+    try:
+        sums = zonal_sums(pieces, raster, pixel_rule=opts["pixel_rule"],
+                          max_window_pixels=opts["window_px"])
+    except Exception as exc:
+        raise PartitionError(f"{_label(raster, key, side)} failed: "
+                             f"{type(exc).__name__}: {exc}") from None
+    finally:
+        raster.close()
+    return gids, sums.people, sums.weight, sums.weight_nodata
+
+
+def _task_union(raster: PopulationRaster, key: tuple[int, int], side: int,
+                pieces: np.ndarray, opts: dict) -> UnionSum:
+    """Worker side: the union of one partition's pieces, tile by tile, counted."""
+    os.environ.setdefault("GEOMINES_THREADS", "1")
+    try:
+        return union_sum(pieces, raster, pixel_rule=opts["pixel_rule"], tile=opts["union_tile"])
+    except Exception as exc:
+        raise PartitionError(f"{_label(raster, key, side)} failed: "
+                             f"{type(exc).__name__}: {exc}") from None
+    finally:
+        raster.close()
+
+
+def _task_total(raster: PopulationRaster, key: tuple[int, int], side: int,
+                opts: dict) -> float:
+    """Worker side: the people in one partition of the raster (float64)."""
+    os.environ.setdefault("GEOMINES_THREADS", "1")
+    try:
+        r0, c0 = key[0] * side, key[1] * side
+        total = 0.0
+        step = 1024
+        for r in range(r0, min(r0 + side, raster.height), step):
+            for c in range(c0, min(c0 + side, raster.width), step):
+                h = min(step, r0 + side - r, raster.height - r)
+                w = min(step, c0 + side - c, raster.width - c)
+                total += float(np.nansum(raster.read(r, c, h, w)))
+        return total
+    except Exception as exc:
+        raise PartitionError(f"{_label(raster, key, side)} failed: "
+                             f"{type(exc).__name__}: {exc}") from None
+    finally:
+        raster.close()
+
+
+@dataclass
+class DaskEngine:
+    """The exposure engine on a ``dask.distributed.Client``.
+
+    Parameters
+    ----------
+    client : dask.distributed.Client
+    pixel_rule : {"exact", "center", "all-touched"}
+    partition_px : int, default 4096
+        Side of a partition in pixels; rounded up to a multiple of the union tile.
+    union_tile, window_px : int, optional
+        As for :class:`geomines.exposure.LocalEngine` (the same values give the
+        same union tiles, hence the same numbers).
+    """
+
+    client: Any
+    pixel_rule: PixelRule = "exact"
+    partition_px: int = 4096
+    union_tile: int | None = None
+    window_px: int | None = None
+    futures: list = field(default_factory=list, repr=False)
+    _remote: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        _require_dask()
+        tile = self.union_tile or UNION_TILE
+        self.union_tile = tile
+        self.partition_px = max(tile, -(-self.partition_px // tile) * tile)
+
+    # -------------------------------------------------------------- partitions
+    def _keys(self, bounds: np.ndarray, raster: PopulationRaster) -> np.ndarray:
+        """Partition ``(row, col)`` ranges of each geometry's bounds: r0, r1, c0, c1."""
+        tr = raster.transform
+        side = self.partition_px
+        c0 = np.floor((bounds[:, 0] - tr.c) / tr.a / side)
+        c1 = np.floor((bounds[:, 2] - tr.c) / tr.a / side)
+        r0 = np.floor((bounds[:, 3] - tr.f) / tr.e / side)
+        r1 = np.floor((bounds[:, 1] - tr.f) / tr.e / side)
+        return np.column_stack([r0, r1, c0, c1]).astype(np.int64)
+
+    def _rect(self, key: tuple[int, int], raster: PopulationRaster) -> tuple[float, ...]:
+        tr = raster.transform
+        side = self.partition_px
+        left = tr.c + key[1] * side * tr.a
+        top = tr.f + key[0] * side * tr.e
+        return (left, top + side * tr.e, left + side * tr.a, top)
+
+    def _split(self, geoms: np.ndarray, raster: PopulationRaster
+               ) -> dict[tuple[int, int], tuple[list, list]]:
+        """Geometries clipped to each partition they touch: ``{key: (pieces, ids)}``."""
+        ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+        out: dict[tuple[int, int], tuple[list, list]] = {}
+        if not ok.any():
+            return out
+        idx = np.nonzero(ok)[0]
+        keys = self._keys(shapely.bounds(geoms[idx]), raster)
+        for i, (r0, r1, c0, c1) in zip(idx, keys, strict=True):
+            g = geoms[i]
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    piece = g
+                    if (r0, c0) != (r1, c1):
+                        piece = shapely.clip_by_rect(g, *self._rect((r, c), raster))
+                        if piece.is_empty:
+                            continue
+                    bucket = out.setdefault((int(r), int(c)), ([], []))
+                    bucket[0].append(piece)
+                    bucket[1].append(int(i))
+        return out
+
+    def _map(self, func: Callable, raster: PopulationRaster,
+             jobs: Sequence[tuple[tuple[int, int], tuple]]) -> list:
+        if not jobs:
+            return []
+        remote = self._remote.get(id(raster))
+        if remote is None:  # scattered once per raster and kept while the engine lives
+            remote = self.client.scatter(raster, broadcast=True, hash=False)
+            self._remote[id(raster)] = remote
+        opts = {"pixel_rule": self.pixel_rule, "union_tile": self.union_tile,
+                "window_px": self.window_px}
+        futures = [self.client.submit(func, remote, key, self.partition_px, *args, opts,
+                                      pure=False)
+                   for key, args in jobs]
+        self.futures[:] = futures
+        try:
+            return self.client.gather(futures)
+        except GeominesError:
+            raise
+        except Exception as exc:  # a task error that did not travel back as itself
+            text = str(exc)
+            match = re.search(r"PartitionError\(['\"](.*)['\"]\)", text, re.DOTALL)
+            raise PartitionError(match.group(1) if match else
+                                 f"a Dask task failed on {raster.name}: {text}") from None
+
+    # -------------------------------------------------------------- engine API
+    def sums(self, geoms: np.ndarray, raster: PopulationRaster) -> ZonalSums:
+        """People in each geometry, summed over its pieces in each partition."""
+        geoms = np.asarray(geoms, dtype=object)
+        n = len(geoms)
+        poly = _polygonal_array(geoms)
+        valid = np.array([g is not None for g in poly], dtype=bool)
+        area = np.zeros(n)
+        area_in = np.zeros(n)
+        if valid.any():
+            area[valid] = shapely.area(poly[valid])
+            area_in[valid] = shapely.area(shapely.clip_by_rect(poly[valid], *raster.bounds))
+        clean = np.array([g if g is not None else shapely.Polygon() for g in poly],
+                         dtype=object)
+        jobs = []
+        for key, (pieces, ids) in sorted(self._split(clean, raster).items()):
+            arr = np.empty(len(pieces), dtype=object)
+            arr[:] = pieces
+            jobs.append((key, (arr, np.asarray(ids, dtype=np.int64))))
+        people, weight, nodata = np.zeros(n), np.zeros(n), np.zeros(n)
+        for gids, p, w, nd in self._map(_task_sums, raster, jobs):
+            np.add.at(people, gids, p)
+            np.add.at(weight, gids, w)
+            np.add.at(nodata, gids, nd)
+        return ZonalSums(people, weight, nodata, area, area_in)
+
+    def union(self, geoms: np.ndarray, raster: PopulationRaster) -> UnionSum:
+        """People in the union, each union tile built and counted in its partition."""
+        geoms = np.asarray(geoms, dtype=object)
+        poly = _polygonal_array(geoms)
+        clean = np.array([g for g in poly if g is not None and not g.is_empty], dtype=object)
+        jobs = []
+        for key, (pieces, _ids) in sorted(self._split(clean, raster).items()):
+            arr = np.empty(len(pieces), dtype=object)
+            arr[:] = pieces
+            jobs.append((key, (arr,)))
+        parts = self._map(_task_union, raster, jobs)
+        pieces, keys = [], []
+        total = ZonalSum()
+        for part in parts:
+            pieces.extend(part.pieces)
+            keys.extend(part.keys)
+            for name in ("people", "weight", "weight_nodata", "area", "area_in_raster"):
+                setattr(total, name, getattr(total, name) + getattr(part.total, name))
+        arr = np.empty(len(pieces), dtype=object)
+        arr[:] = pieces
+        return UnionSum(total, arr, keys)
+
+    def total(self, raster: PopulationRaster) -> float:
+        """All the people in the raster, one task per partition."""
+        side = self.partition_px
+        jobs = [((r, c), ()) for r in range(-(-raster.height // side))
+                for c in range(-(-raster.width // side))]
+        return float(sum(self._map(_task_total, raster, jobs)))

@@ -1,0 +1,138 @@
+"""The engine on a Dask LocalCluster (2 worker processes) gives the local numbers."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from affine import Affine
+from rasterio.transform import from_origin
+
+import geomines
+from geomines.exposure import LocalEngine
+from geomines.testing import write_raster
+
+from .conftest import SAMPLE, SAO_MIGUEL
+
+distributed = pytest.importorskip("dask.distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from geomines.distributed import local_client
+
+        c = local_client(2)
+    yield c
+    cluster = c.cluster
+    c.close()
+    cluster.close()
+
+
+def _compare(a, b, rel=1e-9):
+    cols = [c for c in a.hazards.columns if c.startswith("people_")]
+    np.testing.assert_allclose(b.hazards[cols].to_numpy(float), a.hazards[cols].to_numpy(float),
+                               rtol=rel, atol=1e-9)
+    assert b.totals["inside"] == pytest.approx(a.totals["inside"], rel=rel, abs=1e-9)
+    for k, v in a.totals["within_m"].items():
+        assert b.totals["within_m"][k] == pytest.approx(v, rel=rel)
+    assert b.totals["population"] == pytest.approx(a.totals["population"], rel=rel)
+    np.testing.assert_allclose(b.bands["people"], a.bands["people"], rtol=rel, atol=1e-6)
+    if a.by_admin is not None:
+        np.testing.assert_allclose(b.by_admin["population"], a.by_admin["population"], rtol=rel)
+        np.testing.assert_allclose(b.by_admin["people_inside"], a.by_admin["people_inside"],
+                                   rtol=rel, atol=1e-9)
+
+
+def test_sample_data_same_numbers(client):
+    with pytest.warns(UserWarning):
+        hazards = geomines.read_hazards(SAO_MIGUEL / "hazards_illustrative.geojson")
+    admin = geomines.read_vector(SAO_MIGUEL / "concelhos.gpkg")
+    raster = SAO_MIGUEL / "gpw_v411_2020_count_2020.tif"
+    local = geomines.assess(hazards, raster, admin=admin, admin_id="name")
+    remote = geomines.assess(hazards, raster, admin=admin, admin_id="name", client=client)
+    _compare(local, remote)
+
+
+def _synthetic(tmp_path):
+    rng = np.random.default_rng(4)
+    data = rng.gamma(0.5, 20, (600, 700)).astype("float32")
+    data[rng.random(data.shape) < 0.02] = -1
+    path = write_raster(tmp_path / "pop.tif", data, nodata=-1, tiled=True,
+                        transform=from_origin(400_000, 5_006_000, 10, 10), crs="EPSG:32633")
+    geoms = []
+    for k in range(60):
+        # centred near partition borders (every 128 px = 1,280 m) so many cross them
+        bx = 400_000 + 1280 * rng.integers(1, 5) + rng.normal(0, 80)
+        by = 5_006_000 - 1280 * rng.integers(1, 4) + rng.normal(0, 80)
+        r = rng.uniform(20, 400)
+        geoms.append(shapely.Point(bx, by).buffer(r, quad_segs=4) if k % 3 else
+                     shapely.box(bx - r, by - r / 2, bx + r, by + r / 2))
+    geoms.append(shapely.LineString([(401_000, 5_001_000), (406_500, 5_000_500)]))
+    geoms.append(shapely.Point(403_840, 5_002_160))  # exactly on a partition corner
+    hazards = gpd.GeoDataFrame({"hazard_id": [f"S{i}" for i in range(len(geoms))],
+                                "land_class": ["CHA", "SHA", "other"] * (len(geoms) // 3)
+                                + ["SHA"] * (len(geoms) % 3)},
+                               geometry=geoms, crs="EPSG:32633")
+    return hazards, path
+
+
+def test_hazards_across_partition_borders_counted_once(client, tmp_path):
+    from geomines.distributed import DaskEngine
+
+    hazards, path = _synthetic(tmp_path)
+    raster = geomines.read_population(path)
+    local = geomines.assess(hazards, raster, rings_m=(100, 500),
+                            engine=LocalEngine(union_tile=64, window_px=4096))
+    engine = DaskEngine(client, union_tile=64, partition_px=128, window_px=4096)
+    remote = geomines.assess(hazards, raster, rings_m=(100, 500), engine=engine)
+    assert len(engine.futures) > 10  # really partitioned
+    _compare(local, remote)
+    # and the same as the default tiles on one machine, to rounding
+    default = geomines.assess(hazards, raster, rings_m=(100, 500))
+    _compare(default, remote, rel=1e-9)
+
+
+def test_many_tiles_give_the_same_totals(client, tmp_path):
+    hazards, path = _synthetic(tmp_path)
+    with rasterio.open(path) as src:
+        data, profile, tr = src.read(1), src.profile, src.transform
+    tiles = []
+    for i, rows in enumerate(np.array_split(np.arange(600), 4)):
+        for j, cols in enumerate(np.array_split(np.arange(700), 4)):
+            sub = data[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+            t = tmp_path / f"tile_{i}_{j}.tif"
+            with rasterio.open(t, "w", **dict(profile, height=sub.shape[0], width=sub.shape[1],
+                                              transform=tr @ Affine.translation(cols[0],
+                                                                                rows[0]))) as d:
+                d.write(sub, 1)
+            tiles.append(t)
+    single = geomines.assess(hazards, path, rings_m=(500,))
+    tiled = geomines.assess(hazards, geomines.read_population(tiles), rings_m=(500,),
+                            client=client)
+    _compare(single, tiled)
+
+
+def test_points_with_rings_on_real_data(client):
+    events = gpd.read_file(SAMPLE / "burundi" / "ucdp_ged221_burundi.gpkg")
+    raster = SAMPLE / "burundi" / "burundi_worldpop.tif"
+    local = geomines.assess(events, raster, rings_m=(10_000,))
+    remote = geomines.assess(events, raster, rings_m=(10_000,), client=client)
+    _compare(local, remote)
+
+
+def test_a_failed_task_names_partition_and_file(client, tmp_path):
+    from geomines.distributed import DaskEngine, PartitionError
+
+    hazards, path = _synthetic(tmp_path)
+    raster = geomines.read_population(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])  # truncated after the header was read
+    engine = DaskEngine(client, union_tile=64, partition_px=128)
+    with pytest.raises(PartitionError, match=r"partition rows \d+-\d+, cols \d+-\d+ of pop\.tif"):
+        engine.sums(np.asarray(hazards.geometry.values), raster)
