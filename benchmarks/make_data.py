@@ -131,6 +131,23 @@ def write_admin(path: Path, n: int = 24, seed: int = 3) -> None:
     frame.to_file(path, driver="GPKG")
 
 
+def write_tiles(src_path: Path, out: Path, n: int = 4) -> None:
+    """Split the raster into n × n GeoTIFF tiles on the same grid."""
+    out.mkdir(exist_ok=True)
+    with rasterio.open(src_path) as src:
+        profile = src.profile
+        rows = np.array_split(np.arange(src.height), n)
+        cols = np.array_split(np.arange(src.width), n)
+        for i, r in enumerate(rows):
+            for j, c in enumerate(cols):
+                window = Window(int(c[0]), int(r[0]), len(c), len(r))
+                data = src.read(1, window=window)
+                prof = dict(profile, width=len(c), height=len(r),
+                            transform=src.window_transform(window))
+                with rasterio.open(out / f"tile_{i}_{j}.tif", "w", **prof) as dst:
+                    dst.write(data, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data")
@@ -146,6 +163,10 @@ def main() -> None:
     if not adm.exists():
         write_admin(adm)
         print(f"wrote {adm}")
+    tiles = args.out / "tiles"
+    if args.scale == 1 and not tiles.exists():
+        write_tiles(pop, tiles)
+        print(f"wrote {tiles}/ (16 tiles)")
     haz = args.out / "hazards.gpkg"
     if not haz.exists():
         write_hazards(haz, args.hazards)

@@ -144,6 +144,42 @@ def case_geomines_full(data: Path, raster: Path) -> dict:
             "note": "includes reading and repairing the hazard file"}
 
 
+def _full_on_dask(data: Path, raster, workers: int) -> dict:
+    import geomines
+    from geomines.distributed import local_client
+
+    admin = _admin(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        client = local_client(workers)
+        frame = geomines.read_hazards(data / "hazards.gpkg")
+        pop = geomines.read_population(raster)
+        t = time.perf_counter()
+        result = geomines.assess(frame, pop, rings_m=RINGS, admin=admin, admin_id="admin_id",
+                                 client=client)
+        seconds = time.perf_counter() - t
+        client.close()
+    return {"seconds": seconds, "inside": result.totals["inside"],
+            **{f"within_{d}": result.people_within(d) for d in RINGS},
+            "sum_per_hazard": float(result.hazards["people_inside"].sum()),
+            "note": f"LocalCluster, {workers} worker process(es); peak MB is the client's"}
+
+
+def case_geomines_full_dask1(data: Path, raster: Path) -> dict:
+    return _full_on_dask(data, raster, 1)
+
+
+def case_geomines_full_dask2(data: Path, raster: Path) -> dict:
+    return _full_on_dask(data, raster, 2)
+
+
+def case_geomines_full_tiles(data: Path, raster: Path) -> dict:
+    tiles = sorted((data / "tiles").glob("*.tif"))
+    out = case_geomines_full(data, tiles)
+    out["note"] = f"the same raster as {len(tiles)} tiles"
+    return out
+
+
 def _user_buffers(hazards, distance: float):
     """What a careful user does today: buffer in a metric projection (UTM) and union."""
     utm = hazards.estimate_utm_crs()
@@ -177,7 +213,9 @@ def case_user_pipeline_full(data: Path, raster: Path) -> dict:
     pieces = []
     for key, geom in unions.items():
         for aid, unit in zip(admin["admin_id"], admin.geometry.values, strict=True):
-            pieces.append((key, aid, shapely.intersection(unit, geom)))
+            piece = shapely.intersection(unit, geom)
+            if not piece.is_empty:
+                pieces.append((key, aid, piece))
     pframe = gpd.GeoDataFrame({"layer": [str(p[0]) for p in pieces]},
                               geometry=[p[2] for p in pieces], crs=hazards.crs)
     _ee(raster, pframe, "raster-sequential")
@@ -226,7 +264,12 @@ CASES = {
                            "exactextract + shapely: the same numbers as a user would"),
     "popexposure_full": (case_popexposure_full,
                          "popexposure: per hazard + dissolved, 3 user-built buffers"),
+    "geomines_full_dask1": (case_geomines_full_dask1, "geomines full on Dask, 1 worker"),
+    "geomines_full_dask2": (case_geomines_full_dask2, "geomines full on Dask, 2 workers"),
+    "geomines_full_tiles": (case_geomines_full_tiles, "geomines full, raster as 16 tiles"),
 }
+DEFAULT_CASES = ("floor,geomines_per_hazard,exactextract_feature_seq,exactextract_raster_seq,"
+                 "rasterstats,geomines_full,user_pipeline_full,popexposure_full")
 
 
 # --------------------------------------------------------------------------- driver
@@ -262,7 +305,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=HERE / "data")
     parser.add_argument("--raster", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--cases", default=DEFAULT_CASES)
+    parser.add_argument("--dask", action="store_true",
+                        help="also run the full assessment on Dask (1 and 2 workers) and on "
+                             "the raster split into 16 tiles")
     parser.add_argument("--scaled", action="store_true",
                         help="also run geomines_full on population_x2.tif (4x the pixels)")
     parser.add_argument("--out", type=Path, default=None, help="write the table here too")
@@ -276,6 +322,9 @@ def main() -> None:
     runs = [(c, raster) for c in args.cases.split(",")]
     if args.scaled:
         runs.append(("geomines_full", args.data / "population_x2.tif"))
+    if args.dask:
+        runs += [("geomines_full_dask1", raster), ("geomines_full_dask2", raster),
+                 ("geomines_full_tiles", raster)]
     rows = []
     for case, path in runs:
         results = [run_child(case, args.data, path) for _ in range(args.repeat)]
@@ -315,6 +364,7 @@ def main() -> None:
     ratio("geomines_per_hazard", "rasterstats")
     ratio("geomines_full", "user_pipeline_full")
     ratio("geomines_full", "popexposure_full")
+    ratio("geomines_full_dask2", "geomines_full_dask1")
     lines += ["", "Speed-up of geomines (peer time / geomines time, same run):", *ratios]
     agree = agreement()
     if agree:

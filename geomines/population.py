@@ -323,8 +323,16 @@ class PopulationRaster:
         """Total people and counts of valid, nodata, negative and fill pixels."""
         return dict(self._scan())
 
-    def sha256(self) -> str:
-        """SHA-256 of the files' bytes (of the first file for a single raster)."""
+    def sha256(self, *, max_bytes: int = 4 << 30) -> str | None:
+        """SHA-256 of the files' bytes, in order (one file: that file's checksum).
+
+        None for remote files (``/vsi...``, URLs) or above ``max_bytes`` in all, where
+        reading every byte again would cost more than the assessment.
+        """
+        if any(p.startswith("/vsi") or "://" in p for p in self.paths):
+            return None
+        if sum(Path(p).stat().st_size for p in self.paths) > max_bytes:
+            return None
         digest = hashlib.sha256()
         for path in self.paths:
             with open(path, "rb") as fh:
@@ -383,6 +391,10 @@ def _expand_paths(path_or_paths: str | os.PathLike | Sequence[str | os.PathLike]
         items = list(path_or_paths)
     paths: list[str] = []
     for item in items:
+        text = os.fspath(item)
+        if text.startswith("/vsi") or "://" in text:  # GDAL virtual file systems, URLs
+            paths.append(text)
+            continue
         p = Path(item)
         if p.is_dir():
             found = sorted(
@@ -444,7 +456,7 @@ def read_population(
     paths = _expand_paths(path_or_paths)
     metas = []
     for p in paths:
-        if Path(p).is_file() and Path(p).stat().st_size == 0:
+        if not p.startswith("/vsi") and Path(p).is_file() and Path(p).stat().st_size == 0:
             raise RasterError(f"Population raster {p!r} is an empty (zero-byte) file.")
         try:
             with rasterio.open(p) as src:
