@@ -41,7 +41,10 @@ def _load(data: Path):
 
     hazards = gpd.read_file(data / "hazards.gpkg")
     # every peer gets the same valid polygons (geomines repairs; peers need it done)
-    hazards["geometry"] = shapely.make_valid(hazards.geometry.values)
+    # (polygonal parts only: exactextract cannot parse GeometryCollections)
+    fixed = shapely.make_valid(hazards.geometry.values, method="structure",
+                               keep_collapsed=False)
+    hazards["geometry"] = fixed
     return hazards
 
 

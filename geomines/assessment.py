@@ -358,15 +358,13 @@ def assess(
             warnings.warn("No hazard is counted (check count_status); totals are 0.",
                           UserWarning, stacklevel=2)
         bar.set_postfix_str("dissolved hazards")
-        union_u = engine.union(geoms_r[counted], raster)
+        layers = [geoms_r[counted], *[buffers[d][counted] for d in rings]]
+        unions = engine.unions(layers, raster)
+        union_u = unions[0]
         union_sum_ = union_u.total
-        bar.update()
-        ring_u = {}
-        for d in rings:
-            bar.set_postfix_str(f"dissolved {_fmt_m(d)} m ring")
-            ring_u[d] = engine.union(buffers[d][counted], raster)
-            bar.update()
+        ring_u = dict(zip(rings, unions[1:], strict=True))
         ring_sums = {d: ring_u[d].total for d in rings}
+        bar.update(1 + len(rings))
         reach = ring_u[rings[-1]] if rings else union_u
         if counted.any() and reach.total.area_in_raster <= 0:
             _raise_if_swapped(geoms[counted], src_crs, raster)
@@ -470,11 +468,13 @@ def _by_precedence(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.nda
     rank = np.where(classes == "CHA", 0, np.where(classes == "SHA", 1, 2))
     rows = []
     previous = 0.0
+    levels = engine.unions([geoms_r[counted & (rank <= level)]
+                            for level in range(len(CLASS_PRECEDENCE) - 1)], raster)
     for level, name in enumerate(CLASS_PRECEDENCE):
         if level == len(CLASS_PRECEDENCE) - 1:
             people = union_u.total.people
         else:
-            people = engine.union(geoms_r[counted & (rank <= level)], raster).total.people
+            people = levels[level].total.people
         rows.append({"part": f"inside {name}", "from_m": None, "to_m": 0.0,
                      "people": people - previous,
                      "hazards": int((counted & (rank == level)).sum())})
@@ -500,15 +500,21 @@ def _by_class(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, usable: np.ndarray,
     keys = ["land_class", "contamination", "status"]
     table = frame.loc[usable, keys].copy()
     rows = []
+    layers = []
     for values, idx in table.groupby(keys, sort=True).groups.items():
         pos = frame.index.get_indexer(idx)
         row = dict(zip(keys, values, strict=True))
         row["hazards"] = len(pos)
         row["area_m2"] = float(np.nansum(frame["area_m2"].to_numpy()[pos]))
-        row["people_inside"] = engine.union(geoms_r[pos], raster).total.people
-        for d in rings:
-            row[ring_column(d)] = engine.union(buffers[d][pos], raster).total.people
         rows.append(row)
+        layers.append(geoms_r[pos])
+        layers.extend(buffers[d][pos] for d in rings)
+    unions = engine.unions(layers, raster) if layers else []
+    per = 1 + len(rings)
+    for k, row in enumerate(rows):
+        row["people_inside"] = unions[k * per].total.people
+        for j, d in enumerate(rings):
+            row[ring_column(d)] = unions[k * per + 1 + j].total.people
     columns = [*keys, "hazards", "area_m2", "people_inside", *[ring_column(d) for d in rings]]
     return pd.DataFrame(rows, columns=columns)
 

@@ -272,3 +272,8 @@ class DaskEngine:
         jobs = [((r, c), ()) for r in range(-(-raster.height // side))
                 for c in range(-(-raster.width // side))]
         return float(sum(self._map(_task_total, raster, jobs)))
+
+    def unions(self, groups: Sequence[np.ndarray], raster: PopulationRaster
+               ) -> list[UnionSum]:
+        """People in the union of each group."""
+        return [self.union(g, raster) for g in groups]

@@ -17,6 +17,7 @@ whatever the size of the polygon or the raster.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -605,6 +606,74 @@ class UnionSum:
         return shapely.MultiPolygon(polys) if polys else shapely.Polygon()
 
 
+def _tile_pieces(geoms: np.ndarray, raster: PopulationRaster, side: int
+                 ) -> tuple[list[tuple[int, int]], list[shapely.Geometry]]:
+    """The union of ``geoms`` clipped to each ``side``-pixel tile of the raster's grid."""
+    poly = _polygonal_array(np.asarray(geoms, dtype=object))
+    poly = np.array([g for g in poly if g is not None and not g.is_empty], dtype=object)
+    if poly.size == 0:
+        return [], []
+    tr = raster.transform
+    minx, miny, maxx, maxy = shapely.total_bounds(poly)
+    c0 = int(np.floor((minx - tr.c) / tr.a / side))
+    c1 = int(np.floor((maxx - tr.c) / tr.a / side))
+    r0 = int(np.floor((maxy - tr.f) / tr.e / side))
+    r1 = int(np.floor((miny - tr.f) / tr.e / side))
+    tree = shapely.STRtree(poly)
+    keys_all = [(a, b) for a in range(r0, r1 + 1) for b in range(c0, c1 + 1)]
+    boxes = [shapely.box(tr.c + b * side * tr.a, tr.f + (a + 1) * side * tr.e,
+                         tr.c + (b + 1) * side * tr.a, tr.f + a * side * tr.e)
+             for a, b in keys_all]
+    tile_idx, geom_idx = tree.query(np.array(boxes, dtype=object), predicate="intersects")
+    order = np.argsort(tile_idx, kind="stable")
+    tile_idx, geom_idx = tile_idx[order], geom_idx[order]
+    splits = np.flatnonzero(np.diff(tile_idx)) + 1
+    jobs = [(int(t[0]), g) for t, g in zip(np.split(tile_idx, splits),
+                                            np.split(geom_idx, splits), strict=True)
+            if t.size]
+
+    def build(job: tuple[int, np.ndarray]) -> shapely.Geometry | None:
+        t, members = job
+        left, bottom, right, top = boxes[t].bounds
+        merged = shapely.union_all(shapely.clip_by_rect(poly[members], left, bottom, right,
+                                                        top))
+        merged = _polygonal(merged) if not merged.is_empty else None
+        return merged if merged is not None and not merged.is_empty else None
+
+    keys, pieces = [], []
+    for (t, _), merged in zip(jobs, map_threads(build, jobs), strict=True):
+        if merged is not None:
+            keys.append(keys_all[t])
+            pieces.append(merged)
+    return keys, pieces
+
+
+def union_sums(groups: Sequence[np.ndarray], raster: PopulationRaster, *,
+               pixel_rule: PixelRule = "exact", tile: int | None = None) -> list[UnionSum]:
+    """People in the union of each group of geometries (see :func:`union_sum`).
+
+    All groups' tile pieces are counted in one pass, so a window of the raster
+    shared by several groups is read and prepared once for all of them.
+    """
+    side = tile or UNION_TILE
+    built = [_tile_pieces(g, raster, side) for g in groups]
+    flat = [p for _, pieces in built for p in pieces]
+    owner = np.repeat(np.arange(len(built)), [len(pieces) for _, pieces in built])
+    arr = np.empty(len(flat), dtype=object)
+    arr[:] = flat
+    sums = zonal_sums(arr, raster, pixel_rule=pixel_rule)
+    out = []
+    for k, (keys, pieces) in enumerate(built):
+        sel = owner == k
+        total = ZonalSum(float(sums.people[sel].sum()), float(sums.weight[sel].sum()),
+                         float(sums.weight_nodata[sel].sum()), float(sums.area[sel].sum()),
+                         float(sums.area_in_raster[sel].sum()))
+        mine = np.empty(len(pieces), dtype=object)
+        mine[:] = pieces
+        out.append(UnionSum(total, mine, list(keys)))
+    return out
+
+
 def union_sum(geoms: np.ndarray, raster: PopulationRaster, *,
               pixel_rule: PixelRule = "exact", tile: int | None = None) -> UnionSum:
     """People in the union of geometries, nobody counted twice.
@@ -614,46 +683,7 @@ def union_sum(geoms: np.ndarray, raster: PopulationRaster, *,
     then counted. The tiles partition the plane, so the sum over tiles is the
     count of the whole union; no global union is ever built.
     """
-    geoms = np.asarray(geoms, dtype=object)
-    poly = _polygonal_array(geoms)
-    poly = np.array([g for g in poly if g is not None and not g.is_empty], dtype=object)
-    if poly.size == 0:
-        return UnionSum(ZonalSum(), np.array([], dtype=object), [])
-    side = tile or UNION_TILE
-    tr = raster.transform
-    minx, miny, maxx, maxy = shapely.total_bounds(poly)
-    c0 = int(np.floor((minx - tr.c) / tr.a / side))
-    c1 = int(np.floor((maxx - tr.c) / tr.a / side))
-    r0 = int(np.floor((maxy - tr.f) / tr.e / side))
-    r1 = int(np.floor((miny - tr.f) / tr.e / side))
-    tree = shapely.STRtree(poly)
-
-    def build(key: tuple[int, int]) -> shapely.Geometry | None:
-        tr_, tc = key
-        left = tr.c + tc * side * tr.a
-        right = left + side * tr.a
-        top = tr.f + tr_ * side * tr.e
-        bottom = top + side * tr.e
-        idx = tree.query(shapely.box(left, bottom, right, top), predicate="intersects")
-        if idx.size == 0:
-            return None
-        merged = shapely.union_all(shapely.clip_by_rect(poly[idx], left, bottom, right, top))
-        merged = _polygonal(merged) if not merged.is_empty else None
-        return merged if merged is not None and not merged.is_empty else None
-
-    keys_all = [(a, b) for a in range(r0, r1 + 1) for b in range(c0, c1 + 1)]
-    pieces, keys = [], []
-    for key, merged in zip(keys_all, map_threads(build, keys_all), strict=True):
-        if merged is not None:
-            pieces.append(merged)
-            keys.append(key)
-    arr = np.empty(len(pieces), dtype=object)
-    arr[:] = pieces
-    sums = zonal_sums(arr, raster, pixel_rule=pixel_rule)
-    total = ZonalSum(float(sums.people.sum()), float(sums.weight.sum()),
-                     float(sums.weight_nodata.sum()), float(sums.area.sum()),
-                     float(sums.area_in_raster.sum()))
-    return UnionSum(total, arr, keys)
+    return union_sums([geoms], raster, pixel_rule=pixel_rule, tile=tile)[0]
 
 
 class Engine(Protocol):
@@ -667,6 +697,11 @@ class Engine(Protocol):
 
     def union(self, geoms: np.ndarray, raster: PopulationRaster) -> UnionSum:
         """People in the union of the geometries."""
+        ...
+
+    def unions(self, groups: Sequence[np.ndarray], raster: PopulationRaster
+               ) -> list[UnionSum]:
+        """People in the union of each group."""
         ...
 
     def total(self, raster: PopulationRaster) -> float:
@@ -694,6 +729,11 @@ class LocalEngine:
     def union(self, geoms: np.ndarray, raster: PopulationRaster) -> UnionSum:
         """People in the union of the geometries."""
         return union_sum(geoms, raster, pixel_rule=self.pixel_rule, tile=self.union_tile)
+
+    def unions(self, groups: Sequence[np.ndarray], raster: PopulationRaster
+               ) -> list[UnionSum]:
+        """People in the union of each group, counted in one pass."""
+        return union_sums(groups, raster, pixel_rule=self.pixel_rule, tile=self.union_tile)
 
     def total(self, raster: PopulationRaster) -> float:
         """All the people in the raster."""

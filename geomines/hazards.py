@@ -308,16 +308,23 @@ def _geojson_crs_note(path: Path, frame: gpd.GeoDataFrame, report: LoadReport) -
 
 
 def _read_csv(path: Path, report: LoadReport, options: dict[str, Any]) -> gpd.GeoDataFrame:
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except UnicodeDecodeError:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                         encoding="latin-1")
-        report.notes.append("CSV is not UTF-8; read as Latin-1.")
-    except pd.errors.EmptyDataError as exc:
-        raise InputError(f"CSV {path.name} is empty: expected a header row and records.") from exc
-    except pd.errors.ParserError as exc:
-        raise InputError(f"CSV {path.name} could not be parsed: {_first_line(exc)}") from exc
+    df = None
+    for encoding in ("utf-8", "latin-1"):
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                             encoding=encoding)
+            if encoding != "utf-8":
+                report.notes.append("CSV is not UTF-8; read as Latin-1.")
+            break
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError as exc:
+            raise InputError(
+                f"CSV {path.name} is empty: expected a header row and records.") from exc
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise InputError(f"CSV {path.name} could not be parsed: {_first_line(exc)}") from exc
+    if df is None:  # pragma: no cover - latin-1 decodes any bytes
+        raise InputError(f"CSV {path.name}: text encoding not understood.")
     keys = {_key(c): c for c in df.columns}
     wkt_col = options.get("wkt") or next((keys[k] for k in WKT_COLUMNS if k in keys), None)
     lon_col = options.get("lon") or next((keys[k] for k in LON_COLUMNS if k in keys), None)
