@@ -500,21 +500,24 @@ def _by_class(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, usable: np.ndarray,
     keys = ["land_class", "contamination", "status"]
     table = frame.loc[usable, keys].copy()
     rows = []
-    layers = []
+    positions = []
     for values, idx in table.groupby(keys, sort=True).groups.items():
         pos = frame.index.get_indexer(idx)
         row = dict(zip(keys, values, strict=True))
         row["hazards"] = len(pos)
         row["area_m2"] = float(np.nansum(frame["area_m2"].to_numpy()[pos]))
         rows.append(row)
-        layers.append(geoms_r[pos])
-        layers.extend(buffers[d][pos] for d in rings)
-    unions = engine.unions(layers, raster) if layers else []
-    per = 1 + len(rings)
-    for k, row in enumerate(rows):
-        row["people_inside"] = unions[k * per].total.people
-        for j, d in enumerate(rings):
-            row[ring_column(d)] = unions[k * per + 1 + j].total.people
+        positions.append(pos)
+    # one pass per column over all groups: windows shared by groups are prepared once,
+    # and only one column's union pieces are held at a time
+    columns_geoms = [("people_inside", geoms_r)] + [(ring_column(d), buffers[d]) for d in rings]
+    for column, layer in columns_geoms:
+        if not positions:
+            break
+        unions = engine.unions([layer[pos] for pos in positions], raster)
+        for row, u in zip(rows, unions, strict=True):
+            row[column] = u.total.people
+        del unions
     columns = [*keys, "hazards", "area_m2", "people_inside", *[ring_column(d) for d in rings]]
     return pd.DataFrame(rows, columns=columns)
 
@@ -566,21 +569,27 @@ def _by_admin(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
                          f"{sorted(set(ids[ids.duplicated()]))[:10]}.")
     geoms = transform_geoms(np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
                             CRS.from_user_input(admin.crs), raster.crs)
-    population = engine.sums(geoms, raster).people
-
-    def within(pieces: np.ndarray) -> np.ndarray:
-        """People of each unit inside the tile pieces of a union."""
+    # every unit ∩ every union piece (inside and each ring), plus the units themselves,
+    # counted in one pass so that shared windows are prepared once
+    layers = [union.pieces, *[ring_u[d].pieces for d in rings]]
+    parts = [geoms]
+    owner = [np.arange(len(geoms))]
+    layer_of = [np.zeros(len(geoms), dtype=np.int64)]
+    for k, pieces in enumerate(layers, start=1):
         if pieces.size == 0:
-            return np.zeros(len(geoms))
-        tree = shapely.STRtree(pieces)
-        unit_idx, piece_idx = tree.query(geoms, predicate="intersects")
-        parts = shapely.intersection(geoms[unit_idx], pieces[piece_idx])
-        sums = engine.sums(parts, raster).people
-        return np.bincount(unit_idx, sums, len(geoms))
-
+            continue
+        unit_idx, piece_idx = shapely.STRtree(pieces).query(geoms, predicate="intersects")
+        parts.append(shapely.intersection(geoms[unit_idx], pieces[piece_idx]))
+        owner.append(unit_idx)
+        layer_of.append(np.full(len(unit_idx), k))
+    all_parts = np.concatenate(parts)
+    people = engine.sums(all_parts, raster).people
+    owner_all, layer_all = np.concatenate(owner), np.concatenate(layer_of)
+    per_layer = [np.bincount(owner_all[layer_all == k], people[layer_all == k], len(geoms))
+                 for k in range(len(layers) + 1)]
+    population, inside = per_layer[0], per_layer[1]
+    near = {d: per_layer[2 + j] for j, d in enumerate(rings)}
     rows = []
-    inside = within(union.pieces)
-    near = {d: within(ring_u[d].pieces) for d in rings}
     pcode = next((c for c in admin.columns if c != admin_id and
                   re.fullmatch(r"(adm\d_?)?p_?code|.*pcode", str(c), re.IGNORECASE)), None)
     for i in range(len(geoms)):
