@@ -87,6 +87,9 @@ nodata_opt = click.option("--nodata", type=float, default=None,
 units_opt = click.option("--units", type=click.Choice(["count", "density"]), default="count",
                          show_default=True,
                          help="Population raster units: people per pixel, or per km².")
+land_area_opt = click.option(
+    "--land-area", type=existing_path, default=None,
+    help="Land area (km²) per pixel on the same grid: coastal pixels' people live on land.")
 strict_opt = click.option("--strict", is_flag=True,
                           help="Fail on any geometry that needs a repair instead of repairing.")
 
@@ -117,6 +120,7 @@ strict_opt = click.option("--strict", is_flag=True,
 @layer_opt
 @nodata_opt
 @units_opt
+@land_area_opt
 @strict_opt
 @handle_errors
 def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path | None,
@@ -124,7 +128,7 @@ def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path 
            pixel_rule: str, out_dir: Path, overwrite: bool, no_map: bool, no_report: bool,
            hxl: bool, scheduler: str | None, workers: int | None,
            hazards_crs: str | None, layer: str | None, nodata: float | None,
-           units: str, strict: bool) -> None:
+           units: str, land_area: Path | None, strict: bool) -> None:
     """Count people inside and near HAZARDS on the POPULATION raster (one or more tiles)."""
     from .assessment import assess as run_assess
     from .export import headline, write_outputs
@@ -137,7 +141,8 @@ def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path 
     frame = read_hazards(hazards, crs=hazards_crs, layer=layer, strict=strict)
     report = frame.attrs["load_report"]
     log.info("%s", report)
-    raster = read_population(list(population), nodata=nodata, units=units)
+    raster = read_population(list(population), nodata=nodata, units=units,
+                             land_area=land_area)
     client = _dask_client(scheduler, workers)
     try:
         result = run_assess(frame, raster, rings_m=rings, admin=admin, admin_id=admin_id,

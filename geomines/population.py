@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import rasterio
@@ -83,6 +83,8 @@ class PopulationRaster:
     band: int = 1
     nodata_declared: bool = True
     nodata_override: float | None = None
+    #: Land area (km²) per pixel, on the same grid, for count rasters over coastlines.
+    land_area: PopulationRaster | None = None
     #: Bytes of decoded blocks kept in memory (least recently used dropped first).
     cache_bytes: int = 192 * 1024 * 1024
     _tiles: list[_Tile] = field(default_factory=list, repr=False)
@@ -231,6 +233,13 @@ class PopulationRaster:
                         block[sr0 - ar0 : sr1 - ar0, sc0 - ac0 : sc1 - ac0]
         if self.units == "density":
             out *= self.pixel_area_km2(row_off, height)[:, None]
+        elif self.land_area is not None:
+            # people live on the land part: count / land km² × covered km² (see read_population)
+            land = self.land_area.read(row_off, col_off, height, width)
+            area = self.pixel_area_km2(row_off, height)[:, None]
+            factor = np.where(np.isfinite(land) & (land > 0), area / np.where(land > 0, land, 1),
+                              1.0)
+            out *= factor
         return out
 
     def close(self) -> None:
@@ -349,7 +358,9 @@ class PopulationRaster:
             "resolution": list(self.res),
             "shape": [self.height, self.width],
             "bounds": list(self.bounds),
-            "units": "people per pixel" if self.units == "count" else "people per km²",
+            "units": ("people per pixel" if self.units == "count" else "people per km²")
+            + (f", spread over the land area in {self.land_area.name}"
+               if self.land_area is not None else ""),
             "nodata": None if self.nodata is None or math.isnan(self.nodata) else self.nodata,
             "nodata_declared": self.nodata_declared,
             "dtype": self.dtype,
@@ -420,6 +431,7 @@ def read_population(
     band: int = 1,
     nodata: float | None = None,
     units: Units = "count",
+    land_area: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
 ) -> PopulationRaster:
     """Open a population raster (one GeoTIFF, a directory of tiles, or a list of tiles).
 
@@ -438,6 +450,13 @@ def read_population(
         ``"count"``: people per pixel (WorldPop ppp, GHS-POP, GPW count).
         ``"density"``: people per km², converted with each pixel's true area
         (geodesic for geographic CRSs).
+    land_area : path(s), optional
+        For a count raster over a coastline: a raster of land area per pixel
+        (km², e.g. GPW's land area), on the same grid. A coastal pixel's people
+        live on its land part, so each pixel counts as ``count / land_km² ×
+        covered_km²``: its density on land times the area a polygon covers. Right
+        for polygons that follow the coast (admin units); the raster's total stays
+        the sum of counts.
 
     Returns
     -------
@@ -535,9 +554,26 @@ def read_population(
         band=band,
         nodata_declared=nodata is not None or declared is not None,
         nodata_override=float(nodata) if nodata is not None else None,
+        land_area=_land_area(land_area, paths, CRS.from_user_input(crs0),
+                             Affine(tr0.a, 0.0, west, 0.0, tr0.e, north), (rows, cols), units),
         _tiles=tiles,
     )
 
+
+def _land_area(path: Any, paths: list[str], crs: CRS, transform: Affine,
+               shape: tuple[int, int], units: str) -> PopulationRaster | None:
+    if path is None:
+        return None
+    if units != "count":
+        raise RasterError("land_area= goes with a count raster (units='count'); a density "
+                          "raster already holds people per km² of land.")
+    land = read_population(path)
+    if land.crs != crs or not land.transform.almost_equals(transform) or land.shape != shape:
+        raise RasterError(
+            f"The land-area raster {land.name} must share the population raster's grid "
+            f"({Path(paths[0]).name}: {shape[1]}×{shape[0]} px, {transform.a:g} per pixel); "
+            f"got {land.width}×{land.height} px, {land.transform.a:g} per pixel.")
+    return land
 
 def _check_overlaps(tiles: list[_Tile]) -> None:
     for i, a in enumerate(tiles):

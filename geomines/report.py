@@ -150,12 +150,13 @@ def caveats(assessment: Assessment) -> list[str]:
         out.append(f"{not_counted} hazard(s) with statuses other than "
                    f"{_e(', '.join(assessment.method['counted_statuses']))} are shown but not "
                    "counted.")
-    if pop.units == "count":
+    if pop.units == "count" and pop.land_area is None:
         outside = checks.get("people_outside_every_admin_unit")
         text = ("Count rasters put a coastal pixel's people on its land part; weighting such "
                 "a pixel by the share of it that a polygon covers undercounts coastal units. "
-                "Where a density raster (people per km² of land) exists, assess it with "
-                "units='density' (--units density).")
+                "Where a land-area raster exists, pass it (land_area=, --land-area); or assess "
+                "a density raster (people per km² of land) with units='density' "
+                "(--units density).")
         if outside:
             text += (f" Here {outside:,.0f} people of the raster fall outside every admin unit, "
                      "largely in coastal pixels.")

@@ -136,3 +136,23 @@ def test_municipalities_agree_with_exactextract(sao_count):
     r = read_population(sao_count)
     for geom, name in zip(admin.geometry, admin["name"], strict=True):
         assert zonal_sum(geom, r).people == pytest.approx(theirs[name], rel=1e-6)
+
+
+def test_coastal_pixels_with_land_area(sao_count):
+    """GPW puts a coastal pixel's people on its land part: with the land area, the
+    municipalities (which follow the coast) hold nearly everyone; the density raster
+    gives the same numbers."""
+    admin = read_vector(SAO_MIGUEL / "concelhos.gpkg")
+    hazards = gpd.GeoDataFrame(geometry=[shapely.Point(-25.67, 37.75).buffer(0.01)], crs=4326)
+    plain = assess(hazards, sao_count, admin=admin, admin_id="name", rings_m=(500,))
+    land = read_population(sao_count, land_area=SAO_MIGUEL / "gpw_v411_2020_land_area_2020.tif")
+    coastal = assess(hazards, land, admin=admin, admin_id="name", rings_m=(500,))
+    density = assess(hazards, read_population(SAO_MIGUEL / "gpw_v411_2020_density_2020.tif",
+                                              units="density"),
+                     admin=admin, admin_id="name", rings_m=(500,))
+    units = slice(0, -1)
+    assert plain.by_admin["population"].iloc[units].sum() < 0.91 * plain.totals["population"]
+    assert coastal.by_admin["population"].iloc[units].sum() > 0.998 * coastal.totals["population"]
+    np.testing.assert_allclose(coastal.by_admin["population"].iloc[units],
+                               density.by_admin["population"].iloc[units], rtol=1e-5)
+    assert coastal.totals["population"] == pytest.approx(plain.totals["population"])
