@@ -300,7 +300,7 @@ def assess(
     elif engine.pixel_rule != pixel_rule:
         raise InputError(f"pixel_rule {pixel_rule!r} differs from the engine's "
                          f"{engine.pixel_rule!r}; set it on the engine.")
-    steps = 5 + 2 * len(rings) + (1 if admin is not None else 0)
+    steps = 3 + 2 * len(rings) + (1 if admin is not None else 0)
     # a bar on stderr when asked and stderr is a terminal (tqdm's disable=None)
     bar = tqdm(total=steps, desc="geomines", unit="step", disable=True if not progress else None,
                file=sys.stderr, leave=False)
@@ -338,33 +338,33 @@ def assess(
         inside = [sums[i] if u else ZonalSum() for i, u in enumerate(usable)]
         frame["people_inside"] = np.where(usable, sums.people, np.nan)
         frame["area_m2"] = np.where(usable, area_m2(frame.geometry), np.nan)
-        buffers: dict[float, np.ndarray] = {}
         usable_series = gpd.GeoSeries(geoms[usable], crs=src_crs)
-        bar.set_postfix_str("buffers in metres")
-        ring_buffers = buffers_m(usable_series, rings, to_crs=raster.crs) if usable.any() else []
-        bar.update()
-        for d, ring_buffer in zip(rings, ring_buffers or [None] * len(rings), strict=True):
-            buf = np.array([shapely.Polygon()] * len(frame), dtype=object)
-            if ring_buffer is not None:
-                buf[usable] = ring_buffer.values
-            buffers[d] = buf
-            bar.set_postfix_str(f"people within {_fmt_m(d)} m of each hazard")
-            ring = engine.sums(buf, raster)
-            frame[ring_column(d)] = np.where(usable, ring.people, np.nan)
-            bar.update()
-
-        # ---- dissolved, tile by tile: nobody counted twice
         if not counted.any():
             warnings.warn("No hazard is counted (check count_status); totals are 0.",
                           UserWarning, stacklevel=2)
+        groups = _class_groups(frame, usable)
+        class_columns: dict[str, list[float]] = {
+            "people_inside": [u.total.people for u in engine.unions(
+                [geoms_r[pos] for _, pos in groups], raster)] if groups else []}
+        # one ring distance at a time: only its buffers are held in memory
+        ring_u: dict[float, UnionSum] = {}
+        for d in rings:
+            bar.set_postfix_str(f"buffers and people within {_fmt_m(d)} m")
+            buf = np.array([shapely.Polygon()] * len(frame), dtype=object)
+            if usable.any():
+                buf[usable] = buffers_m(usable_series, [d], to_crs=raster.crs)[0].values
+            frame[ring_column(d)] = np.where(usable, engine.sums(buf, raster).people, np.nan)
+            ring_u[d] = engine.union(buf[counted], raster)
+            if groups:
+                class_columns[ring_column(d)] = [u.total.people for u in engine.unions(
+                    [buf[pos] for _, pos in groups], raster)]
+            del buf
+            bar.update(2)
         bar.set_postfix_str("dissolved hazards")
-        layers = [geoms_r[counted], *[buffers[d][counted] for d in rings]]
-        unions = engine.unions(layers, raster)
-        union_u = unions[0]
+        union_u = engine.union(geoms_r[counted], raster)
         union_sum_ = union_u.total
-        ring_u = dict(zip(rings, unions[1:], strict=True))
         ring_sums = {d: ring_u[d].total for d in rings}
-        bar.update(1 + len(rings))
+        bar.update()
         reach = ring_u[rings[-1]] if rings else union_u
         if counted.any() and reach.total.area_in_raster <= 0:
             _raise_if_swapped(geoms[counted], src_crs, raster)
@@ -385,9 +385,7 @@ def assess(
 
         by_precedence = _by_precedence(frame, geoms_r, counted, union_u, rings, ring_u, raster,
                                        engine)
-        bar.set_postfix_str("by class")
-        by_class = _by_class(frame, geoms_r, usable, buffers, rings, raster, engine)
-        bar.update()
+        by_class = _by_class(frame, groups, class_columns, rings)
 
         by_admin = admin_frame = None
         if admin is not None:
@@ -488,9 +486,18 @@ def _by_precedence(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.nda
     return pd.DataFrame(rows)
 
 
-def _by_class(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, usable: np.ndarray,
-              buffers: dict[float, np.ndarray], rings: tuple[float, ...],
-              raster: PopulationRaster, engine: Engine) -> pd.DataFrame:
+def _class_groups(frame: gpd.GeoDataFrame, usable: np.ndarray
+                  ) -> list[tuple[tuple[Any, ...], np.ndarray]]:
+    """Usable hazards grouped by land class × contamination × status: (key, positions)."""
+    keys = ["land_class", "contamination", "status"]
+    table = frame.loc[usable, keys]
+    return [(values if isinstance(values, tuple) else (values,),
+             frame.index.get_indexer(idx))
+            for values, idx in table.groupby(keys, sort=True).groups.items()]
+
+
+def _by_class(frame: gpd.GeoDataFrame, groups: list[tuple[tuple[Any, ...], np.ndarray]],
+              columns: dict[str, list[float]], rings: tuple[float, ...]) -> pd.DataFrame:
     """Dissolved people per land class × contamination × status group.
 
     Each group is dissolved on its own, so a group's numbers count nobody twice;
@@ -498,28 +505,16 @@ def _by_class(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, usable: np.ndarray,
     :attr:`Assessment.by_precedence` for a breakdown that does).
     """
     keys = ["land_class", "contamination", "status"]
-    table = frame.loc[usable, keys].copy()
     rows = []
-    positions = []
-    for values, idx in table.groupby(keys, sort=True).groups.items():
-        pos = frame.index.get_indexer(idx)
+    for k, (values, pos) in enumerate(groups):
         row = dict(zip(keys, values, strict=True))
         row["hazards"] = len(pos)
         row["area_m2"] = float(np.nansum(frame["area_m2"].to_numpy()[pos]))
+        for column, people in columns.items():
+            row[column] = people[k]
         rows.append(row)
-        positions.append(pos)
-    # one pass per column over all groups: windows shared by groups are prepared once,
-    # and only one column's union pieces are held at a time
-    columns_geoms = [("people_inside", geoms_r)] + [(ring_column(d), buffers[d]) for d in rings]
-    for column, layer in columns_geoms:
-        if not positions:
-            break
-        unions = engine.unions([layer[pos] for pos in positions], raster)
-        for row, u in zip(rows, unions, strict=True):
-            row[column] = u.total.people
-        del unions
-    columns = [*keys, "hazards", "area_m2", "people_inside", *[ring_column(d) for d in rings]]
-    return pd.DataFrame(rows, columns=columns)
+    names = [*keys, "hazards", "area_m2", "people_inside", *[ring_column(d) for d in rings]]
+    return pd.DataFrame(rows, columns=names)
 
 
 def _bands(union: UnionSum, rings: tuple[float, ...], ring_u: dict[float, UnionSum],

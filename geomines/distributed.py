@@ -246,25 +246,37 @@ class DaskEngine:
 
     def union(self, geoms: np.ndarray, raster: PopulationRaster) -> UnionSum:
         """People in the union, each union tile built and counted in its partition."""
-        geoms = np.asarray(geoms, dtype=object)
-        poly = _polygonal_array(geoms)
-        clean = np.array([g for g in poly if g is not None and not g.is_empty], dtype=object)
-        jobs = []
-        for key, (pieces, _ids) in sorted(self._split(clean, raster).items()):
+        return self.unions([geoms], raster)[0]
+
+    def unions(self, groups: Sequence[np.ndarray], raster: PopulationRaster
+               ) -> list[UnionSum]:
+        """People in the union of each group: all groups' partitions in one round of tasks."""
+        jobs, owner = [], []
+        for k, geoms in enumerate(groups):
+            poly = _polygonal_array(np.asarray(geoms, dtype=object))
+            clean = np.array([g for g in poly if g is not None and not g.is_empty],
+                             dtype=object)
+            for key, (pieces, _ids) in sorted(self._split(clean, raster).items()):
+                arr = np.empty(len(pieces), dtype=object)
+                arr[:] = pieces
+                jobs.append((key, (arr,)))
+                owner.append(k)
+        parts = self._map(_task_union, raster, jobs)
+        out = []
+        for k in range(len(groups)):
+            pieces, keys = [], []
+            total = ZonalSum()
+            for part, who in zip(parts, owner, strict=True):
+                if who != k:
+                    continue
+                pieces.extend(part.pieces)
+                keys.extend(part.keys)
+                for name in ("people", "weight", "weight_nodata", "area", "area_in_raster"):
+                    setattr(total, name, getattr(total, name) + getattr(part.total, name))
             arr = np.empty(len(pieces), dtype=object)
             arr[:] = pieces
-            jobs.append((key, (arr,)))
-        parts = self._map(_task_union, raster, jobs)
-        pieces, keys = [], []
-        total = ZonalSum()
-        for part in parts:
-            pieces.extend(part.pieces)
-            keys.extend(part.keys)
-            for name in ("people", "weight", "weight_nodata", "area", "area_in_raster"):
-                setattr(total, name, getattr(total, name) + getattr(part.total, name))
-        arr = np.empty(len(pieces), dtype=object)
-        arr[:] = pieces
-        return UnionSum(total, arr, keys)
+            out.append(UnionSum(total, arr, keys))
+        return out
 
     def total(self, raster: PopulationRaster) -> float:
         """All the people in the raster, one task per partition."""
@@ -273,7 +285,3 @@ class DaskEngine:
                 for c in range(-(-raster.width // side))]
         return float(sum(self._map(_task_total, raster, jobs)))
 
-    def unions(self, groups: Sequence[np.ndarray], raster: PopulationRaster
-               ) -> list[UnionSum]:
-        """People in the union of each group."""
-        return [self.union(g, raster) for g in groups]
