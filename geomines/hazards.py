@@ -253,18 +253,26 @@ def _read_ogr(target: str, layer: str | int | None, report: LoadReport) -> gpd.G
     that is not UTF-8 is read as Latin-1, with a note.
     """
     encoding = None
-    for attempt in range(2):
+    options: dict[str, str] = {}
+    for attempt in range(3):
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 frame = pyogrio.read_dataframe(target, layer=layer, on_invalid="ignore",
-                                               encoding=encoding)
+                                               datetime_as_string=True,
+                                               encoding=encoding, **options)
             break
         except UnicodeDecodeError:
-            if attempt:
+            if attempt == 2 or encoding:
                 raise
             encoding = "latin-1"
             report.notes.append("attribute text is not UTF-8; read as Latin-1")
+        except ValueError as exc:
+            # a date GDAL detected but cannot represent (e.g. year -1): read dates as text
+            if "out of range" not in str(exc) or options or report.driver != "GeoJSON":
+                raise
+            options = {"DATE_AS_STRING": "YES"}
+            report.notes.append("dates read as text (one is outside the representable range)")
     for w in caught:
         text = "GDAL: " + str(w.message).split(". To avoid")[0]
         if text not in report.notes:
@@ -510,21 +518,38 @@ def _normalise_schema(frame: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDat
     return frame[ordered]
 
 
+def _one_date(value: Any) -> pd.Timestamp:
+    """One value as a date, or NaT (unparseable or outside pandas' 1677-2262 range)."""
+    try:
+        ts = pd.to_datetime(value, errors="coerce", utc=True)
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        return pd.NaT
+    if ts is pd.NaT or pd.isna(ts):
+        return pd.NaT
+    try:
+        return ts.tz_localize(None).as_unit("ns")
+    except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        return pd.NaT
+
+
 def _parse_dates(values: pd.Series, report: LoadReport) -> pd.Series:
     if values.isna().all():
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values.dt.tz_localize(None) if values.dt.tz is not None else values
-    parsed = pd.to_datetime(values.astype(object).where(values.notna(), None),
-                            errors="coerce", format="mixed", utc=True)
-    parsed = parsed.dt.tz_localize(None)
+    raw = values.astype(object).where(values.notna(), None)
+    try:
+        parsed = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
+        parsed = parsed.dt.tz_localize(None).astype("datetime64[ns]")
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        # a value outside pandas' range (e.g. year -1): parse one by one
+        parsed = pd.Series([_one_date(v) for v in raw], index=values.index,
+                           dtype="datetime64[ns]")
     bad = values.notna() & parsed.isna()
     if bad.any():
         examples = ", ".join(repr(str(v)) for v in values[bad].head(5))
         report.unknown_values["reported"] = [str(v) for v in values[bad].head(20)]
-        report.notes.append(f"{int(bad.sum())} reported date(s) not understood (left empty): "
-                            f"{examples}")
-    return parsed.astype("datetime64[ns]")
+        report.notes.append(f"{int(bad.sum())} reported date(s) not understood or out of "
+                            f"range (left empty): {examples}")
+    return parsed
 
 
 # --------------------------------------------------------------------------- geometry

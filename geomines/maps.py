@@ -72,8 +72,9 @@ class DisplayOptions:
     precision : int
         Decimal places of coordinates (5 ≈ 1 m).
     budget_mb : float
-        Size budget for the map's vector data; the tolerance is raised (and
-        said in the map) until the data fit.
+        Size budget for the hazards' vector data; the tolerance is raised (and
+        said in the map) until they fit. Distance bands are simplified by at most
+        1% of their outer distance.
     canvas_above : int
         Draw on a canvas instead of SVG above this many hazards (faster).
     raster_px : int
@@ -82,7 +83,7 @@ class DisplayOptions:
 
     tolerance_m: float = 2.0
     precision: int = 5
-    budget_mb: float = 20.0
+    budget_mb: float = 12.0
     canvas_above: int = 2000
     raster_px: int = 1024
 
@@ -278,7 +279,9 @@ def ring_layer(assessment: Assessment, *, m: folium.Map | None = None,
         if row.geometry is None or row.geometry.is_empty:
             continue
         color = RING_COLORS[min(len(shown) - 1 - i, len(RING_COLORS) - 1)]
-        geom = _display(np.array([row.geometry], dtype=object), options.tolerance_m * 5,
+        # a band is simplified by ≤ 1% of its outer distance (≥ 5× the hazards' tolerance)
+        tolerance = max(options.tolerance_m * 5, float(row.to_m) / 100)
+        geom = _display(np.array([row.geometry], dtype=object), tolerance,
                         options.precision)[0]
         folium.GeoJson(
             json.loads(shapely.to_geojson(geom)),
@@ -461,7 +464,7 @@ def legend(assessment: Assessment, *, m: folium.Map | None = None) -> folium.Map
         f"({html.escape(str(method.get('population_crs', '')))}); "
         f"{'exact pixel fractions' if method['pixel_rule'] == 'exact' else method['pixel_rule']}"
         f"; counted: {html.escape(', '.join(method['counted_statuses']))}; dissolved, nobody "
-        f"counted twice. Display simplified by ≤ {display['tolerance_m']:g} m.</small>")
+        f"counted twice. Display simplified by ≤ {display['tolerance_m']:g} m (bands ≤ 1% of their distance).</small>")
     fictional = ("fictional" in assessment.hazards.columns
                  and assessment.hazards["fictional"].astype(str).str.lower().eq("true").any())
     if fictional:

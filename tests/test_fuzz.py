@@ -66,6 +66,8 @@ properties = st.dictionaries(st.sampled_from(["hazard_id", "status", "land_class
 @FUZZ
 @given(st.lists(st.fixed_dictionaries({"type": st.just("Feature"), "properties": properties,
                                        "geometry": geometry}), max_size=6))
+@example([{"type": "Feature", "properties": {"reported": "-1-01-01"},
+           "geometry": None}])  # found by this test: a date GDAL cannot represent
 def test_structured_geojson(features):
     doc = {"type": "FeatureCollection", "features": features}
     _load(json.dumps(doc).encode(), ".geojson")
