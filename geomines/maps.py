@@ -53,6 +53,8 @@ RELEASED: dict[str, dict[str, Any]] = {
     "reduced": {"color": "#737373", "fillColor": "#bdbdbd", "dashArray": "6 4"},
     "cleared": {"color": "#41ab5d", "fillColor": "#c7e9c0", "dashArray": "6 4"},
 }
+#: Largest display simplification of hazards, in metres, whatever the size budget.
+MAX_TOLERANCE_M = 100.0
 RING_COLORS = ["#252525", "#525252", "#737373", "#969696", "#bdbdbd", "#d9d9d9"]
 #: People per km² classes of the population layer, and their colours (YlGn).
 POP_BREAKS = (1, 10, 100, 1_000, 10_000)
@@ -74,7 +76,7 @@ class DisplayOptions:
     budget_mb : float
         Size budget for the hazards' vector data; the tolerance is raised (and
         said in the map) until they fit. Distance bands are simplified by at most
-        1% of their outer distance.
+        2% of their outer distance.
     canvas_above : int
         Draw on a canvas instead of SVG above this many hazards (faster).
     raster_px : int
@@ -173,9 +175,10 @@ def _feature_collection(frame: gpd.GeoDataFrame, columns: list[str], options: Di
                     for p, g in zip(props, geoms, strict=True) if not g.is_empty]
         doc = {"type": "FeatureCollection", "features": features}
         size = len(json.dumps(doc))
-        if size <= budget or tolerance > 5000:
+        # stop when within budget or at MAX_TOLERANCE_M (the attributes set a floor)
+        if size <= budget or tolerance * 2 > MAX_TOLERANCE_M:
             return doc, tolerance
-        tolerance *= 2 * size / budget
+        tolerance *= 2
 
 
 def _new_map(bounds: np.ndarray | None = None) -> OfflineMap:
@@ -279,8 +282,8 @@ def ring_layer(assessment: Assessment, *, m: folium.Map | None = None,
         if row.geometry is None or row.geometry.is_empty:
             continue
         color = RING_COLORS[min(len(shown) - 1 - i, len(RING_COLORS) - 1)]
-        # a band is simplified by ≤ 1% of its outer distance (≥ 5× the hazards' tolerance)
-        tolerance = max(options.tolerance_m * 5, float(row.to_m) / 100)
+        # a band is simplified by ≤ 2% of its outer distance (≥ 5× the hazards' tolerance)
+        tolerance = max(options.tolerance_m * 5, float(row.to_m) / 50)
         geom = _display(np.array([row.geometry], dtype=object), tolerance,
                         options.precision)[0]
         folium.GeoJson(
@@ -464,7 +467,7 @@ def legend(assessment: Assessment, *, m: folium.Map | None = None) -> folium.Map
         f"({html.escape(str(method.get('population_crs', '')))}); "
         f"{'exact pixel fractions' if method['pixel_rule'] == 'exact' else method['pixel_rule']}"
         f"; counted: {html.escape(', '.join(method['counted_statuses']))}; dissolved, nobody "
-        f"counted twice. Display simplified by ≤ {display['tolerance_m']:g} m (bands ≤ 1% of their distance).</small>")
+        f"counted twice. Display simplified by ≤ {display['tolerance_m']:g} m (bands ≤ 2% of their distance).</small>")
     fictional = ("fictional" in assessment.hazards.columns
                  and assessment.hazards["fictional"].astype(str).str.lower().eq("true").any())
     if fictional:
