@@ -36,6 +36,7 @@ from .exposure import (
     UnionSum,
     ZonalSum,
     ZonalSums,
+    _areas,
     _polygonal_array,
     union_sum,
     zonal_sums,
@@ -223,13 +224,7 @@ class DaskEngine:
         """People in each geometry, summed over its pieces in each partition."""
         geoms = np.asarray(geoms, dtype=object)
         n = len(geoms)
-        poly = _polygonal_array(geoms)
-        valid = np.array([g is not None for g in poly], dtype=bool)
-        area = np.zeros(n)
-        area_in = np.zeros(n)
-        if valid.any():
-            area[valid] = shapely.area(poly[valid])
-            area_in[valid] = shapely.area(shapely.clip_by_rect(poly[valid], *raster.bounds))
+        poly, _valid, area, area_in = _areas(geoms, raster)
         clean = np.array([g if g is not None else shapely.Polygon() for g in poly],
                          dtype=object)
         jobs = []

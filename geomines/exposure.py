@@ -215,6 +215,19 @@ def _polygonal_array(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def _areas(geoms: np.ndarray, raster: PopulationRaster
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Polygonal parts, which have area, their planar areas, and the areas inside the raster."""
+    poly = _polygonal_array(geoms)
+    valid = np.array([g is not None for g in poly], dtype=bool)
+    area = np.zeros(len(geoms))
+    area_in = np.zeros(len(geoms))
+    if valid.any():
+        area[valid] = shapely.area(poly[valid])
+        area_in[valid] = shapely.area(shapely.clip_by_rect(poly[valid], *raster.bounds))
+    return poly, valid, area, area_in
+
+
 def _pixel_bounds(geoms: np.ndarray, raster: PopulationRaster) -> np.ndarray:
     """Pixel windows ``(r0, r1, c0, c1)`` of each geometry, clipped to the raster."""
     b = shapely.bounds(geoms)
@@ -419,14 +432,7 @@ def zonal_sums(
                        dtype=object)
     n = len(geoms)
     out = {k: np.zeros(n) for k in ("people", "weight", "weight_nodata")}
-    poly = _polygonal_array(geoms)
-    valid = np.array([g is not None for g in poly], dtype=bool)
-    area = np.zeros(n)
-    area_in = np.zeros(n)
-    if valid.any():
-        area[valid] = shapely.area(poly[valid])
-        west, south, east, north = raster.bounds
-        area_in[valid] = shapely.area(shapely.clip_by_rect(poly[valid], west, south, east, north))
+    poly, valid, area, area_in = _areas(geoms, raster)
     if pixel_rule != "exact":
         for i in np.nonzero(valid)[0]:
             z = _zonal_sum_raster(poly[i], raster, pixel_rule)
