@@ -111,6 +111,23 @@ def _file_facts(path: str | None) -> dict[str, Any] | None:
     return {"name": p.name, "size": p.stat().st_size, "sha256": digest.hexdigest()}
 
 
+def _population_facts(assessment: Assessment) -> dict[str, Any]:
+    """The population files' row: reuses the checksum the assessment already took.
+
+    Hashing a national or global raster again would read every byte a second time;
+    ``method["population_sha256"]`` is the checksum of the files in order (of the
+    file itself for one file), or None for remote or very large inputs.
+    """
+    paths = assessment.population.paths
+    local = [Path(p) for p in paths if not p.startswith("/vsi") and "://" not in p]
+    size = sum(p.stat().st_size for p in local if p.is_file()) if local else None
+    name = Path(paths[0]).name if len(paths) == 1 else (
+        f"{Path(paths[0]).name} and {len(paths) - 1} more tiles (checksum of all, in order)")
+    return {"name": name, "size": size,
+            "sha256": assessment.method.get("population_sha256") or "not computed "
+                      "(remote or over 4 GB)"}
+
+
 def caveats(assessment: Assessment) -> list[str]:
     """Assumptions and caveats generated from the data of this assessment."""
     out = []
@@ -227,7 +244,7 @@ def report_html(assessment: Assessment, *, map_html: str | None = None,
         "hazards": "hazards", "area_m2": "area m²", "people_inside": "inside", **ring_cols})
     band_table = _table(bands.drop(columns="geometry"), {
         "band": "band", "from_m": "from m", "to_m": "to m", "people": "people"})
-    files = [_file_facts(p) for p in assessment.population.paths]
+    files = [_population_facts(assessment)]
     files.append(_file_facts(assessment.extra.get("hazard_path")))
     files.append(_file_facts(provenance.get("admin_path") or assessment.extra.get("admin_path")))
     file_rows = "".join(
