@@ -28,16 +28,26 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from tqdm import tqdm
 
+from ._parallel import release_memory
 from ._version import __version__
 from .errors import CRSError, InputError, NoOverlapError, ReprojectionWarning
-from .exposure import PIXEL_RULES, Engine, LocalEngine, PixelRule, UnionSum, ZonalSum
+from .exposure import (
+    PIXEL_RULES,
+    Engine,
+    LocalEngine,
+    PixelRule,
+    UnionSum,
+    ZonalSum,
+    _morton,
+)
 from .hazards import load_report, read_hazards, read_vector
 from .population import PopulationRaster, read_population
 from .rings import (
     CLUSTER_DEG,
+    QUAD_SEGS,
     area_m2,
     buffers_m,
     parse_rings,
@@ -338,7 +348,6 @@ def assess(
         inside = [sums[i] if u else ZonalSum() for i, u in enumerate(usable)]
         frame["people_inside"] = np.where(usable, sums.people, np.nan)
         frame["area_m2"] = np.where(usable, area_m2(frame.geometry), np.nan)
-        usable_series = gpd.GeoSeries(geoms[usable], crs=src_crs)
         if not counted.any():
             warnings.warn("No hazard is counted (check count_status); totals are 0.",
                           UserWarning, stacklevel=2)
@@ -346,19 +355,39 @@ def assess(
         class_columns: dict[str, list[float]] = {
             "people_inside": [u.total.people for u in engine.unions(
                 [geoms_r[pos] for _, pos in groups], raster)] if groups else []}
-        # one ring distance at a time: only its buffers are held in memory
+        group_of = np.full(len(frame), -1, dtype=np.int64)
+        for k, (_, pos) in enumerate(groups):
+            group_of[pos] = k
+        batches = _batches(geoms, np.nonzero(usable)[0])
+        # one ring distance at a time, and within it one batch of hazards at a time:
+        # a batch's buffers are counted, merged into the unions and dropped; a class
+        # group's union tiles are counted and dropped once no later batch can reach
+        # them. Memory: one batch, the open tiles and the union of the counted hazards,
+        # however many hazards there are.
         ring_u: dict[float, UnionSum] = {}
         for d in rings:
             bar.set_postfix_str(f"buffers and people within {_fmt_m(d)} m")
-            buf = np.array([shapely.Polygon()] * len(frame), dtype=object)
-            if usable.any():
-                buf[usable] = buffers_m(usable_series, [d], to_crs=raster.crs)[0].values
-            frame[ring_column(d)] = np.where(usable, engine.sums(buf, raster).people, np.nan)
-            ring_u[d] = engine.union(buf[counted], raster)
+            people_d = np.full(len(frame), np.nan)
+            dissolved = engine.union_builder(raster, 1)
+            by_group = engine.union_builder(raster, len(groups), tile=CLASS_TILE)
+            closing = _closing_tiles(geoms, batches, d, src_crs, raster,
+                                     getattr(by_group, "side", None))
+            for b, pos in enumerate(batches):
+                buf = buffers_m(gpd.GeoSeries(geoms[pos], crs=src_crs), [d],
+                                to_crs=raster.crs)[0].values
+                people_d[pos] = engine.sums(buf, raster).people
+                dissolved.add(0, buf[counted[pos]])
+                for k in np.unique(group_of[pos]):
+                    if k >= 0:
+                        by_group.add(int(k), buf[group_of[pos] == k])
+                del buf
+                if closing[b]:
+                    by_group.flush(closing[b], range(len(groups)))
+                release_memory()
+            frame[ring_column(d)] = people_d
+            ring_u[d] = dissolved.result()[0]
             if groups:
-                class_columns[ring_column(d)] = [u.total.people for u in engine.unions(
-                    [buf[pos] for _, pos in groups], raster)]
-            del buf
+                class_columns[ring_column(d)] = [u.total.people for u in by_group.result()]
             bar.update(2)
         bar.set_postfix_str("dissolved hazards")
         union_u = engine.union(geoms_r[counted], raster)
@@ -377,7 +406,6 @@ def assess(
             )
 
         within = {_fmt_m(d): ring_sums[d].people for d in rings}
-        bands = _bands(union_u, rings, ring_u, raster.crs)
         bar.set_postfix_str("population total")
         total_pop = engine.total(raster)
         bar.update()
@@ -393,8 +421,13 @@ def assess(
             admin_frame, by_admin = _by_admin(admin, admin_id, admin_name, raster, union_u,
                                               rings, ring_u, total_pop, totals, engine)
             frame["admin_id"] = _admin_of(geoms_r, admin_frame, admin_id, raster.crs)
+            release_memory()
             bar.update()
 
+        # the bands after the admin units: the two big geometry products are not held
+        # at once (memory)
+        bands = _bands(union_u, rings, ring_u, raster.crs)
+        release_memory()
         checks = _checks(frame, inside, union_sum_, ring_sums, bands, rings, raster, by_admin,
                          total_pop)
         checks["classes_add_up"] = bool(np.isclose(by_precedence["people"].sum(),
@@ -411,6 +444,112 @@ def assess(
         bar.close()
 
 
+#: Side, in pixels, of the union tiles of the class groups' rings (only their totals
+#: are kept, so small tiles that close early, counted and dropped, bound the memory).
+CLASS_TILE = 256
+#: Input coordinates per batch of hazards buffered at once (plus a circle's worth per
+#: hazard): bounds the memory of the ring stage, whatever the number of hazards.
+BATCH_COORDS = 500_000
+
+
+def _batches(geoms: np.ndarray, positions: np.ndarray) -> list[np.ndarray]:
+    """``positions`` in spatially coherent batches of at most ~BATCH_COORDS coordinates.
+
+    Hazards are ordered along a Z-order curve of their bounding-box centres, so a
+    batch covers a compact area (few union tiles, shared raster windows).
+    """
+    if positions.size == 0:
+        return []
+    b = shapely.bounds(geoms[positions])
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    span = max(float(np.ptp(cx)), float(np.ptp(cy)), 1e-12)
+    scale = 65535 / span
+    order = np.argsort(_morton(((cx - cx.min()) * scale).astype(np.int64),
+                               ((cy - cy.min()) * scale).astype(np.int64)), kind="stable")
+    weight = shapely.get_num_coordinates(geoms[positions[order]]) + 4 * QUAD_SEGS
+    cuts = np.flatnonzero(np.diff(np.cumsum(weight) // BATCH_COORDS)) + 1
+    return [np.sort(part) for part in np.split(positions[order], cuts)]
+
+
+_WGS84 = CRS.from_epsg(4326)
+#: Metres per degree of latitude, a lower bound (WGS 84: 110,574 at the equator).
+_M_PER_DEG_LAT = 110_000.0
+#: Metres per degree of longitude at the equator, a lower bound (WGS 84: 111,319.5).
+_M_PER_DEG_LON = 111_000.0
+
+
+def _closing_tiles(geoms: np.ndarray, batches: list[np.ndarray], distance_m: float,
+                   crs: CRS, raster: PopulationRaster, side: int | None
+                   ) -> list[set[tuple[int, int]]]:
+    """For each batch, the union tiles that no later batch's buffers can reach.
+
+    A buffer of ``distance_m`` around a batch lies within the batch's lon/lat box
+    grown by ``distance_m`` (with lower bounds on the length of a degree, so the
+    growth is never too small), moved into the raster's CRS with densified edges and
+    grown by 1%. When that cannot be bounded (near a pole, across ±180°, a CRS that
+    does not transform), the batch reaches every tile and nothing closes before it.
+    """
+    out: list[set[tuple[int, int]]] = [set() for _ in batches]
+    if side is None or len(batches) < 2:
+        return out
+    tr = raster.transform
+    last: dict[tuple[int, int], int] = {}
+    for b, pos in enumerate(batches):
+        box = _reach_box(geoms[pos], distance_m, crs, raster.crs)
+        if box is None:
+            last = {key: b for key in last}  # everything stays open until this batch
+            continue
+        minx, miny, maxx, maxy = box
+        c0, c1 = sorted((int(np.floor((minx - tr.c) / tr.a / side)),
+                         int(np.floor((maxx - tr.c) / tr.a / side))))
+        r0, r1 = sorted((int(np.floor((maxy - tr.f) / tr.e / side)),
+                         int(np.floor((miny - tr.f) / tr.e / side))))
+        if (r1 - r0 + 1) * (c1 - c0 + 1) > 100_000:  # a batch spread over the globe
+            return [set() for _ in batches]
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                last[(r, c)] = b
+    for key, b in last.items():
+        out[b].add(key)
+    out[-1] = set()  # the last batch: result() counts what is left
+    return out
+
+
+def _reach_box(geoms: np.ndarray, distance_m: float, crs: CRS, dst: CRS
+               ) -> tuple[float, float, float, float] | None:
+    """A box in ``dst`` holding every point within ``distance_m`` of the geometries."""
+    west, south, east, north = shapely.total_bounds(geoms)
+    if crs != _WGS84:
+        try:
+            west, south, east, north = Transformer.from_crs(
+                crs, "EPSG:4326", always_xy=True).transform_bounds(
+                    west, south, east, north, densify_pts=21)
+        except Exception:  # noqa: BLE001 - a CRS that does not transform: no bound
+            return None
+    if not np.all(np.isfinite([west, south, east, north])):
+        return None
+    dlat = distance_m / _M_PER_DEG_LAT
+    south, north = south - dlat, north + dlat
+    if south < -89 or north > 89:
+        return None
+    # a path of length d moves at most d / (m per degree of longitude at its most
+    # poleward latitude) in longitude
+    dlon = distance_m / (_M_PER_DEG_LON * np.cos(np.radians(max(-south, north))))
+    west, east = west - dlon, east + dlon
+    if west < -180 or east > 180:
+        return None
+    if dst == _WGS84:
+        return west, south, east, north
+    try:
+        x0, y0, x1, y1 = Transformer.from_crs("EPSG:4326", dst, always_xy=True
+                                              ).transform_bounds(west, south, east, north,
+                                                                 densify_pts=21)
+    except Exception:  # noqa: BLE001
+        return None
+    if not np.all(np.isfinite([x0, y0, x1, y1])):
+        return None
+    gx, gy = 0.01 * (x1 - x0), 0.01 * (y1 - y0)
+    return x0 - gx, y0 - gy, x1 + gx, y1 + gy
 def _raise_if_swapped(geoms: np.ndarray, crs: CRS, raster: PopulationRaster) -> None:
     """No overlap, but the hazards with x and y swapped would overlap: say so."""
     if not crs.is_geographic:

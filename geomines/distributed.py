@@ -38,7 +38,8 @@ from .exposure import (
     ZonalSums,
     _areas,
     _polygonal_array,
-    union_sum,
+    _tile_pieces,
+    merge_tiles,
     zonal_sums,
 )
 from .population import PopulationRaster
@@ -91,12 +92,31 @@ def _task_sums(raster: PopulationRaster, key: tuple[int, int], side: int, pieces
     return gids, sums.people, sums.weight, sums.weight_nodata
 
 
-def _task_union(raster: PopulationRaster, key: tuple[int, int], side: int,
-                pieces: np.ndarray, opts: dict) -> UnionSum:
-    """Worker side: the union of one partition's pieces, tile by tile, counted."""
+def _task_merge(raster: PopulationRaster, key: tuple[int, int], side: int,
+                prev: dict | None, pieces: np.ndarray, opts: dict) -> dict:
+    """Worker side: a batch of one partition's pieces merged into its union tiles."""
     os.environ.setdefault("GEOMINES_THREADS", "1")
     try:
-        return union_sum(pieces, raster, pixel_rule=opts["pixel_rule"], tile=opts["union_tile"])
+        keys, new = _tile_pieces(pieces, raster, opts["union_tile"])
+        return merge_tiles(dict(prev or {}), keys, new)  # a copy: the input may be reused
+    except Exception as exc:
+        raise PartitionError(f"{_label(raster, key, side)} failed: "
+                             f"{type(exc).__name__}: {exc}") from None
+
+
+def _task_count(raster: PopulationRaster, key: tuple[int, int], side: int, tiles: dict,
+                opts: dict) -> UnionSum:
+    """Worker side: the people in one partition's union tiles (reads its own windows)."""
+    os.environ.setdefault("GEOMINES_THREADS", "1")
+    try:
+        pieces = np.empty(len(tiles), dtype=object)
+        pieces[:] = list(tiles.values())
+        sums = zonal_sums(pieces, raster, pixel_rule=opts["pixel_rule"],
+                          max_window_pixels=opts["window_px"])
+        total = ZonalSum(float(sums.people.sum()), float(sums.weight.sum()),
+                         float(sums.weight_nodata.sum()), float(sums.area.sum()),
+                         float(sums.area_in_raster.sum()))
+        return UnionSum(total, pieces, list(tiles))
     except Exception as exc:
         raise PartitionError(f"{_label(raster, key, side)} failed: "
                              f"{type(exc).__name__}: {exc}") from None
@@ -195,19 +215,21 @@ class DaskEngine:
                     bucket[1].append(int(i))
         return out
 
-    def _map(self, func: Callable, raster: PopulationRaster,
-             jobs: Sequence[tuple[tuple[int, int], tuple]]) -> list:
-        if not jobs:
-            return []
+    def _submit(self, func: Callable, raster: PopulationRaster, key: tuple[int, int],
+                *args: Any) -> Any:
         remote = self._remote.get(id(raster))
         if remote is None:  # scattered once per raster and kept while the engine lives
             remote = self.client.scatter(raster, broadcast=True, hash=False)
             self._remote[id(raster)] = remote
         opts = {"pixel_rule": self.pixel_rule, "union_tile": self.union_tile,
                 "window_px": self.window_px}
-        futures = [self.client.submit(func, remote, key, self.partition_px, *args, opts,
-                                      pure=False)
-                   for key, args in jobs]
+        return self.client.submit(func, remote, key, self.partition_px, *args, opts, pure=False)
+
+    def _map(self, func: Callable, raster: PopulationRaster,
+             jobs: Sequence[tuple[tuple[int, int], tuple]]) -> list:
+        if not jobs:
+            return []
+        futures = [self._submit(func, raster, key, *args) for key, args in jobs]
         self.futures[:] = futures
         try:
             return self.client.gather(futures)
@@ -246,23 +268,75 @@ class DaskEngine:
     def unions(self, groups: Sequence[np.ndarray], raster: PopulationRaster
                ) -> list[UnionSum]:
         """People in the union of each group: all groups' partitions in one round of tasks."""
-        jobs, owner = [], []
+        builder = self.union_builder(raster, len(groups))
         for k, geoms in enumerate(groups):
-            poly = _polygonal_array(np.asarray(geoms, dtype=object))
-            clean = np.array([g for g in poly if g is not None and not g.is_empty],
-                             dtype=object)
-            for key, (pieces, _ids) in sorted(self._split(clean, raster).items()):
-                arr = np.empty(len(pieces), dtype=object)
-                arr[:] = pieces
-                jobs.append((key, (arr,)))
-                owner.append(k)
-        parts = self._map(_task_union, raster, jobs)
+            builder.add(k, geoms)
+        return builder.result()
+
+    def union_builder(self, raster: PopulationRaster, groups: int, *,
+                      tile: int | None = None) -> DaskUnionBuilder:
+        """Unions of ``groups`` groups fed batch by batch; the pieces stay on the workers.
+
+        ``tile`` is ignored: the union tiles must nest in the partitions, and the
+        workers' memory is bounded by the partitions anyway.
+        """
+        return DaskUnionBuilder(self, raster, groups)
+
+    def total(self, raster: PopulationRaster) -> float:
+        """All the people in the raster, one task per partition."""
+        side = self.partition_px
+        jobs = [((r, c), ()) for r in range(-(-raster.height // side))
+                for c in range(-(-raster.width // side))]
+        return float(sum(self._map(_task_total, raster, jobs)))
+
+
+
+class DaskUnionBuilder:
+    """:class:`geomines.exposure.UnionBuilder` on Dask.
+
+    Each batch is split by partition; in each partition a task merges the batch
+    into that partition's union tiles, held on the workers as a future (the client
+    keeps only the futures). ``result()`` counts each partition's tiles in a task
+    that reads its own windows, and adds the partitions up.
+    """
+
+    def __init__(self, engine: DaskEngine, raster: PopulationRaster, groups: int) -> None:
+        self.engine, self.raster, self.groups = engine, raster, groups
+        self.state: dict[tuple[int, tuple[int, int]], Any] = {}
+
+    def add(self, group: int, geoms: np.ndarray) -> None:
+        """Merge a batch of geometries into group ``group``'s union (asynchronously)."""
+        poly = _polygonal_array(np.asarray(geoms, dtype=object))
+        clean = np.array([g for g in poly if g is not None and not g.is_empty], dtype=object)
+        for key, (pieces, _ids) in sorted(self.engine._split(clean, self.raster).items()):
+            arr = np.empty(len(pieces), dtype=object)
+            arr[:] = pieces
+            prev = self.state.get((group, key))
+            self.state[(group, key)] = self.engine._submit(_task_merge, self.raster, key,
+                                                           prev, arr)
+
+    def flush(self, keys: Any, groups: Sequence[int]) -> None:
+        """Nothing to do: the pieces live on the workers, bounded by the partitions."""
+
+    def result(self, groups: Sequence[int] | None = None) -> list[UnionSum]:
+        """People in each group's union (all, or those listed).
+
+        One counting task per group and partition. The groups returned are dropped
+        from the builder.
+        """
+        wanted = list(range(self.groups)) if groups is None else list(groups)
+        items = sorted(((gk, fut) for gk, fut in self.state.items() if gk[0] in wanted),
+                       key=lambda kv: kv[0])
+        parts = self.engine._map(_task_count, self.raster,
+                                 [(key, (fut,)) for (_g, key), fut in items])
+        for gk, _fut in items:
+            del self.state[gk]
         out = []
-        for k in range(len(groups)):
+        for k in wanted:
             pieces, keys = [], []
             total = ZonalSum()
-            for part, who in zip(parts, owner, strict=True):
-                if who != k:
+            for ((g, _key), _fut), part in zip(items, parts, strict=True):
+                if g != k:
                     continue
                 pieces.extend(part.pieces)
                 keys.extend(part.keys)
@@ -272,11 +346,3 @@ class DaskEngine:
             arr[:] = pieces
             out.append(UnionSum(total, arr, keys))
         return out
-
-    def total(self, raster: PopulationRaster) -> float:
-        """All the people in the raster, one task per partition."""
-        side = self.partition_px
-        jobs = [((r, c), ()) for r in range(-(-raster.height // side))
-                for c in range(-(-raster.width // side))]
-        return float(sum(self._map(_task_total, raster, jobs)))
-

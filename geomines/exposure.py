@@ -17,9 +17,9 @@ whatever the size of the polygon or the raster.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import shapely
@@ -654,6 +654,102 @@ def _tile_pieces(geoms: np.ndarray, raster: PopulationRaster, side: int
     return keys, pieces
 
 
+class UnionBuilder:
+    """Unions of several groups of geometries, built batch by batch and tile by tile.
+
+    ``add(k, geoms)`` clips a batch to the union tiles of the raster's grid and
+    merges it into group *k*'s piece in each tile; the batch can then be dropped.
+    Memory is the size of the unions (the pieces) plus one batch, however many
+    geometries go in. ``result()`` counts every group's pieces in one pass.
+
+    The union of a set does not depend on how it was split into batches, so the
+    numbers are those of :func:`union_sums` on the whole groups (to rounding).
+    """
+
+    def __init__(self, raster: PopulationRaster, groups: int, *,
+                 pixel_rule: PixelRule = "exact", tile: int | None = None) -> None:
+        self.raster = raster
+        self.side = tile or UNION_TILE
+        self.pixel_rule = pixel_rule
+        self.tiles: list[dict[tuple[int, int], shapely.Geometry]] = [{} for _ in range(groups)]
+        self.counted = [ZonalSum() for _ in range(groups)]  # tiles already counted
+
+    def add(self, group: int, geoms: np.ndarray) -> None:
+        """Merge a batch of geometries into group ``group``'s union."""
+        keys, pieces = _tile_pieces(geoms, self.raster, self.side)
+        self.tiles[group] = merge_tiles(self.tiles[group], keys, pieces)
+
+    def flush(self, keys: Collection[tuple[int, int]], groups: Sequence[int]) -> None:
+        """Count these groups' pieces in these tiles now and drop them.
+
+        For tiles that no later batch can reach (the caller knows): their pieces are
+        final. Their people go into :meth:`result`'s totals; the pieces are not kept.
+        """
+        done = set(keys)
+        jobs = [(k, key) for k in groups for key in self.tiles[k] if key in done]
+        if not jobs:
+            return
+        arr = np.empty(len(jobs), dtype=object)
+        arr[:] = [self.tiles[k].pop(key) for k, key in jobs]
+        sums = zonal_sums(arr, self.raster, pixel_rule=self.pixel_rule)
+        for i, (k, _key) in enumerate(jobs):
+            _accumulate(self.counted[k], sums[i])
+
+    def result(self, groups: Sequence[int] | None = None) -> list[UnionSum]:
+        """People in each group's union (all, or those listed), counted in one pass.
+
+        The groups returned are dropped from the builder: their memory is freed. Pieces
+        of flushed tiles are in the totals but not in the returned pieces.
+        """
+        wanted = list(range(len(self.tiles))) if groups is None else list(groups)
+        chosen = [self.tiles[k] for k in wanted]
+        for k in wanted:
+            self.tiles[k] = {}
+        flat = [p for tiles in chosen for p in tiles.values()]
+        owner = np.repeat(np.arange(len(chosen)), [len(t) for t in chosen])
+        arr = np.empty(len(flat), dtype=object)
+        arr[:] = flat
+        sums = zonal_sums(arr, self.raster, pixel_rule=self.pixel_rule)
+        out = []
+        for k, tiles in zip(wanted, chosen, strict=True):
+            sel = owner == wanted.index(k)
+            total = ZonalSum(float(sums.people[sel].sum()), float(sums.weight[sel].sum()),
+                             float(sums.weight_nodata[sel].sum()), float(sums.area[sel].sum()),
+                             float(sums.area_in_raster[sel].sum()))
+            _accumulate(total, self.counted[k])
+            self.counted[k] = ZonalSum()
+            mine = np.empty(len(tiles), dtype=object)
+            mine[:] = list(tiles.values())
+            out.append(UnionSum(total, mine, list(tiles)))
+        return out
+
+
+def _accumulate(into: ZonalSum, part: ZonalSum) -> None:
+    for name in ("people", "weight", "weight_nodata", "area", "area_in_raster"):
+        setattr(into, name, getattr(into, name) + getattr(part, name))
+
+
+def merge_tiles(tiles: dict[tuple[int, int], shapely.Geometry], keys: list[tuple[int, int]],
+                pieces: list[shapely.Geometry]) -> dict[tuple[int, int], shapely.Geometry]:
+    """Merge new per-tile pieces into ``tiles`` (a tile's union with its new piece)."""
+    both = [i for i, k in enumerate(keys) if k in tiles]
+    if both:
+        old = np.empty(len(both), dtype=object)
+        old[:] = [tiles[keys[i]] for i in both]
+        new = np.empty(len(both), dtype=object)
+        new[:] = [pieces[i] for i in both]
+        for i, merged in zip(both, shapely.union(old, new), strict=True):
+            merged = _polygonal(merged) if not merged.is_empty else None
+            if merged is None or merged.is_empty:
+                tiles.pop(keys[i], None)
+            else:
+                tiles[keys[i]] = merged
+    for k, piece in zip(keys, pieces, strict=True):
+        if k not in tiles:
+            tiles[k] = piece
+    return dict(sorted(tiles.items()))
+
+
 def union_sums(groups: Sequence[np.ndarray], raster: PopulationRaster, *,
                pixel_rule: PixelRule = "exact", tile: int | None = None) -> list[UnionSum]:
     """People in the union of each group of geometries (see :func:`union_sum`).
@@ -661,23 +757,10 @@ def union_sums(groups: Sequence[np.ndarray], raster: PopulationRaster, *,
     All groups' tile pieces are counted in one pass, so a window of the raster
     shared by several groups is read and prepared once for all of them.
     """
-    side = tile or UNION_TILE
-    built = [_tile_pieces(g, raster, side) for g in groups]
-    flat = [p for _, pieces in built for p in pieces]
-    owner = np.repeat(np.arange(len(built)), [len(pieces) for _, pieces in built])
-    arr = np.empty(len(flat), dtype=object)
-    arr[:] = flat
-    sums = zonal_sums(arr, raster, pixel_rule=pixel_rule)
-    out = []
-    for k, (keys, pieces) in enumerate(built):
-        sel = owner == k
-        total = ZonalSum(float(sums.people[sel].sum()), float(sums.weight[sel].sum()),
-                         float(sums.weight_nodata[sel].sum()), float(sums.area[sel].sum()),
-                         float(sums.area_in_raster[sel].sum()))
-        mine = np.empty(len(pieces), dtype=object)
-        mine[:] = pieces
-        out.append(UnionSum(total, mine, list(keys)))
-    return out
+    builder = UnionBuilder(raster, len(groups), pixel_rule=pixel_rule, tile=tile)
+    for k, geoms in enumerate(groups):
+        builder.add(k, geoms)
+    return builder.result()
 
 
 def union_sum(geoms: np.ndarray, raster: PopulationRaster, *,
@@ -710,6 +793,16 @@ class Engine(Protocol):
         """People in the union of each group."""
         ...
 
+    def union_builder(self, raster: PopulationRaster, groups: int, *,
+                      tile: int | None = None) -> Any:
+        """Unions of several groups, fed batch by batch.
+
+        An object with ``add(k, geoms)``, ``flush(keys, groups)`` and
+        ``result(groups=None) -> list[UnionSum]``; ``tile`` asks for smaller union
+        tiles (for unions whose totals alone are wanted: they close sooner).
+        """
+        ...
+
     def total(self, raster: PopulationRaster) -> float:
         """All the people in the raster."""
         ...
@@ -740,6 +833,17 @@ class LocalEngine:
                ) -> list[UnionSum]:
         """People in the union of each group, counted in one pass."""
         return union_sums(groups, raster, pixel_rule=self.pixel_rule, tile=self.union_tile)
+
+    def union_builder(self, raster: PopulationRaster, groups: int, *,
+                      tile: int | None = None) -> UnionBuilder:
+        """Unions of ``groups`` groups, fed batch by batch (bounded memory).
+
+        A ``tile`` smaller than the engine's union tile gives smaller tiles (any size
+        is exact).
+        """
+        side = self.union_tile or UNION_TILE
+        return UnionBuilder(raster, groups, pixel_rule=self.pixel_rule,
+                            tile=min(tile, side) if tile else side)
 
     def total(self, raster: PopulationRaster) -> float:
         """All the people in the raster."""

@@ -3,9 +3,11 @@
 A buffer is never built in degrees, nor in a world projection whose distances
 are distorted (Mollweide, Web Mercator). Each geometry is buffered in an
 azimuthal equidistant projection centred near it: geometries are grouped into
-clusters of about 0.5° and each cluster gets one projection centred on the
-cluster, so every geometry lies within ~60 km of its projection's centre, where
-the projection's distance error is below 2e-5.
+cells of 0.5° (by the centre of their bounding box) and each cell gets one
+projection centred on the cell, so every geometry's centre lies within ~40 km of
+its projection's centre, where the projection's distance error is below 2e-5.
+The centre depends only on the cell, so a hazard's buffer never depends on which
+other hazards were buffered with it.
 """
 
 from __future__ import annotations
@@ -169,8 +171,11 @@ def _by_cluster(geoms: gpd.GeoSeries, func: Callable[..., R]) -> list[tuple[np.n
     clusters = np.split(order, np.flatnonzero(np.diff(group[order])) + 1)
 
     def run(members: np.ndarray) -> R:
-        lon = round(float(np.mean(cx[members])), 4)
-        lat = round(float(np.mean(cy[members])), 4)
+        # the cell's centre, not the members' mean: a hazard's buffer does not depend
+        # on which other hazards were buffered with it
+        kx, ky = keys[members[0]]
+        lon = (kx + 0.5) * CLUSTER_DEG
+        lat = min(max((ky + 0.5) * CLUSTER_DEG, -90.0), 90.0)
         return func(lonlat[members], idx_ok[members], lon, lat)
 
     return [(idx_ok[m], r) for m, r in zip(clusters, map_threads(run, clusters), strict=True)]

@@ -21,6 +21,7 @@ from geomines import (
     read_vector,
     zonal_sum,
 )
+from geomines.testing import write_raster
 
 from .conftest import SAO_MIGUEL
 
@@ -156,3 +157,82 @@ def test_coastal_pixels_with_land_area(sao_count):
     np.testing.assert_allclose(coastal.by_admin["population"].iloc[units],
                                density.by_admin["population"].iloc[units], rtol=1e-5)
     assert coastal.totals["population"] == pytest.approx(plain.totals["population"])
+
+
+def test_batches_of_hazards_change_nothing(monkeypatch):
+    """The ring stage works on bounded batches; the numbers do not depend on them."""
+    from geomines import assessment
+
+    with pytest.warns(UserWarning):
+        hazards = read_hazards(SAO_MIGUEL / "hazards_illustrative.geojson")
+    raster = SAO_MIGUEL / "gpw_v411_2020_count_2020.tif"
+    whole = assess(hazards, raster)
+    monkeypatch.setattr(assessment, "BATCH_COORDS", 100)
+    geoms = np.asarray(hazards.geometry.values)
+    batches = assessment._batches(geoms, np.arange(len(hazards)))
+    assert len(batches) >= 10
+    # every hazard in exactly one batch
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(hazards)))
+    batched = assess(hazards, raster)
+    cols = [c for c in whole.hazards.columns if c.startswith("people_")]
+    np.testing.assert_allclose(batched.hazards[cols].to_numpy(float),
+                               whole.hazards[cols].to_numpy(float), rtol=1e-9, atol=1e-9,
+                               equal_nan=True)
+    np.testing.assert_allclose(batched.bands["people"], whole.bands["people"], rtol=1e-9)
+    np.testing.assert_allclose(batched.by_class.iloc[:, 5:].to_numpy(float),
+                               whole.by_class.iloc[:, 5:].to_numpy(float), rtol=1e-9)
+
+
+def test_a_buffer_does_not_depend_on_the_other_hazards():
+    """Each hazard is buffered in the projection of its 0.5° cell, whoever is with it."""
+    from geomines.rings import buffers_m
+
+    pts = gpd.GeoSeries([shapely.Point(25.1, -3.2), shapely.Point(25.4, -3.4),
+                         shapely.Point(25.2, -3.1)], crs="EPSG:4326")
+    together = buffers_m(pts, [1000])[0]
+    for i in range(len(pts)):
+        alone = buffers_m(pts.iloc[[i]], [1000])[0]
+        assert shapely.equals_exact(alone.iloc[0], together.iloc[i], tolerance=0)
+
+
+@pytest.mark.parametrize("where", ["sao_miguel_lonlat", "utm"])
+def test_class_unions_closed_early_give_the_same_numbers(where, tmp_path, monkeypatch):
+    """Class-group union tiles that no later batch can reach are counted and dropped
+    early (bounded memory); the numbers equal those of one batch."""
+    from geomines import assessment
+    from geomines.exposure import LocalEngine, UnionBuilder
+
+    if where == "utm":
+        rng = np.random.default_rng(5)
+        data = rng.gamma(0.5, 20, (400, 500)).astype("float32")
+        raster = write_raster(tmp_path / "pop.tif", data, tiled=True,
+                              transform=from_origin(400_000, 5_004_000, 10, 10),
+                              crs="EPSG:32633")
+        geoms = [shapely.Point(400_000 + rng.uniform(300, 4700),
+                               5_004_000 - rng.uniform(300, 3700)).buffer(rng.uniform(10, 150))
+                 for _ in range(80)]
+        hazards = gpd.GeoDataFrame(
+            {"land_class": rng.choice(["CHA", "SHA"], 80),
+             "contamination": rng.choice(["AP mine", "ERW"], 80)},
+            geometry=geoms, crs="EPSG:32633")
+        rings, tile = (100, 300), 32
+    else:
+        with pytest.warns(UserWarning):
+            hazards = read_hazards(SAO_MIGUEL / "hazards_illustrative.geojson")
+        raster, rings, tile = SAO_MIGUEL / "gpw_v411_2020_count_2020.tif", (500, 1000), 8
+    whole = assess(hazards, raster, rings_m=rings, engine=LocalEngine(union_tile=tile))
+    flushed = []
+    real_flush = UnionBuilder.flush
+
+    def recording_flush(self, keys, groups):
+        flushed.append(len(keys))
+        return real_flush(self, keys, groups)
+
+    monkeypatch.setattr(UnionBuilder, "flush", recording_flush)
+    monkeypatch.setattr(assessment, "BATCH_COORDS", 200)
+    batched = assess(hazards, raster, rings_m=rings, engine=LocalEngine(union_tile=tile))
+    assert sum(flushed) > 0  # tiles were really closed early
+    cols = [c for c in whole.by_class.columns if c.startswith("people_")]
+    np.testing.assert_allclose(batched.by_class[cols].to_numpy(float),
+                               whole.by_class[cols].to_numpy(float), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(batched.bands["people"], whole.bands["people"], rtol=1e-9)

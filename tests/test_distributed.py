@@ -136,3 +136,21 @@ def test_a_failed_task_names_partition_and_file(client, tmp_path):
     engine = DaskEngine(client, union_tile=64, partition_px=128)
     with pytest.raises(PartitionError, match=r"partition rows \d+-\d+, cols \d+-\d+ of pop\.tif"):
         engine.sums(np.asarray(hazards.geometry.values), raster)
+
+
+def test_hazards_in_small_batches_give_the_same_numbers(client, tmp_path, monkeypatch):
+    """Rings are built batch by batch; unions merged across batches on the workers."""
+    from geomines import assessment
+    from geomines.distributed import DaskEngine
+
+    hazards, path = _synthetic(tmp_path)
+    raster = geomines.read_population(path)
+    whole = geomines.assess(hazards, raster, rings_m=(100, 500))
+    monkeypatch.setattr(assessment, "BATCH_COORDS", 150)  # a few hazards per batch
+    assert len(assessment._batches(np.asarray(hazards.geometry.values),
+                                   np.arange(len(hazards)))) > 10
+    engine = DaskEngine(client, union_tile=64, partition_px=128, window_px=4096)
+    batched = geomines.assess(hazards, raster, rings_m=(100, 500), engine=engine)
+    _compare(whole, batched)
+    np.testing.assert_allclose(batched.by_class["people_within_500m"],
+                               whole.by_class["people_within_500m"], rtol=1e-9)

@@ -40,7 +40,7 @@ def test_notebook_runs_without_errors(name):
 
 def test_burundi_totals_and_independent_check():
     text = _stream_text(executed("burundi_events.ipynb"))
-    assert "1991 geomines 734,463" in text and "1992 geomines 95,162" in text
+    assert "1991 geomines 734,462" in text and "1992 geomines 95,162" in text
 
 
 def test_quickstart_shows_the_map_inline_offline():
