@@ -1,6 +1,7 @@
 """Generate the national-scale benchmark case, deterministically.
 
     python benchmarks/make_data.py [--out benchmarks/data] [--scale 1] [--hazards 20000]
+    python benchmarks/make_data.py --load 100000    # the load case: hazards_100k.gpkg
 
 Writes ``population.tif`` (about 12,000 × 7,000 pixels of 0.001°, ≈ 74 m × 111 m at
 48° N, a Ukraine-sized WorldPop-like grid: tiled 256 × 256, deflate, float32,
@@ -153,8 +154,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data")
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--hazards", type=int, default=20_000)
+    parser.add_argument("--load", type=int, default=None,
+                        help="only write hazards_<N/1000>k.gpkg with N hazards (same generator)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.load:
+        path = args.out / f"hazards_{args.load // 1000}k.gpkg"
+        if not path.exists():
+            write_hazards(path, args.load)
+            print(f"wrote {path}")
+        return
     pop = args.out / ("population.tif" if args.scale == 1 else f"population_x{args.scale}.tif")
     if not pop.exists():
         write_population(pop, args.scale)

@@ -147,6 +147,24 @@ def case_geomines_full(data: Path, raster: Path) -> dict:
             "note": "includes reading and repairing the hazard file"}
 
 
+def case_geomines_full_100k(data: Path, raster: Path) -> dict:
+    """The load case: 100,000 hazards (make_data.py --load 100000), same raster."""
+    import geomines
+
+    admin = _admin(data)
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = geomines.read_hazards(data / "hazards_100k.gpkg")
+        result = geomines.assess(frame, geomines.read_population(raster), rings_m=RINGS,
+                                 admin=admin, admin_id="admin_id")
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "inside": result.totals["inside"],
+            **{f"within_{d}": result.people_within(d) for d in RINGS},
+            "sum_per_hazard": float(result.hazards["people_inside"].sum()),
+            "note": f"{len(frame):,} hazards; includes reading and repairing the file"}
+
+
 def _full_on_dask(data: Path, raster, workers: int) -> dict:
     import geomines
     from geomines.distributed import local_client
@@ -161,11 +179,20 @@ def _full_on_dask(data: Path, raster, workers: int) -> dict:
         result = geomines.assess(frame, pop, rings_m=RINGS, admin=admin, admin_id="admin_id",
                                  client=client)
         seconds = time.perf_counter() - t
+        worker_mb = client.run(_peak_mb)
+        cluster = client.cluster
         client.close()
+        cluster.close()
+    peaks = ", ".join(f"{v:.0f}" for v in worker_mb.values())
     return {"seconds": seconds, "inside": result.totals["inside"],
             **{f"within_{d}": result.people_within(d) for d in RINGS},
             "sum_per_hazard": float(result.hazards["people_inside"].sum()),
-            "note": f"LocalCluster, {workers} worker process(es); peak MB is the client's"}
+            "note": f"LocalCluster, {workers} worker process(es); peak MB is the client's, "
+                    f"workers' peaks {peaks} MB"}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def case_geomines_full_dask1(data: Path, raster: Path) -> dict:
@@ -267,6 +294,8 @@ CASES = {
                            "exactextract + shapely: the same numbers as a user would"),
     "popexposure_full": (case_popexposure_full,
                          "popexposure: per hazard + dissolved, 3 user-built buffers"),
+    "geomines_full_100k": (case_geomines_full_100k,
+                           "geomines: full assessment, 100,000 hazards (load case)"),
     "geomines_full_dask1": (case_geomines_full_dask1, "geomines full on Dask, 1 worker"),
     "geomines_full_dask2": (case_geomines_full_dask2, "geomines full on Dask, 2 workers"),
     "geomines_full_tiles": (case_geomines_full_tiles, "geomines full, raster as 16 tiles"),
@@ -314,6 +343,9 @@ def main() -> None:
                              "the raster split into 16 tiles")
     parser.add_argument("--scaled", action="store_true",
                         help="also run geomines_full on population_x2.tif (4x the pixels)")
+    parser.add_argument("--load", action="store_true",
+                        help="also run the full assessment on 100,000 hazards "
+                             "(make_data.py --load 100000 first)")
     parser.add_argument("--out", type=Path, default=None, help="write the table here too")
     args = parser.parse_args()
     raster = args.raster or args.data / "population.tif"
@@ -325,6 +357,8 @@ def main() -> None:
     runs = [(c, raster) for c in args.cases.split(",")]
     if args.scaled:
         runs.append(("geomines_full", args.data / "population_x2.tif"))
+    if args.load:
+        runs.append(("geomines_full_100k", raster))
     if args.dask:
         runs += [("geomines_full_dask1", raster), ("geomines_full_dask2", raster),
                  ("geomines_full_tiles", raster)]
@@ -344,7 +378,8 @@ def main() -> None:
     base = raster.name
     lines = [f"Benchmark on {os.cpu_count()} cores, median of {args.repeat} runs each "
              f"(`python benchmarks/run.py --repeat {args.repeat}"
-             f"{' --scaled' if args.scaled else ''}`)", "",
+             f"{' --scaled' if args.scaled else ''}{' --load' if args.load else ''}"
+             f"{' --dask' if args.dask else ''}`)", "",
              "| case | raster | wall s | peak MB | inside | within 500 m | within 1 km | "
              "within 5 km | Σ per hazard | note |",
              "|---|---|---|---|---|---|---|---|---|---|"]
