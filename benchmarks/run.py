@@ -128,7 +128,7 @@ def _admin(data: Path):
     return gpd.read_file(data / "admin.gpkg")
 
 
-def case_geomines_full(data: Path, raster: Path) -> dict:
+def case_geomines_full(data: Path, raster: Path, save: str | None = None) -> dict:
     import geomines
 
     hazards = _load(data)
@@ -141,6 +141,8 @@ def case_geomines_full(data: Path, raster: Path) -> dict:
                                  admin=admin, admin_id="admin_id")
     seconds = time.perf_counter() - t
     del hazards
+    if save or Path(raster).name == "population.tif":
+        _save_columns(result, save or "_full_local.npy")
     return {"seconds": seconds, "inside": result.totals["inside"],
             **{f"within_{d}": result.people_within(d) for d in RINGS},
             "sum_per_hazard": float(result.hazards["people_inside"].sum()),
@@ -179,6 +181,7 @@ def _full_on_dask(data: Path, raster, workers: int) -> dict:
         result = geomines.assess(frame, pop, rings_m=RINGS, admin=admin, admin_id="admin_id",
                                  client=client)
         seconds = time.perf_counter() - t
+        _save_columns(result, f"_full_dask{workers}.npy")
         worker_mb = client.run(_peak_mb)
         cluster = client.cluster
         client.close()
@@ -189,6 +192,14 @@ def _full_on_dask(data: Path, raster, workers: int) -> dict:
             "sum_per_hazard": float(result.hazards["people_inside"].sum()),
             "note": f"LocalCluster, {workers} worker process(es); peak MB is the client's, "
                     f"workers' peaks {peaks} MB"}
+
+
+def _save_columns(result, name: str) -> None:
+    """Per-hazard people (inside and within each distance) and the totals, for agreement."""
+    cols = ["people_inside", *[f"people_within_{d}m" for d in RINGS]]
+    per = result.hazards[cols].to_numpy(float).ravel()
+    totals = [result.totals["inside"], *[result.people_within(d) for d in RINGS]]
+    np.save(HERE / "data" / name, np.concatenate([per, totals]))
 
 
 def _peak_mb() -> float:
@@ -205,7 +216,7 @@ def case_geomines_full_dask2(data: Path, raster: Path) -> dict:
 
 def case_geomines_full_tiles(data: Path, raster: Path) -> dict:
     tiles = sorted((data / "tiles").glob("*.tif"))
-    out = case_geomines_full(data, tiles)
+    out = case_geomines_full(data, tiles, save="_full_tiles.npy")
     out["note"] = f"the same raster as {len(tiles)} tiles"
     return out
 
@@ -328,6 +339,15 @@ def agreement() -> dict:
         err = np.abs(c - a) / np.maximum(a, 1e-9)
         out["rasterstats_median_rel_error"] = float(np.nanmedian(err))
         out["rasterstats_max_rel_error"] = float(np.nanmax(err[a > 1]))
+    local = HERE / "data" / "_full_local.npy"
+    if local.exists():
+        a = np.load(local)
+        for name in ("dask1", "dask2", "tiles"):
+            other = HERE / "data" / f"_full_{name}.npy"
+            if other.exists():
+                b = np.load(other)
+                rel = np.abs(a - b) / np.maximum(np.abs(a), 1.0)
+                out[f"max_rel_diff_{name}_vs_local"] = float(np.nanmax(rel))
     return out
 
 

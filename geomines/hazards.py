@@ -536,6 +536,10 @@ def _parse_dates(values: pd.Series, report: LoadReport) -> pd.Series:
     if values.isna().all():
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     raw = values.astype(object).where(values.notna(), None)
+    # a negative year ("-1-01-01") is no report date; pandas' mixed parser would read
+    # it as 2001-01-01
+    negative = raw.map(lambda v: isinstance(v, str) and v.strip().startswith("-"))
+    raw = raw.where(~negative.astype(bool), None)
     try:
         parsed = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
         parsed = parsed.dt.tz_localize(None).astype("datetime64[ns]")

@@ -334,6 +334,42 @@ def make_truncated_tiff(d: Path) -> dict:
     return {"hazards": hazards, "raster": d / "trunc.tif"}
 
 
+def _global_ones(d: Path, res_x: float, res_y: float, south: float = -90.0,
+                 north: float = 90.0) -> Path:
+    """One person per pixel over every longitude, from ``south`` to ``north``."""
+    width, height = round(360 / res_x), round((north - south) / res_y)
+    return write_raster(d / "global.tif", np.ones((height, width), dtype="float32"), crs=WGS84,
+                        transform=from_origin(-180.0, north, res_x, res_y))
+
+
+def make_antimeridian(d: Path) -> dict:
+    """A 1° × 1° field written across ±180° (179.5 … -179.5, as RFC 7946 writers do)."""
+    ring = [[179.5, 10], [-179.5, 10], [-179.5, 11], [179.5, 11], [179.5, 10]]
+    return {"hazards": _geojson(d / "am.geojson", [
+        _feature({"type": "Polygon", "coordinates": [ring]}, hazard_id="AM")]),
+        "raster": _global_ones(d, 1.0, 1.0)}
+
+
+def make_near_pole(d: Path) -> dict:
+    """A field at 89.5-89.8° N, 10° of longitude wide, on a 1° × 0.1° grid of ones."""
+    hazards = d / "pole.geojson"
+    _frame([shapely.box(10, 89.5, 20, 89.8)]).to_file(hazards)
+    return {"hazards": hazards, "raster": _global_ones(d, 1.0, 0.1, south=89.0)}
+
+
+XSS = '<img src=x onerror="window.__xss=1">'
+
+
+def make_markup_and_paths(d: Path) -> dict:
+    """Attribute text with HTML and path-like ids, through every output (map, report)."""
+    hazards = d / "h.geojson"
+    frame = _frame([_box(30.02, 48.02), _box(30.05, 48.05)],
+                   contamination=[XSS, "AP mine"], name=["<script>alert(1)</script>", "ok"])
+    frame["hazard_id"] = ["../../../escaped", "C:\\Windows\\x"]
+    frame.to_file(hazards)
+    return {"hazards": hazards, "raster": _ones_raster(d), "outputs": True}
+
+
 CASES: list[Case] = [
     Case("bowtie", "self-intersecting (bow-tie) polygon", "repair", make_bowtie,
          match="Self-intersection", expect={"repaired": 1, "usable": 1},
@@ -434,6 +470,15 @@ CASES: list[Case] = [
          make_mollweide, match="moved into the population raster's CRS",
          expect={"inside_between": (70, 90)},
          doc="hazards moved into Mollweide (`ReprojectionWarning`); raster untouched"),
+    Case("antimeridian", "polygon across the antimeridian (179.5° … -179.5°)", "report",
+         make_antimeridian, expect={"people_inside_rel": (1.0, 1e-9)},
+         doc="split at ±180°: its 1° × 1° counted (not a band around the globe)"),
+    Case("near_pole", "polygon at 89.5-89.8° N", "report", make_near_pole,
+         expect={"people_inside_rel": (30.0, 1e-9)},
+         doc="counted exactly; rings in metres in a polar azimuthal projection"),
+    Case("markup_and_paths", "HTML and path-like text in ids and attributes", "report",
+         make_markup_and_paths, expect={"outputs_escaped": XSS},
+         doc="escaped in the map and report; output file names never come from inputs"),
     Case("truncated_tiff", "truncated GeoTIFF", "refuse", make_truncated_tiff,
          error="RasterError", match="truncated or corrupt|could not open",
          doc="refused with the file and window named"),

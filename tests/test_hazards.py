@@ -228,3 +228,15 @@ def test_validate_returns_the_report():
     assert d["rows"] == report.usable + report.excluded
     assert d["ok"] is True
     json.dumps(d)
+
+
+def test_negative_years_are_not_read_as_this_century(tmp_path):
+    """pandas' mixed-format parser reads "-1-01-01" as 2001-01-01; geomines leaves it
+    empty and reports it."""
+    gdf = _frame()
+    gdf["reported"] = ["-1-01-01", "2021-02-03", " -0005-06-07"]
+    path = tmp_path / "h.gpkg"
+    gdf.to_file(path)
+    h = read_hazards(path)
+    assert h["reported"].isna().tolist() == [True, False, True]
+    assert "-1-01-01" in h.attrs["load_report"].unknown_values["reported"]

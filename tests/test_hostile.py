@@ -68,10 +68,12 @@ def test_api(case: Case, tmp_path):
 def test_cli(case: Case, tmp_path):
     made = case.make(tmp_path)
     extra = made.get("cli", [])
+    out = tmp_path / "out"
     if "raster" in made:
         rasters = made["raster"] if isinstance(made["raster"], list) else [made["raster"]]
+        outputs = [] if made.get("outputs") else ["--no-map", "--no-report"]
         args = ["assess", str(made["hazards"]), *map(str, rasters), "--rings", "100",
-                "--out", str(tmp_path / "out"), "--no-map", "--no-report", *extra]
+                "--out", str(out), *outputs, *extra]
     else:
         args = ["validate", str(made["hazards"]), *extra]
     result = CliRunner().invoke(cli, args)
@@ -82,6 +84,24 @@ def test_cli(case: Case, tmp_path):
         assert result.output.strip().startswith("Error:")
     else:
         assert result.exit_code == 0, result.output
+    if "outputs_escaped" in case.expect:
+        _check_outputs(out, tmp_path, case.expect["outputs_escaped"])
+
+
+def _check_outputs(out: Path, root: Path, markup: str) -> None:
+    """Only the fixed output files, all inside ``out``; no input markup live in HTML."""
+    from geomines.export import OUTPUT_FILES
+
+    names = {p.name for p in out.iterdir()}
+    assert names <= set(OUTPUT_FILES) and {"map.html", "report.html"} <= names, names
+    written = {p for p in root.rglob("*") if p.is_file() and out not in p.parents}
+    assert not [p for p in written if "escaped" in p.name or "Windows" in p.name]
+    for name in ("map.html", "report.html"):
+        html = (out / name).read_text(encoding="utf-8")
+        assert markup not in html and "<script>alert(1)</script>" not in html, name
+    # the text is still there, as text
+    assert "onerror" in (out / "report.html").read_text(encoding="utf-8") or \
+        "onerror" in (out / "map.html").read_text(encoding="utf-8")
 
 
 def test_bad_wkt_rows_refused_when_strict(tmp_path):
