@@ -28,7 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from tqdm import tqdm
 
 from ._parallel import release_memory
@@ -48,6 +48,9 @@ from .population import PopulationRaster, read_population
 from .rings import (
     CLUSTER_DEG,
     QUAD_SEGS,
+    _WGS84,
+    _crs_key,
+    _transformer,
     area_m2,
     buffers_m,
     parse_rings,
@@ -471,7 +474,6 @@ def _batches(geoms: np.ndarray, positions: np.ndarray) -> list[np.ndarray]:
     return [np.sort(part) for part in np.split(positions[order], cuts)]
 
 
-_WGS84 = CRS.from_epsg(4326)
 #: Metres per degree of latitude, a lower bound (WGS 84: 110,574 at the equator).
 _M_PER_DEG_LAT = 110_000.0
 #: Metres per degree of longitude at the equator, a lower bound (WGS 84: 111,319.5).
@@ -521,9 +523,9 @@ def _reach_box(geoms: np.ndarray, distance_m: float, crs: CRS, dst: CRS
     west, south, east, north = shapely.total_bounds(geoms)
     if crs != _WGS84:
         try:
-            west, south, east, north = Transformer.from_crs(
-                crs, "EPSG:4326", always_xy=True).transform_bounds(
-                    west, south, east, north, densify_pts=21)
+            to_lonlat = _transformer(_crs_key(crs), _crs_key(_WGS84))
+            west, south, east, north = to_lonlat.transform_bounds(west, south, east, north,
+                                                                  densify_pts=21)
         except Exception:  # noqa: BLE001 - a CRS that does not transform: no bound
             return None
     if not np.all(np.isfinite([west, south, east, north])):
@@ -541,9 +543,8 @@ def _reach_box(geoms: np.ndarray, distance_m: float, crs: CRS, dst: CRS
     if dst == _WGS84:
         return west, south, east, north
     try:
-        x0, y0, x1, y1 = Transformer.from_crs("EPSG:4326", dst, always_xy=True
-                                              ).transform_bounds(west, south, east, north,
-                                                                 densify_pts=21)
+        x0, y0, x1, y1 = _transformer(_crs_key(_WGS84), _crs_key(dst)).transform_bounds(
+            west, south, east, north, densify_pts=21)
     except Exception:  # noqa: BLE001
         return None
     if not np.all(np.isfinite([x0, y0, x1, y1])):

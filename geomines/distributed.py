@@ -113,10 +113,7 @@ def _task_count(raster: PopulationRaster, key: tuple[int, int], side: int, tiles
         pieces[:] = list(tiles.values())
         sums = zonal_sums(pieces, raster, pixel_rule=opts["pixel_rule"],
                           max_window_pixels=opts["window_px"])
-        total = ZonalSum(float(sums.people.sum()), float(sums.weight.sum()),
-                         float(sums.weight_nodata.sum()), float(sums.area.sum()),
-                         float(sums.area_in_raster.sum()))
-        return UnionSum(total, pieces, list(tiles))
+        return UnionSum(sums.total(), pieces, list(tiles))
     except Exception as exc:
         raise PartitionError(f"{_label(raster, key, side)} failed: "
                              f"{type(exc).__name__}: {exc}") from None
@@ -340,8 +337,7 @@ class DaskUnionBuilder:
                     continue
                 pieces.extend(part.pieces)
                 keys.extend(part.keys)
-                for name in ("people", "weight", "weight_nodata", "area", "area_in_raster"):
-                    setattr(total, name, getattr(total, name) + getattr(part.total, name))
+                total.add(part.total)
             arr = np.empty(len(pieces), dtype=object)
             arr[:] = pieces
             out.append(UnionSum(total, arr, keys))

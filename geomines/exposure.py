@@ -61,6 +61,14 @@ class ZonalSum:
     area: float = 0.0
     area_in_raster: float = 0.0
 
+    def add(self, other: ZonalSum) -> None:
+        """Add another disjoint piece's sums to these (in place)."""
+        self.people += other.people
+        self.weight += other.weight
+        self.weight_nodata += other.weight_nodata
+        self.area += other.area
+        self.area_in_raster += other.area_in_raster
+
     @property
     def share_outside(self) -> float:
         """Share of the geometry's area outside the raster's extent (0 for no area)."""
@@ -206,6 +214,13 @@ class ZonalSums:
         return ZonalSum(float(self.people[i]), float(self.weight[i]),
                         float(self.weight_nodata[i]), float(self.area[i]),
                         float(self.area_in_raster[i]))
+
+    def total(self, mask: np.ndarray | None = None) -> ZonalSum:
+        """The sums added up (over ``mask`` only, if given): people in disjoint pieces."""
+        sel = slice(None) if mask is None else mask
+        return ZonalSum(float(self.people[sel].sum()), float(self.weight[sel].sum()),
+                        float(self.weight_nodata[sel].sum()), float(self.area[sel].sum()),
+                        float(self.area_in_raster[sel].sum()))
 
 
 def _polygonal_array(geoms: np.ndarray) -> np.ndarray:
@@ -693,7 +708,7 @@ class UnionBuilder:
         arr[:] = [self.tiles[k].pop(key) for k, key in jobs]
         sums = zonal_sums(arr, self.raster, pixel_rule=self.pixel_rule)
         for i, (k, _key) in enumerate(jobs):
-            _accumulate(self.counted[k], sums[i])
+            self.counted[k].add(sums[i])
 
     def result(self, groups: Sequence[int] | None = None) -> list[UnionSum]:
         """People in each group's union (all, or those listed), counted in one pass.
@@ -711,22 +726,14 @@ class UnionBuilder:
         arr[:] = flat
         sums = zonal_sums(arr, self.raster, pixel_rule=self.pixel_rule)
         out = []
-        for k, tiles in zip(wanted, chosen, strict=True):
-            sel = owner == wanted.index(k)
-            total = ZonalSum(float(sums.people[sel].sum()), float(sums.weight[sel].sum()),
-                             float(sums.weight_nodata[sel].sum()), float(sums.area[sel].sum()),
-                             float(sums.area_in_raster[sel].sum()))
-            _accumulate(total, self.counted[k])
+        for j, (k, tiles) in enumerate(zip(wanted, chosen, strict=True)):
+            total = sums.total(owner == j)
+            total.add(self.counted[k])
             self.counted[k] = ZonalSum()
             mine = np.empty(len(tiles), dtype=object)
             mine[:] = list(tiles.values())
             out.append(UnionSum(total, mine, list(tiles)))
         return out
-
-
-def _accumulate(into: ZonalSum, part: ZonalSum) -> None:
-    for name in ("people", "weight", "weight_nodata", "area", "area_in_raster"):
-        setattr(into, name, getattr(into, name) + getattr(part, name))
 
 
 def merge_tiles(tiles: dict[tuple[int, int], shapely.Geometry], keys: list[tuple[int, int]],
