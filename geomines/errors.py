@@ -53,3 +53,9 @@ class RepairWarning(GeominesWarning):
 
 class ReprojectionWarning(GeominesWarning):
     """Vector data were moved into another CRS."""
+
+
+class LoadWarning(GeominesWarning):
+    """A hazard file was read with a note the user should see (encoding fallback, legacy
+    ``crs`` member, Z/M dropped, repeated ids) or with rows excluded or special; the
+    message names the rows, and ``summary.json`` lists them."""

@@ -18,6 +18,7 @@ kept as they are and listed in the load report, never guessed.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
@@ -38,8 +39,9 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from .errors import CRSError, InputError, InvalidGeometryError, RepairWarning
-from .rings import buffer_m
+from .encoding import gdal_encoding, guess_encoding, python_encoding, recode
+from .errors import CRSError, InputError, InvalidGeometryError, LoadWarning, RepairWarning
+from .rings import buffer_m, transform_geoms
 
 __all__ = ["SCHEMA", "LoadReport", "read_hazards", "read_vector", "validate_hazards"]
 
@@ -90,8 +92,12 @@ WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "wkt_geom")
 LON_COLUMNS = ("lon", "longitude", "long", "lng", "x_lon")
 LAT_COLUMNS = ("lat", "latitude", "y_lat")
 RADIUS_COLUMNS = ("radius_m", "radius", "buffer_m", "radius_metres", "radius_meters")
-AREA_COLUMNS = {"area_m2": 1.0, "area_sqm": 1.0, "area": 1.0, "area_ha": 1e4,
-                "area_hectares": 1e4, "area_km2": 1e6}
+AREA_COLUMNS = {"area_m2": 1.0, "area_sqm": 1.0, "area_ha": 1e4, "area_hectares": 1e4,
+                "area_km2": 1e6}
+#: Area units for an explicitly mapped area column: m² per unit.
+AREA_UNITS = {"m2": 1.0, "ha": 1e4, "km2": 1e6}
+#: Area columns whose unit is not in their name: never guessed, only mapped.
+UNITLESS_AREA_COLUMNS = ("area", "size", "surface", "superficie", "area_size")
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".zip", ".csv", ".gml",
                    ".kml", ".sqlite", ".parquet"}
@@ -134,11 +140,32 @@ class LoadReport:
     issues: list[RowIssue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unknown_values: dict[str, list[str]] = field(default_factory=dict)
+    #: The notes that are also warnings (encoding fallback, legacy ``crs``, Z/M dropped, ...).
+    warned: list[str] = field(default_factory=list)
+    #: The text encoding the attributes were read in (None: not text-based or ASCII only).
+    encoding: str | None = None
+    encoding_declared: str | None = None
+    #: Repeated input ids and the unique ids given to their rows (``H-1``, ``H-1#2``).
+    duplicate_ids: dict[str, list[str]] = field(default_factory=dict)
+    #: Ids of usable points and lines in a layer that also holds polygons.
+    points_and_lines: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True when at least one hazard geometry can be used."""
         return self.usable > 0
+
+    def note(self, text: str, *, warn: bool = False) -> None:
+        """Add a file-level note; ``warn`` also makes it a warning when loading ends."""
+        self.notes.append(text)
+        if warn:
+            self.warned.append(text)
+
+    @property
+    def excluded_rows(self) -> list[dict[str, Any]]:
+        """Rows excluded from the numbers: ``{"row", "hazard_id", "reason"}``."""
+        return [{"row": i.row, "hazard_id": i.hazard_id, "reason": i.reason}
+                for i in self.issues if i.action == "excluded"]
 
     def add(self, row: int, hazard_id: str, action: str, reason: str) -> None:
         """Record a repaired or excluded row."""
@@ -162,6 +189,10 @@ class LoadReport:
             "issues": [vars(i) for i in self.issues],
             "notes": self.notes,
             "unknown_values": self.unknown_values,
+            "encoding": self.encoding,
+            "duplicate_ids": self.duplicate_ids,
+            "excluded_rows": self.excluded_rows,
+            "points_and_lines": self.points_and_lines,
             "ok": self.ok,
         }
 
@@ -221,9 +252,9 @@ def _read_frame(path: Path, layer: str | int | None, report: LoadReport,
         if layer is None:
             layers = pyogrio.list_layers(target)
             if len(layers) > 1:
-                report.notes.append(
+                report.note(
                     f"{len(layers)} layers in file; read the first ({layers[0][0]!r}). "
-                    "Choose another with layer=... / --layer."
+                    "Choose another with layer=... / --layer.", warn=True
                 )
                 report.layer = str(layers[0][0])
                 layer = layers[0][0]
@@ -231,70 +262,138 @@ def _read_frame(path: Path, layer: str | int | None, report: LoadReport,
             report.layer = str(layer)
         info = pyogrio.read_info(target, layer=layer)
         report.driver = info.get("driver") or suffix.lstrip(".")
-        frame = _read_ogr(target, layer, report)
+        frame = _read_ogr(target, layer, report, options.get("encoding"))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputError(
             f"Expected a vector file (GeoJSON, GeoPackage, Shapefile, FlatGeobuf or CSV), "
             f"could not read {path.name}: {_first_line(exc)}"
         ) from exc
     except (UnicodeDecodeError, ValueError, RuntimeError) as exc:
-        raise InputError(f"Could not read {path.name}: {_first_line(exc)}") from exc
+        raise InputError(f"Could not read {path.name}: {_first_line(exc)}. Expected a "
+                         "vector file GDAL can read.") from exc
     if suffix in (".geojson", ".json"):
         _geojson_crs_note(path, frame, report)
     return frame
 
 
-def _read_ogr(target: str, layer: str | int | None, report: LoadReport) -> gpd.GeoDataFrame:
+def _read_ogr(target: str, layer: str | int | None, report: LoadReport,
+              encoding: str | None = None) -> gpd.GeoDataFrame:
     """Read through GDAL, keeping rows whose geometry GEOS cannot decode as-is.
 
     GDAL accepts rings that are not closed or too short and hands them on; such
     geometries are decoded with GEOS's fixes (rings closed) and marked repaired,
-    or left null and marked excluded. GDAL's warnings go into the report. Text
-    that is not UTF-8 is read as Latin-1, with a note.
+    or left null and marked excluded. GDAL's warnings go into the report.
+
+    Text: ``encoding`` when given; otherwise the file's declared encoding (GDAL's
+    reading of a ``.cpg`` or the format's rule). When that does not decode the
+    bytes, or a shapefile declares none, the raw bytes are read and the encoding
+    is chosen by :func:`geomines.encoding.guess_encoding`, with a warning naming it.
     """
-    encoding = None
     options: dict[str, str] = {}
-    for attempt in range(3):
+    gdal_enc = gdal_encoding(encoding) if encoding else None
+    raw = False
+    for _attempt in range(3):
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 frame = pyogrio.read_dataframe(target, layer=layer, on_invalid="ignore",
                                                datetime_as_string=True,
-                                               encoding=encoding, **options)
+                                               encoding=gdal_enc, **options)
             break
-        except UnicodeDecodeError:
-            if attempt == 2 or encoding:
-                raise
-            encoding = "latin-1"
-            report.notes.append("attribute text is not UTF-8; read as Latin-1")
+        except UnicodeDecodeError as exc:
+            if raw or encoding:
+                raise InputError(
+                    f"Attribute text could not be read as {encoding or 'declared'}: "
+                    f"{_first_line(exc)}. Pass the file's encoding with encoding=... "
+                    "(--encoding), e.g. 'cp1251' or 'latin-1'.") from None
+            raw, gdal_enc = True, "ISO-8859-1"  # one character per byte: recoded below
+            report.encoding_declared = report.encoding_declared or "UTF-8"
         except ValueError as exc:
             # a date GDAL detected but cannot represent (e.g. year -1): read dates as text
             if "out of range" not in str(exc) or options or report.driver != "GeoJSON":
                 raise
             options = {"DATE_AS_STRING": "YES"}
-            report.notes.append("dates read as text (one is outside the representable range)")
+            report.note("dates read as text (one is outside the representable range)")
     for w in caught:
         text = "GDAL: " + str(w.message).split(". To avoid")[0]
         if text not in report.notes:
-            report.notes.append(text)
+            report.note(text)
+    if encoding:
+        report.encoding = python_encoding(encoding)
+    elif raw:
+        _recode_frame(frame, report, "is not valid UTF-8")
+    elif report.driver == "ESRI Shapefile" and not _has_cpg(target):
+        # no .cpg: GDAL read the bytes as ISO-8859-1 (or the DBF's code page mark)
+        _recode_frame(frame, report, "has no .cpg file naming its encoding",
+                      keep_latin="cp1252")
     missing = frame.geometry.isna().to_numpy()
     if missing.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # GDAL's warnings were recorded above
-            _, _, wkb, _ = pyogrio.raw.read(target, layer=layer, columns=[],
-                                            encoding=encoding)
-        fixes = {}
-        for i in np.nonzero(missing)[0]:
-            if wkb[i] is None:
-                continue  # a real null geometry
-            fixed = shapely.from_wkb(wkb[i], on_invalid="fix")
-            fixes[int(i)] = fixed
-        if fixes:
-            geoms = np.asarray(frame.geometry.values, dtype=object).copy()
-            for i, g in fixes.items():
-                geoms[i] = g if g is not None else shapely.GeometryCollection()
-            frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
-            frame.attrs["decode_fixed"] = {i: g is not None for i, g in fixes.items()}
+        frame = _decode_fixes(frame, target, layer, gdal_enc)
+    return frame
+
+
+def _has_cpg(target: str) -> bool:
+    if target.startswith("/vsizip/"):
+        archive, _, inner = target.removeprefix("/vsizip/").partition(".zip/")
+        try:
+            names = zipfile.ZipFile(archive + ".zip").namelist()
+        except (OSError, zipfile.BadZipFile):
+            return False
+        stem = inner.rsplit(".", 1)[0].lower()
+        return any(n.lower() == stem + ".cpg" for n in names)
+    path = Path(target)
+    return any(path.with_suffix(e).exists() for e in (".cpg", ".CPG"))
+
+
+def _text_columns(frame: pd.DataFrame) -> list[str]:
+    geometry = getattr(frame, "_geometry_column_name", None)
+    return [c for c in frame.columns if c != geometry and (
+        frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))]
+
+
+def _recode_frame(frame: pd.DataFrame, report: LoadReport, why: str,
+                  keep_latin: str | None = None) -> None:
+    """Text read one character per byte, decoded as the guessed encoding (in place)."""
+    columns = _text_columns(frame)
+    sample = bytearray()
+    for c in columns:
+        for v in frame[c].dropna().unique()[:5000]:
+            if isinstance(v, str):
+                sample += v.encode("latin-1", errors="ignore") + b" "
+    if not any(b >= 0x80 for b in sample):
+        return  # ASCII only: every encoding reads it the same
+    chosen = guess_encoding(bytes(sample))
+    if chosen == keep_latin:
+        report.encoding = "iso8859-1"
+        report.note(f"attribute text {why}; read as ISO-8859-1 (GDAL's default for "
+                    "shapefiles). Pass encoding=... (--encoding) if names look wrong.",
+                    warn=True)
+        return
+    for c in columns:
+        frame[c] = frame[c].map(lambda v: recode(v, chosen) if isinstance(v, str) else v)
+    report.encoding = chosen
+    report.note(f"attribute text {why}; read as {chosen} (guessed from the text). Pass "
+                "encoding=... (--encoding) to choose another.", warn=True)
+
+
+def _decode_fixes(frame: gpd.GeoDataFrame, target: str, layer: str | int | None,
+                  gdal_enc: str | None) -> gpd.GeoDataFrame:
+    """Geometries GDAL handed on but GEOS could not decode: fixed, or left empty."""
+    missing = frame.geometry.isna().to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # GDAL's warnings were recorded above
+        _, _, wkb, _ = pyogrio.raw.read(target, layer=layer, columns=[], encoding=gdal_enc)
+    fixes = {}
+    for i in np.nonzero(missing)[0]:
+        if wkb[i] is None:
+            continue  # a real null geometry
+        fixes[int(i)] = shapely.from_wkb(wkb[i], on_invalid="fix")
+    if fixes:
+        geoms = np.asarray(frame.geometry.values, dtype=object).copy()
+        for i, g in fixes.items():
+            geoms[i] = g if g is not None else shapely.GeometryCollection()
+        frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
+        frame.attrs["decode_fixed"] = {i: g is not None for i, g in fixes.items()}
     return frame
 
 
@@ -310,29 +409,48 @@ def _geojson_crs_note(path: Path, frame: gpd.GeoDataFrame, report: LoadReport) -
     except OSError:
         return
     if '"crs"' in head:
-        report.notes.append("GeoJSON has a legacy 'crs' member; it was honoured.")
+        wgs84 = frame.crs is not None and CRS.from_user_input(frame.crs).equals(
+            CRS.from_user_input("OGC:CRS84"), ignore_axis_order=True)
+        if wgs84:
+            report.note("GeoJSON has a legacy 'crs' member naming WGS 84, as RFC 7946 assumes.")
+        else:
+            report.note(f"GeoJSON has a legacy 'crs' member ({_crs_label(frame.crs)}); it was "
+                        "honoured, although RFC 7946 GeoJSON is always WGS 84 lon/lat.",
+                        warn=True)
     else:
         report.crs_note = "GeoJSON without 'crs' member: WGS 84 lon/lat per RFC 7946"
 
 
-def _read_csv(path: Path, report: LoadReport, options: dict[str, Any]) -> gpd.GeoDataFrame:
-    df = None
-    for encoding in ("utf-8", "latin-1"):
+def _csv_frame(path: Path, report: LoadReport, encoding: str | None) -> pd.DataFrame:
+    """The CSV's cells as text: in ``encoding``, UTF-8, or the guessed encoding (noted)."""
+    chosen = python_encoding(encoding) if encoding else "utf-8-sig"
+    if not encoding:
         try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                             encoding=encoding)
-            if encoding != "utf-8":
-                report.notes.append("CSV is not UTF-8; read as Latin-1.")
-            break
+            path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError as exc:
-            raise InputError(
-                f"CSV {path.name} is empty: expected a header row and records.") from exc
-        except (pd.errors.ParserError, ValueError) as exc:
-            raise InputError(f"CSV {path.name} could not be parsed: {_first_line(exc)}") from exc
-    if df is None:  # pragma: no cover - latin-1 decodes any bytes
-        raise InputError(f"CSV {path.name}: text encoding not understood.")
+            chosen = guess_encoding(path.read_bytes())
+            if chosen == "cp1252":
+                try:
+                    path.read_bytes().decode("cp1252")
+                except UnicodeDecodeError:
+                    chosen = "latin-1"  # bytes cp1252 leaves undefined
+            report.note(f"CSV text is not valid UTF-8; read as {chosen} (guessed from the "
+                        "text). Pass encoding=... (--encoding) to choose another.", warn=True)
+    report.encoding = "utf-8" if chosen == "utf-8-sig" else chosen
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                           encoding=chosen)
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(f"CSV {path.name} is empty: expected a header row and records.") from exc
+    except (pd.errors.ParserError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        raise InputError(f"CSV {path.name} could not be parsed as {report.encoding}: "
+                         f"{_first_line(exc)}. Expected comma-separated text with a header "
+                         "row; pass encoding=... (--encoding) if the text is not UTF-8."
+                         ) from exc
+
+
+def _read_csv(path: Path, report: LoadReport, options: dict[str, Any]) -> gpd.GeoDataFrame:
+    df = _csv_frame(path, report, options.get("encoding"))
     keys = {_key(c): c for c in df.columns}
     wkt_col = options.get("wkt") or next((keys[k] for k in WKT_COLUMNS if k in keys), None)
     lon_col = options.get("lon") or next((keys[k] for k in LON_COLUMNS if k in keys), None)
@@ -341,7 +459,7 @@ def _read_csv(path: Path, report: LoadReport, options: dict[str, Any]) -> gpd.Ge
         for xk, yk in (("x", "y"), ("easting", "northing")):
             if xk in keys and yk in keys:
                 lon_col, lat_col = keys[xk], keys[yk]
-                report.notes.append(f"point coordinates from columns {lon_col!r}, {lat_col!r}")
+                report.note(f"point coordinates from columns {lon_col!r}, {lat_col!r}")
                 break
     geoms = np.array([None] * len(df), dtype=object)
     bad: list[int] = []
@@ -354,7 +472,7 @@ def _read_csv(path: Path, report: LoadReport, options: dict[str, Any]) -> gpd.Ge
             except shapely.errors.ShapelyError:
                 bad.append(i)
         df = df.drop(columns=[wkt_col])
-        report.notes.append(f"geometry from WKT column {wkt_col!r}")
+        report.note(f"geometry from WKT column {wkt_col!r}")
     elif lon_col is not None and lat_col is not None:
         lon = pd.to_numeric(df[lon_col], errors="coerce").to_numpy()
         lat = pd.to_numeric(df[lat_col], errors="coerce").to_numpy()
@@ -436,7 +554,7 @@ def _normalise_vocab(values: pd.Series, vocab: Mapping[str, str], name: str,
     if unknown:
         report.unknown_values[name] = sorted(unknown)
     if missing and missing < len(out):
-        report.notes.append(f"{missing} row(s) without {name}: set to {default!r}")
+        report.note(f"{missing} row(s) without {name}: set to {default!r}")
     return pd.Series(out, index=values.index, dtype=object)
 
 
@@ -462,7 +580,48 @@ def _normalise_contamination(values: pd.Series, report: LoadReport) -> pd.Series
     return pd.Series(out, index=values.index, dtype=object)
 
 
-def _normalise_schema(frame: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDataFrame:
+def _unique_ids(ids: list[str], report: LoadReport, strict: bool) -> list[str]:
+    """Ids made unique: the first row of a repeated id keeps it, later rows get ``#2``, ...
+
+    Real exports repeat ids (a multi-part hazard as several rows, one hazard in two
+    surveys). Every row is counted (the dissolved numbers do not change); the rows
+    get ids that tell them apart, and the report lists them. ``strict`` refuses.
+    """
+    counts = pd.Series(ids).value_counts()
+    dupes = counts[counts > 1]
+    if not len(dupes):
+        return ids
+    listing = ", ".join(f"{k!r} ×{v}" for k, v in dupes.head(10).items()) + (
+        f" and {len(dupes) - 10} more" if len(dupes) > 10 else "")
+    if strict:
+        raise InputError(
+            f"strict=True: expected unique hazard ids, got duplicates: {listing}. Fix the ids, "
+            "map another column with columns={'hazard_id': ...}, or load without strict to "
+            "number the repeats (H-1, H-1#2).")
+    taken = set(ids)
+    seen: dict[str, int] = {}
+    out = []
+    for value in ids:
+        seen[value] = seen.get(value, 0) + 1
+        new = value
+        if seen[value] > 1:
+            k = seen[value]
+            new = f"{value}#{k}"
+            while new in taken:
+                k += 1
+                new = f"{value}#{k}"
+            taken.add(new)
+            report.duplicate_ids.setdefault(value, [value]).append(new)
+        out.append(new)
+    report.note(f"{len(dupes)} hazard id(s) repeated: {listing}. Every row is counted; repeats "
+                "are numbered '<id>#2', '<id>#3', ... in the outputs (the input id is kept in "
+                "'hazard_id_input').", warn=True)
+    return out
+
+
+def _normalise_schema(frame: gpd.GeoDataFrame, report: LoadReport,
+                      strict: bool = False, date_format: str | None = None
+                      ) -> gpd.GeoDataFrame:
     n = len(frame)
     # ids
     if "hazard_id" in frame.columns:
@@ -482,16 +641,11 @@ def _normalise_schema(frame: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDat
             present.add(candidate)
             generated += 1
     if generated:
-        report.notes.append(f"{generated} hazard id(s) generated as H-<row number>")
-    counts = pd.Series(ids).value_counts()
-    dupes = counts[counts > 1]
-    if len(dupes):
-        listing = ", ".join(f"{k!r} ×{v}" for k, v in dupes.head(10).items())
-        raise InputError(
-            f"Expected unique hazard ids, got duplicates: {listing}"
-            + (f" and {len(dupes) - 10} more" if len(dupes) > 10 else "")
-            + ". Fix the ids, or map another column with columns={'hazard_id': ...}."
-        )
+        report.note(f"{generated} hazard id(s) generated as H-<row number>")
+    original = list(ids)
+    ids = _unique_ids(ids, report, strict)
+    if ids != original:
+        frame["hazard_id_input"] = pd.Series(original, index=frame.index, dtype=object)
     frame["hazard_id"] = pd.Series(ids, index=frame.index, dtype=object)
 
     def column(name: str) -> pd.Series:
@@ -500,20 +654,20 @@ def _normalise_schema(frame: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDat
         return pd.Series([None] * n, index=frame.index, dtype=object)
 
     if "land_class" not in frame.columns:
-        report.notes.append("no land class column: every hazard is 'other'")
+        report.note("no land class column: every hazard is 'other'")
     frame["land_class"] = _normalise_vocab(column("land_class"), LAND_CLASS_VALUES,
                                            "land_class", report, "other")
     if "contamination" not in frame.columns:
-        report.notes.append("no contamination column: every hazard is 'unknown'")
+        report.note("no contamination column: every hazard is 'unknown'")
     frame["contamination"] = _normalise_contamination(column("contamination"), report)
     if "status" not in frame.columns:
-        report.notes.append("no status column: every hazard is treated as 'open'")
+        report.note("no status column: every hazard is treated as 'open'")
     frame["status"] = _normalise_vocab(column("status"), STATUS_VALUES, "status", report,
                                        "open")
     frame["evidence"] = _normalise_vocab(column("evidence"), EVIDENCE_VALUES, "evidence",
                                          report, "none") if "evidence" in frame.columns \
         else pd.Series(["none"] * n, index=frame.index, dtype=object)
-    frame["reported"] = _parse_dates(column("reported"), report)
+    frame["reported"] = _parse_dates(column("reported"), report, date_format)
     ordered = [*SCHEMA, *[c for c in frame.columns if c not in SCHEMA]]
     return frame[ordered]
 
@@ -532,38 +686,173 @@ def _one_date(value: Any) -> pd.Timestamp:
         return pd.NaT
 
 
-def _parse_dates(values: pd.Series, report: LoadReport) -> pd.Series:
+#: Year first (ISO 8601 and its slash/dot variants): never ambiguous.
+_YEAR_FIRST = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:$|[T\s])")
+#: Day and month first, in an order a column decides: ``03/04/2020``, ``3.4.20``.
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?:$|[T\s])")
+
+
+def _date_convention(texts: list[str], date_format: str | None, report: LoadReport
+                     ) -> str | None:
+    """``"%d"`` (day first) or ``"%m"`` for the whole column, or None when undecidable.
+
+    A first field above 12 anywhere in the column decides day-first; else a second
+    field above 12 decides month-first. Dates whose day and month are equal read the
+    same either way.
+    """
+    if date_format:
+        return None
+    pairs = [(int(m.group(1)), int(m.group(3))) for t in texts
+             if (m := _NUMERIC_DATE.match(t))]
+    if not pairs:
+        return None
+    if any(a > 12 for a, _ in pairs):
+        return "%d"
+    if any(b > 12 for _, b in pairs):
+        return "%m"
+    ambiguous = [t for t in texts if (m := _NUMERIC_DATE.match(t)) and m.group(1) != m.group(3)
+                 and int(m.group(1)) != int(m.group(3))]
+    if ambiguous:
+        report.note(
+            f"reported dates such as {ambiguous[0]!r} could be day-first or month-first and no "
+            "date in the column decides; those dates were left empty. Pass the format with "
+            "date_format='%d/%m/%Y' (--date-format) to read them.", warn=True)
+        return "?"
+    return "%d"
+
+
+def _one_text_date(text: str, convention: str | None, date_format: str | None
+                   ) -> pd.Timestamp:
+    """One date by the column's convention; NaT when it does not fit."""
+    if (m := _YEAR_FIRST.match(text)) is not None:
+        try:
+            return pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except (ValueError, OverflowError):
+            return pd.NaT
+    if date_format:
+        try:
+            return pd.Timestamp(dt.datetime.strptime(text.strip(), date_format))
+        except (ValueError, OverflowError):
+            return pd.NaT
+    if (m := _NUMERIC_DATE.match(text)) is not None:
+        if convention == "?":
+            a, b = int(m.group(1)), int(m.group(3))
+            if a != b:
+                return pd.NaT
+        first, _, second, year = m.group(1), m.group(2), m.group(3), m.group(4)
+        day, month = (first, second) if convention != "%m" else (second, first)
+        y = int(year) if len(year) == 4 else 2000 + int(year) if int(year) < 70 else \
+            1900 + int(year)
+        try:
+            return pd.Timestamp(y, int(month), int(day))
+        except (ValueError, OverflowError):
+            return pd.NaT
+    if re.fullmatch(r"\s*\d{1,2}[-/.]\d{1,2}\s*", text) or re.fullmatch(r"\s*\d+\s*", text):
+        return pd.NaT  # no year, or a bare number (an Excel serial?): not a date we can state
+    # month names ("12 March 2020", "March 12, 2020"): unambiguous
+    return _one_date(text)
+
+
+def _parse_dates(values: pd.Series, report: LoadReport,
+                 date_format: str | None = None) -> pd.Series:
+    """Report dates, with one day/month convention for the whole column.
+
+    ISO 8601 (year first) is always read as such. Other numeric dates follow the
+    column's convention (:func:`_date_convention`) or ``date_format``; never row by
+    row. Dates that cannot be read are left empty, listed in a note.
+    """
     if values.isna().all():
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    raw = values.astype(object).where(values.notna(), None)
-    # a negative year ("-1-01-01") is no report date; pandas' mixed parser would read
-    # it as 2001-01-01
-    negative = raw.map(lambda v: isinstance(v, str) and v.strip().startswith("-"))
-    raw = raw.where(~negative.astype(bool), None)
-    try:
-        parsed = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
-        parsed = parsed.dt.tz_localize(None).astype("datetime64[ns]")
-    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
-        # a value outside pandas' range (e.g. year -1): parse one by one
-        parsed = pd.Series([_one_date(v) for v in raw], index=values.index,
-                           dtype="datetime64[ns]")
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = pd.to_datetime(values, utc=True).dt.tz_localize(None)
+        return parsed.astype("datetime64[ns]")
+    texts = {v: str(v) for v in values.dropna().unique()}
+    convention = _date_convention(list(texts.values()), date_format, report)
+    table = {}
+    for v, t in texts.items():
+        # a negative year ("-1-01-01") is no report date
+        table[v] = pd.NaT if t.strip().startswith("-") else _one_text_date(t, convention,
+                                                                            date_format)
+    parsed = pd.Series([table.get(v, pd.NaT) if v is not None and not (
+        isinstance(v, float) and math.isnan(v)) else pd.NaT for v in values.tolist()],
+        index=values.index, dtype="datetime64[ns]")
     bad = values.notna() & parsed.isna()
     if bad.any():
         examples = ", ".join(repr(str(v)) for v in values[bad].head(5))
         report.unknown_values["reported"] = [str(v) for v in values[bad].head(20)]
-        report.notes.append(f"{int(bad.sum())} reported date(s) not understood or out of "
-                            f"range (left empty): {examples}")
+        rule = {"%d": "day first", "%m": "month first"}.get(convention or "", "")
+        report.note(f"{int(bad.sum())} reported date(s) not understood or out of range "
+                    f"(left empty){f'; the column reads {rule}' if rule else ''}: {examples}",
+                    warn=True)
     return parsed
 
 
 # --------------------------------------------------------------------------- geometry
-def _check_coordinates(frame: gpd.GeoDataFrame, path: Path) -> None:
-    geoms = frame.geometry
-    valid = geoms[~(geoms.isna() | geoms.is_empty)]
-    if valid.empty:
-        return
-    minx, miny, maxx, maxy = valid.total_bounds
-    crs = frame.crs
+def _implausible_rows(geoms: np.ndarray, crs: CRS) -> dict[int, str]:
+    """Rows whose coordinates are impossible in ``crs``, with the reason."""
+    out: dict[int, str] = {}
+    ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    if not ok.any():
+        return out
+    idx = np.nonzero(ok)[0]
+    b = shapely.bounds(geoms[idx])
+    if crs.is_geographic:
+        for i, (minx, miny, maxx, maxy) in zip(idx, b, strict=True):
+            if abs(miny) > 90 or abs(maxy) > 90:
+                out[int(i)] = (f"latitude {miny if abs(miny) > 90 else maxy:.4f} outside ±90 "
+                               "(swapped lat/lon, or projected coordinates?)")
+            elif minx < -180 or maxx > 360:
+                out[int(i)] = (f"longitude {minx if minx < -180 else maxx:.4f} outside "
+                               "-180..360")
+        return out
+    try:
+        lonlat = transform_geoms(geoms[idx], crs, "EPSG:4326")
+        lb = shapely.bounds(lonlat)
+        bad = ~np.isfinite(lb).all(axis=1)
+    except (ProjCRSError, ValueError):
+        bad = np.ones(len(idx), dtype=bool)
+    for i, flag, (minx, miny, maxx, maxy) in zip(idx, bad, b, strict=True):
+        if flag:
+            out[int(i)] = (f"coordinates {minx:.1f}..{maxx:.1f}, {miny:.1f}..{maxy:.1f} "
+                           f"outside the valid area of {crs.name}")
+    return out
+
+
+def _check_coordinates(frame: gpd.GeoDataFrame, path: Path, strict: bool = False
+                       ) -> gpd.GeoDataFrame:
+    """Exclude rows with impossible coordinates; refuse a file where every row is.
+
+    One bad row is one bad row (excluded with its reason). Only a file whose every
+    usable row is implausible is refused, with the likely cause (swapped lat/lon,
+    projected coordinates labelled as degrees).
+    """
+    status = frame["load_status"].to_numpy(dtype=object).copy()
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    usable = status != "excluded"
+    bad = _implausible_rows(np.where(usable, geoms, None), CRS.from_user_input(frame.crs))
+    if not bad:
+        return frame
+    if len(bad) == int(usable.sum()):
+        _refuse_file(geoms[usable], CRS.from_user_input(frame.crs), path)
+    ids = frame["hazard_id"].tolist()
+    if strict:
+        listing = "; ".join(f"row {i + 1} [{ids[i]}]: {r}" for i, r in list(bad.items())[:10])
+        raise InvalidGeometryError(
+            f"strict=True: expected possible coordinates in every row, got {len(bad)} "
+            f"impossible: {listing}. Fix them in the source, or load without strict to "
+            "exclude those rows.")
+    notes = frame["load_note"].to_numpy(dtype=object).copy()
+    for i, reason in bad.items():
+        status[i], notes[i] = "excluded", f"impossible coordinates: {reason}"
+    out = frame.copy()
+    out["load_status"] = status
+    out["load_note"] = notes
+    return out
+
+
+def _refuse_file(geoms: np.ndarray, crs: CRS, path: Path) -> None:
+    """Every row is implausible: say why, as a whole."""
+    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geoms))
     if crs.is_geographic:
         if abs(miny) > 90 or abs(maxy) > 90:
             if max(abs(minx), abs(maxx)) <= 90 and max(abs(miny), abs(maxy)) <= 180:
@@ -577,22 +866,25 @@ def _check_coordinates(frame: gpd.GeoDataFrame, path: Path) -> None:
                 f"outside the valid range of {crs.name} (degrees); they look projected. "
                 "Pass the real CRS with crs=... (--hazards-crs), e.g. 'EPSG:32636'."
             )
-        if minx < -180 or maxx > 360:
-            raise CRSError(
-                f"{path.name}: longitudes {minx:.1f}..{maxx:.1f} are outside -180..180. "
-                "Pass the real CRS with crs=... (--hazards-crs) if they are projected."
-            )
-        return
-    try:
-        lonlat = valid.to_crs(4326)
-        ok = np.isfinite(lonlat.total_bounds).all()
-    except (ProjCRSError, ValueError):
-        ok = False
-    if not ok:
         raise CRSError(
-            f"{path.name}: coordinates {minx:.1f}..{maxx:.1f}, {miny:.1f}..{maxy:.1f} are outside "
-            f"the valid area of {crs.name}. Check the CRS; pass the right one with crs=..."
+            f"{path.name}: longitudes {minx:.1f}..{maxx:.1f} are outside -180..180. "
+            "Pass the real CRS with crs=... (--hazards-crs) if they are projected."
         )
+    raise CRSError(
+        f"{path.name}: coordinates {minx:.1f}..{maxx:.1f}, {miny:.1f}..{maxy:.1f} are outside "
+        f"the valid area of {crs.name}. Check the CRS; pass the right one with crs=..."
+    )
+
+
+def _non_finite_rows(geoms: np.ndarray) -> set[int]:
+    """Rows with a NaN or infinite x or y."""
+    ok = np.array([g is not None for g in geoms], dtype=bool)
+    if not ok.any():
+        return set()
+    idx = np.nonzero(ok)[0]
+    xy, owner = shapely.get_coordinates(geoms[idx], return_index=True)
+    bad = ~np.isfinite(xy).all(axis=1)
+    return {int(idx[j]) for j in np.unique(owner[bad])}
 
 
 def _polygonal_parts(geom: shapely.Geometry) -> shapely.Geometry:
@@ -622,6 +914,9 @@ def _repair_geometries(frame: gpd.GeoDataFrame, report: LoadReport,
             repairs.append(f"row {i + 1} [{ids[i]}]")
         else:
             status[i], notes[i] = "excluded", "geometry could not be decoded"
+    for i in _non_finite_rows(geoms):
+        if status[i] != "excluded":
+            status[i], notes[i] = "excluded", "a coordinate is NaN or infinite"
     has_z = 0
     for i, g in enumerate(geoms):
         if status[i] == "excluded":
@@ -669,7 +964,8 @@ def _repair_geometries(frame: gpd.GeoDataFrame, report: LoadReport,
             g = fixed
         geoms[i] = g
     if has_z:
-        report.notes.append(f"Z/M values dropped from {has_z} geometr{'y' if has_z == 1 else 'ies'}")
+        report.note(f"Z/M values dropped from {has_z} geometr{'y' if has_z == 1 else 'ies'}",
+                    warn=True)
     if strict:
         problems = [f"row {i + 1} [{ids[i]}]: {notes[i]}" for i in range(len(geoms))
                     if status[i] != "ok"]
@@ -695,19 +991,30 @@ def _repair_geometries(frame: gpd.GeoDataFrame, report: LoadReport,
 
 
 def _points_to_circles(frame: gpd.GeoDataFrame, report: LoadReport,
-                       radius_column: str | None, area_column: str | None
-                       ) -> gpd.GeoDataFrame:
+                       radius_column: str | None, area_column: str | None,
+                       area_unit: str = "m2") -> gpd.GeoDataFrame:
     keys = {_key(c): c for c in frame.columns}
     rcol = radius_column or next((keys[k] for k in RADIUS_COLUMNS if k in keys), None)
-    acol, factor = area_column, 1.0
+    if area_unit not in AREA_UNITS:
+        raise InputError(f"Expected area_unit among {tuple(AREA_UNITS)}, got {area_unit!r}.")
+    acol, factor = area_column, AREA_UNITS[area_unit]
+    if acol is not None and acol not in frame.columns:
+        raise InputError(f"area_column {acol!r} not found; columns are "
+                         f"{[c for c in frame.columns if c != frame.geometry.name]}.")
     if acol is None:
         for k, f in AREA_COLUMNS.items():
             if k in keys:
                 acol, factor = keys[k], f
                 break
+    is_point = np.array([g is not None and g.geom_type == "Point" for g in frame.geometry])
+    unitless = next((keys[k] for k in UNITLESS_AREA_COLUMNS if k in keys), None)
+    if acol is None and unitless is not None and is_point.any():
+        report.note(f"column {unitless!r} looks like an area but names no unit: ignored (units "
+                    "are never guessed). Map it with area_column=..., area_unit='m2'|'ha'|'km2' "
+                    "(--area-column, --area-unit), or name it area_m2, area_ha or area_km2.",
+                    warn=True)
     if rcol is None and acol is None:
         return frame
-    is_point = np.array([g is not None and g.geom_type == "Point" for g in frame.geometry])
     if not is_point.any():
         return frame
     radius = pd.to_numeric(frame[rcol], errors="coerce").to_numpy(dtype=float) \
@@ -726,7 +1033,7 @@ def _points_to_circles(frame: gpd.GeoDataFrame, report: LoadReport,
     if make.any():
         circles = buffer_m(gpd.GeoSeries(geoms[make], crs=frame.crs), radius[make])
         geoms[make] = circles.values
-        report.notes.append(
+        report.note(
             f"{int(make.sum())} point record(s) turned into circles of their radius"
             + (f" (column {rcol!r})" if rcol else "")
             + (f" or area (column {acol!r}, radius = sqrt(area/π))" if acol else "")
@@ -751,6 +1058,9 @@ def read_hazards(
     lon: str | None = None,
     lat: str | None = None,
     strict: bool = False,
+    encoding: str | None = None,
+    date_format: str | None = None,
+    area_unit: str = "m2",
 ) -> gpd.GeoDataFrame:
     """Read a hazard layer into the mine-action schema, repairing and reporting.
 
@@ -768,13 +1078,25 @@ def read_hazards(
         Explicit ``{schema_field: input_column}``; other fields are matched by
         name and common synonyms, case-insensitively.
     radius_column, area_column : str, optional
-        For point records: a radius in metres, or an area in m² (``area_ha``
-        and ``area_km2`` columns are recognised by name). Points become circles
-        built in metres. Points without either are kept as points.
+        For point records: a radius in metres, or an area in ``area_unit``
+        (``area_m2``, ``area_ha`` and ``area_km2`` columns are recognised by name;
+        a bare ``area`` column is never guessed to be m²: it is ignored with a
+        note unless mapped here). Points become circles built in metres. Points
+        without either are kept as points.
     wkt, lon, lat : str, optional
         CSV geometry columns, when their names are not recognised.
     strict : bool, default False
-        Turn every repair or exclusion into an :class:`InvalidGeometryError`.
+        Turn every repair or exclusion into an :class:`InvalidGeometryError`, and
+        repeated ids into an :class:`InputError`.
+    encoding : str, optional
+        The attributes' text encoding (e.g. ``"cp1251"``, ``"latin-1"``). By
+        default the file's declared encoding; when that does not decode the text
+        (or a shapefile declares none), one is guessed and named in a warning.
+    date_format : str, optional
+        ``strptime`` format of non-ISO report dates (e.g. ``"%d/%m/%Y"``). By
+        default one day/month order is decided for the whole column.
+    area_unit : {"m2", "ha", "km2"}, default "m2"
+        Unit of ``area_column``.
 
     Returns
     -------
@@ -802,7 +1124,10 @@ def read_hazards(
     if p.stat().st_size == 0:
         raise InputError(f"Hazard file {p.name} is empty (zero bytes).")
     report = LoadReport(source=p.name, path=str(p.resolve()))
-    options: dict[str, Any] = {"wkt": wkt, "lon": lon, "lat": lat, "crs": crs}
+    options: dict[str, Any] = {"wkt": wkt, "lon": lon, "lat": lat, "crs": crs,
+                               "encoding": encoding}
+    if encoding:
+        python_encoding(encoding)  # a clear error for an unknown name
     frame = _read_frame(p, layer, report, options)
     bad_rows = list(frame.attrs.get("bad_geometry_rows", []))
     decode_fixed = dict(frame.attrs.get("decode_fixed", {}))
@@ -814,7 +1139,7 @@ def read_hazards(
         except ProjCRSError as exc:
             raise CRSError(f"Expected a CRS such as 'EPSG:4326', got {crs!r}: {exc}") from exc
         if frame.crs is not None and CRS.from_user_input(frame.crs) != target:
-            report.notes.append(f"file CRS {frame.crs.to_string()} overridden by {target}")
+            report.note(f"file CRS {frame.crs.to_string()} overridden by {target}")
         frame = frame.set_crs(target, allow_override=True)
         report.crs_note = "given explicitly"
     elif frame.crs is None and options.get("assumed_crs"):
@@ -827,10 +1152,10 @@ def read_hazards(
         )
     report.crs = _crs_label(frame.crs)
     frame = _map_columns(frame, columns, report)
-    frame = _normalise_schema(frame, report)
+    frame = _normalise_schema(frame, report, strict, date_format)
     frame = _repair_geometries(frame, report, strict, bad_rows, decode_fixed)
-    _check_coordinates(frame, p)
-    frame = _points_to_circles(frame, report, radius_column, area_column)
+    frame = _check_coordinates(frame, p, strict)
+    frame = _points_to_circles(frame, report, radius_column, area_column, area_unit)
     for i, (st, note) in enumerate(zip(frame["load_status"], frame["load_note"], strict=True)):
         if st != "ok":
             report.add(i + 1, frame["hazard_id"].iloc[i], st, note)
@@ -842,8 +1167,41 @@ def read_hazards(
     report.excluded = int((~usable).sum())
     report.points = int((usable & np.isin(kinds, ["Point", "MultiPoint"])).sum())
     report.lines = int((usable & (np.char.find(kinds.astype(str), "LineString") >= 0)).sum())
+    polygons = usable & (np.char.find(kinds.astype(str), "Polygon") >= 0)
+    if polygons.any() and (report.points or report.lines):
+        special = usable & ~polygons & (kinds != "")
+        report.points_and_lines = frame.loc[special, "hazard_id"].astype(str).tolist()
     frame.attrs["load_report"] = report
+    warn_load(report)
     return frame
+
+
+def _listing(items: list[str], limit: int = 10) -> str:
+    """The first ``limit`` items and a count of the rest."""
+    text = ", ".join(items[:limit])
+    return text + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def warn_load(report: LoadReport, *, stacklevel: int = 3) -> None:
+    """Warn (:class:`LoadWarning`) the file-level notes and the rows excluded or special.
+
+    Each warning names the rows: the first ten ids, and how many more.
+    """
+    for text in report.warned:
+        warnings.warn(f"{report.source}: {text}", LoadWarning, stacklevel=stacklevel)
+    excluded = [f"{r['hazard_id']} (row {r['row']}: {r['reason']})"
+                for r in report.excluded_rows]
+    if excluded:
+        warnings.warn(
+            f"{report.source}: {len(excluded)} row(s) excluded from the numbers: "
+            f"{_listing(excluded)}. They stay in the outputs with load_status='excluded'.",
+            LoadWarning, stacklevel=stacklevel)
+    if report.points_and_lines:
+        warnings.warn(
+            f"{report.source}: {len(report.points_and_lines)} point or line hazard(s) in a "
+            f"polygon layer hold nobody inside (rings are measured from them): "
+            f"{_listing(report.points_and_lines)}. Give points a radius_m or area_m2 column "
+            "to make them areas.", LoadWarning, stacklevel=stacklevel)
 
 
 def read_vector(path: str | os.PathLike, *, layer: str | int | None = None) -> gpd.GeoDataFrame:
@@ -881,6 +1239,7 @@ def validate_hazards(path: str | os.PathLike, **kwargs: Any) -> LoadReport:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RepairWarning)
+        warnings.simplefilter("ignore", LoadWarning)  # the report holds every note
         return read_hazards(path, **kwargs).attrs["load_report"]
 
 

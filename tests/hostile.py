@@ -430,11 +430,14 @@ CASES: list[Case] = [
     Case("zip_without_shapefile", "zip archive with no .shp inside", "refuse",
          make_zipped_without_shp, error="InputError", match="zipped shapefile",
          doc="refused"),
-    Case("latin1_text", "attribute text that is not UTF-8", "report", make_latin1,
-         match="not UTF-8", expect={"usable": 1, "column": ("name", "été")},
-         doc="read as Latin-1, noted"),
-    Case("duplicate_ids", "duplicate hazard ids", "refuse", make_duplicate_ids,
-         error="InputError", match="duplicates: 'A' ×2", doc="refused; the ids are named"),
+    Case("latin1_text", "GeoJSON attribute text in Latin-1", "report", make_latin1,
+         match="not valid UTF-8; read as cp1252", expect={"usable": 1, "column": ("name", "été")},
+         doc="read as Windows-1252 (guessed, a superset of Latin-1), `LoadWarning` names it; "
+             "`--encoding` chooses"),
+    Case("duplicate_ids", "duplicate hazard ids", "repair", make_duplicate_ids,
+         match="repeated: 'A' ×2", expect={"usable": 3, "ids": ["A", "B", "A#2"]},
+         doc="every row counted; repeats numbered `A#2`, ... (input id kept in "
+             "`hazard_id_input`), `LoadWarning` names them; `--strict` refuses"),
     Case("bad_wkt_rows", "CSV with bad WKT in two rows", "repair", make_bad_wkt,
          match="line 3 of the CSV", expect={"excluded": 2, "usable": 2},
          doc="those rows excluded with their line numbers, the rest processed "

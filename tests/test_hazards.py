@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zipfile
 
 import geopandas as gpd
@@ -12,7 +13,16 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from geomines import CRSError, InputError, InvalidGeometryError, RepairWarning, read_hazards
+import warnings
+
+from geomines import (
+    CRSError,
+    InputError,
+    InvalidGeometryError,
+    LoadWarning,
+    RepairWarning,
+    read_hazards,
+)
 from geomines.hazards import validate_hazards
 
 from .conftest import SAO_MIGUEL
@@ -52,7 +62,8 @@ def test_geopackage_any_layer(tmp_path):
     _frame(2).to_file(path, layer="first")
     _frame(4).to_file(path, layer="second")
     assert len(read_hazards(path, layer="second")) == 4
-    h = read_hazards(path)
+    with pytest.warns(LoadWarning, match=r"2 layers in file; read the first \('first'\)"):
+        h = read_hazards(path)
     assert len(h) == 2
     assert "2 layers" in str(h.attrs["load_report"])
 
@@ -63,7 +74,8 @@ def test_csv_with_wkt(tmp_path):
                     "X2,POLYGON((not wkt)),open\n")
     with pytest.raises(CRSError, match="no CRS"):
         read_hazards(path)
-    h = read_hazards(path, crs="EPSG:4326")
+    with pytest.warns(LoadWarning, match=r"1 row\(s\) excluded from the numbers: X2 \(row 2"):
+        h = read_hazards(path, crs="EPSG:4326")
     assert list(h["hazard_id"]) == ["X1", "X2"]
     assert list(h["load_status"]) == ["ok", "excluded"]
     assert "could not be parsed" in h["load_note"].iloc[1]
@@ -74,7 +86,8 @@ def test_csv_points_with_radius_or_area_become_circles_in_metres(tmp_path):
     path = tmp_path / "legacy.csv"
     path.write_text("id,lon,lat,radius_m,area_m2\nP1,30.5,60.0,500,\nP2,30.6,60.1,,1000000\n"
                     "P3,30.7,60.2,,\n")
-    h = read_hazards(path)
+    with pytest.warns(LoadWarning, match=r"1 point or line hazard\(s\) in a polygon layer.*: P3\."):
+        h = read_hazards(path)
     assert h.crs.to_epsg() == 4326
     assert "assumed" in h.attrs["load_report"].crs_note
     a1 = abs(GEOD.geometry_area_perimeter(h.geometry.iloc[0])[0])
@@ -96,7 +109,8 @@ def test_column_mapping_synonyms_case_insensitive_and_explicit(tmp_path):
     gdf["my_class"] = ["CHA", "CHA", "CHA"]
     path = tmp_path / "h.gpkg"
     gdf.to_file(path)
-    h = read_hazards(path)
+    with pytest.warns(LoadWarning, match="1 reported date.*'yesterday'"):
+        h = read_hazards(path)
     assert list(h["hazard_id"]) == ["A0", "A1", "A2"]
     assert list(h["land_class"]) == ["SHA", "CHA", "weird"]
     assert list(h["contamination"]) == ["AP mine; AT mine", "ERW", "sea mines"]
@@ -106,10 +120,12 @@ def test_column_mapping_synonyms_case_insensitive_and_explicit(tmp_path):
     assert report.unknown_values["land_class"] == ["weird"]
     assert report.unknown_values["contamination"] == ["sea mines"]
     assert "my_class" in h.columns  # other columns untouched
-    h2 = read_hazards(path, columns={"land_class": "my_class"})
+    with pytest.warns(LoadWarning, match="'yesterday'"):
+        h2 = read_hazards(path, columns={"land_class": "my_class"})
     assert list(h2["land_class"]) == ["CHA", "CHA", "CHA"]
     with pytest.raises(InputError, match="no such column"):
         read_hazards(path, columns={"land_class": "nope"})
+    assert "'yesterday'" in " ".join(report.notes)
 
 
 def test_missing_ids_generated_and_duplicates_named(tmp_path):
@@ -120,8 +136,20 @@ def test_missing_ids_generated_and_duplicates_named(tmp_path):
     assert h["hazard_id"].is_unique and h["hazard_id"].iloc[0] == "A"
     gdf["hazard_id"] = ["A", "B", "A"]
     gdf.to_file(tmp_path / "d.gpkg")
+    with pytest.warns(LoadWarning, match="repeated: 'A' ×2"):
+        d = read_hazards(tmp_path / "d.gpkg")
+    assert list(d["hazard_id"]) == ["A", "B", "A#2"]
+    assert list(d["hazard_id_input"]) == ["A", "B", "A"]
+    assert d.attrs["load_report"].duplicate_ids == {"A": ["A", "A#2"]}
+    assert (d["load_status"] == "ok").all()  # every row counted
     with pytest.raises(InputError, match="duplicates: 'A' ×2"):
-        read_hazards(tmp_path / "d.gpkg")
+        read_hazards(tmp_path / "d.gpkg", strict=True)
+    # a generated repeat never collides with an id already in the file
+    gdf["hazard_id"] = ["A", "A#2", "A"]
+    gdf.to_file(tmp_path / "c.gpkg")
+    with pytest.warns(LoadWarning):
+        c = read_hazards(tmp_path / "c.gpkg")
+    assert list(c["hazard_id"]) == ["A", "A#2", "A#3"]
 
 
 def test_missing_crs_is_an_error_naming_the_fix(tmp_path):
@@ -172,8 +200,14 @@ def test_null_empty_z_points_lines_and_collections(tmp_path):
                  "geometry": None if g is None else json.loads(shapely.to_geojson(g))}
                 for i, g in enumerate(geoms)]
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-    with pytest.warns(RepairWarning, match=r"row 6 \[M5\]"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         h = read_hazards(path)
+    text = " | ".join(str(w.message) for w in caught)
+    assert re.search(r"row 6 \[M5\]", text)  # the repair
+    assert "Z/M values dropped from 1 geometry" in text
+    assert "2 row(s) excluded from the numbers: M0 (row 1: no geometry (null)), M1 (row 2" in text
+    assert "2 point or line hazard(s) in a polygon layer" in text and "M3, M4." in text
     assert len(h) == 6  # nothing dropped
     assert list(h["load_status"]) == ["excluded", "excluded", "ok", "ok", "ok", "repaired"]
     assert "null" in h["load_note"].iloc[0] and "empty" in h["load_note"].iloc[1]
@@ -237,6 +271,7 @@ def test_negative_years_are_not_read_as_this_century(tmp_path):
     gdf["reported"] = ["-1-01-01", "2021-02-03", " -0005-06-07"]
     path = tmp_path / "h.gpkg"
     gdf.to_file(path)
-    h = read_hazards(path)
+    with pytest.warns(LoadWarning, match="2 reported date"):
+        h = read_hazards(path)
     assert h["reported"].isna().tolist() == [True, False, True]
     assert "-1-01-01" in h.attrs["load_report"].unknown_values["reported"]

@@ -48,6 +48,8 @@ def test_api(case: Case, tmp_path):
     assert report.rows == report.usable + report.excluded  # nothing dropped silently
     if "crs" in expect:
         assert report.crs == expect["crs"]
+    if "ids" in expect:
+        assert hazards["hazard_id"].tolist() == expect["ids"]
     if "column" in expect:
         col, value = expect["column"]
         assert hazards[col].iloc[0] == value
