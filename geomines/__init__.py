@@ -14,6 +14,7 @@ from __future__ import annotations
 from ._version import __version__
 from .assessment import Assessment, assess
 from .errors import (
+    CoverageWarning,
     CRSError,
     GeominesError,
     InputError,
@@ -34,6 +35,7 @@ from .rings import buffer_m
 __all__ = [
     "Assessment",
     "CRSError",
+    "CoverageWarning",
     "GeominesError",
     "InputError",
     "InvalidGeometryError",

@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from ._parallel import release_memory
 from ._version import __version__
-from .errors import CRSError, InputError, NoOverlapError, ReprojectionWarning
+from .errors import CoverageWarning, CRSError, InputError, NoOverlapError, ReprojectionWarning
 from .exposure import (
     PIXEL_RULES,
     Engine,
@@ -43,7 +43,7 @@ from .exposure import (
     ZonalSum,
     _morton,
 )
-from .hazards import load_report, read_hazards, read_vector
+from .hazards import LoadReport, load_report, read_hazards, read_vector
 from .population import PopulationRaster, read_population
 from .rings import (
     CLUSTER_DEG,
@@ -53,10 +53,11 @@ from .rings import (
     _transformer,
     area_m2,
     buffers_m,
+    format_m,
+    move_to_grid,
     parse_rings,
-    split_antimeridian,
     transform_geoms,
-    unwrap_antimeridian,
+    wrap_longitudes,
 )
 
 __all__ = ["Assessment", "assess", "ring_column"]
@@ -74,8 +75,7 @@ def ring_column(distance_m: float) -> str:
     return f"people_within_{_fmt_m(distance_m)}m"
 
 
-def _fmt_m(d: float) -> str:
-    return str(int(d)) if float(d).is_integer() else f"{d:g}"
+_fmt_m = format_m
 
 
 @dataclass
@@ -118,6 +118,8 @@ class Assessment:
     by_class: pd.DataFrame | None = None
     by_precedence: pd.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: How the hazard file was read (None for a hand-made frame).
+    load_report: LoadReport | None = None
 
     @property
     def people_inside(self) -> float:
@@ -161,6 +163,7 @@ class Assessment:
                                   self.hazards["land_class"].value_counts().sort_index().items()},
                 "excluded": int((self.hazards["load_status"] == "excluded").sum()),
                 "repaired": int((self.hazards["load_status"] == "repaired").sum()),
+                **self._load_notes(),
             },
             "population": {
                 "total": float(self.totals["population"]),
@@ -176,6 +179,28 @@ class Assessment:
         if self.by_class is not None:
             out["by_class"] = _records(self.by_class)
         return out
+
+    def _load_notes(self) -> dict[str, Any]:
+        """What loading noted and which rows it excluded or found special, by id."""
+        frame = self.hazards
+        excluded = frame["load_status"].to_numpy() == "excluded"
+        rows = [{"row": int(i) + 1, "hazard_id": str(h), "reason": str(n)}
+                for i, (h, n) in enumerate(zip(frame["hazard_id"], frame["load_note"],
+                                               strict=True)) if excluded[i]]
+        kinds = np.array([g.geom_type if g is not None and not g.is_empty else ""
+                          for g in frame.geometry])
+        polygonal = np.char.find(kinds.astype(str), "Polygon") >= 0
+        special = ~excluded & ~polygonal & (kinds != "")
+        report = self.load_report
+        return {
+            "notes": list(report.notes) if report is not None else [],
+            "encoding": report.encoding if report is not None else None,
+            "duplicate_ids": dict(report.duplicate_ids) if report is not None else {},
+            "excluded_rows": rows,
+            "points_and_lines": [str(h) for h in frame.loc[special, "hazard_id"]]
+            if polygonal[~excluded].any() else [],
+            "outside_raster": list(self.extra.get("outside_raster", [])),
+        }
 
     def _repr_html_(self) -> str:
         rows = [("People inside counted hazards", self.totals["inside"])]
@@ -339,9 +364,8 @@ def assess(
         geoms = np.asarray(frame.geometry.values, dtype=object)
         geoms_r = np.array([shapely.Polygon()] * len(frame), dtype=object)
         if usable.any():
-            moved = transform_geoms(geoms[usable], src_crs, raster.crs)
-            if raster.crs.is_geographic:  # hazards across ±180° are split, not spread over the globe
-                moved = split_antimeridian(unwrap_antimeridian(moved))
+            moved = move_to_grid(geoms[usable], src_crs, raster.crs, raster.bounds)
+            _check_moved(frame, usable, geoms, moved, raster)
             geoms_r[usable] = moved
 
         # ---- per hazard
@@ -376,8 +400,8 @@ def assess(
             closing = _closing_tiles(geoms, batches, d, src_crs, raster,
                                      getattr(by_group, "side", None))
             for b, pos in enumerate(batches):
-                buf = buffers_m(gpd.GeoSeries(geoms[pos], crs=src_crs), [d],
-                                to_crs=raster.crs)[0].values
+                buf = _on_grid(buffers_m(gpd.GeoSeries(geoms[pos], crs=src_crs), [d],
+                                         to_crs=raster.crs)[0].values, raster)
                 people_d[pos] = engine.sums(buf, raster).people
                 dissolved.add(0, buf[counted[pos]])
                 for k in np.unique(group_of[pos]):
@@ -398,15 +422,7 @@ def assess(
         ring_sums = {d: ring_u[d].total for d in rings}
         bar.update()
         reach = ring_u[rings[-1]] if rings else union_u
-        if counted.any() and reach.total.area_in_raster <= 0:
-            _raise_if_swapped(geoms[counted], src_crs, raster)
-            raise NoOverlapError(
-                f"Expected counted hazards over the population raster "
-                f"{raster.name} (bounds {tuple(round(b, 4) for b in raster.bounds)} in "
-                f"{raster.describe()['crs']}); got hazards at "
-                f"{tuple(round(b, 4) for b in shapely.total_bounds(geoms_r[counted]))}"
-                ". Check the hazard CRS (swapped lat/lon?) and that the raster covers them."
-            )
+        _check_overlap(frame, geoms, geoms_r, counted, inside, reach, src_crs, raster)
 
         within = {_fmt_m(d): ring_sums[d].people for d in rings}
         bar.set_postfix_str("population total")
@@ -423,7 +439,8 @@ def assess(
             bar.set_postfix_str("by admin unit")
             admin_frame, by_admin = _by_admin(admin, admin_id, admin_name, raster, union_u,
                                               rings, ring_u, total_pop, totals, engine)
-            frame["admin_id"] = _admin_of(geoms_r, admin_frame, admin_id, raster.crs)
+            frame["admin_id"] = _admin_of(geoms_r, admin_frame, admin_id, raster.crs,
+                                          raster.bounds)
             release_memory()
             bar.update()
 
@@ -442,7 +459,10 @@ def assess(
                           population=raster, method=method, checks=checks, by_admin=by_admin,
                           admin=admin_frame, by_class=by_class, by_precedence=by_precedence,
                           extra={"hazard_path": report.path if report is not None else None,
-                                 "admin_path": admin_path})
+                                 "admin_path": admin_path,
+                                 "outside_raster": _outside_raster(frame, geoms_r, counted,
+                                                                   raster)},
+                          load_report=report)
     finally:
         bar.close()
 
@@ -506,6 +526,9 @@ def _closing_tiles(geoms: np.ndarray, batches: list[np.ndarray], distance_m: flo
                          int(np.floor((maxx - tr.c) / tr.a / side))))
         r0, r1 = sorted((int(np.floor((maxy - tr.f) / tr.e / side)),
                          int(np.floor((miny - tr.f) / tr.e / side))))
+        # union tiles exist only over the raster (geometries are cut to it)
+        c0, c1 = max(c0, 0), min(c1, (raster.width - 1) // side)
+        r0, r1 = max(r0, 0), min(r1, (raster.height - 1) // side)
         if (r1 - r0 + 1) * (c1 - c0 + 1) > 100_000:  # a batch spread over the globe
             return [set() for _ in batches]
         for r in range(r0, r1 + 1):
@@ -551,6 +574,83 @@ def _reach_box(geoms: np.ndarray, distance_m: float, crs: CRS, dst: CRS
         return None
     gx, gy = 0.01 * (x1 - x0), 0.01 * (y1 - y0)
     return x0 - gx, y0 - gy, x1 + gx, y1 + gy
+def _on_grid(geoms: np.ndarray, raster: PopulationRaster) -> np.ndarray:
+    """Lon/lat geometries moved into the grid's 360° span when it is not -180..180."""
+    west, _, east, _ = raster.bounds
+    if raster.is_geographic and (west < -180 - 1e-9 or east > 180 + 1e-9):
+        return wrap_longitudes(geoms, west)
+    return geoms
+
+
+def _check_moved(frame: gpd.GeoDataFrame, usable: np.ndarray, geoms: np.ndarray,
+                 moved: np.ndarray, raster: PopulationRaster) -> None:
+    """Refuse, naming them, hazards whose area vanished or broke in the raster's CRS.
+
+    A polygon with area in its own CRS must keep area in the raster's CRS; one that
+    collapses (or gets non-finite coordinates: outside the projection's valid area)
+    would otherwise count as 0 people without a word.
+    """
+    src = geoms[usable]
+    had_area = np.nan_to_num(shapely.area(src)) > 0
+    if not had_area.any():
+        return
+    idx = np.nonzero(had_area)[0]
+    after = moved[idx]
+    xy, owner = shapely.get_coordinates(after, return_index=True)
+    finite = np.ones(len(idx), dtype=bool)
+    finite[np.unique(owner[~np.isfinite(xy).all(axis=1)])] = False
+    lost = ~finite | ~(np.nan_to_num(shapely.area(after)) > 0)
+    if not lost.any():
+        return
+    ids = frame["hazard_id"].astype(str).to_numpy()[np.nonzero(usable)[0][idx[lost]]]
+    raise CRSError(
+        f"Expected every hazard polygon to keep its area in the population raster's CRS "
+        f"({raster.describe()['crs']}); {len(ids)} lost it or left the projection's valid "
+        f"area: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}. Check that the raster "
+        "covers them, or split hazards that reach a pole or cross ±180°."
+    )
+
+
+def _outside_raster(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.ndarray,
+                    raster: PopulationRaster) -> list[str]:
+    """Ids of counted hazards wholly outside the raster's extent."""
+    off = counted & ~shapely.intersects(geoms_r, shapely.box(*raster.bounds))
+    return frame.loc[off, "hazard_id"].astype(str).tolist()
+
+
+def _check_overlap(frame: gpd.GeoDataFrame, geoms: np.ndarray, geoms_r: np.ndarray,
+                   counted: np.ndarray, inside: list[ZonalSum], reach: UnionSum,
+                   src_crs: CRS, raster: PopulationRaster) -> None:
+    """Refuse when no counted hazard (or its largest ring) touches the raster; warn by id
+    when some counted hazards lie wholly outside it."""
+    if not counted.any():
+        return
+    box = shapely.box(*raster.bounds)
+    on_raster = shapely.intersects(geoms_r, box) & counted
+    ids = frame["hazard_id"].astype(str).to_numpy()
+    if reach.total.area_in_raster <= 0 and not on_raster.any():
+        _raise_if_swapped(geoms[counted], src_crs, raster)
+        west, south, east, north = (float(v) for v in raster.bounds)
+        hx0, hy0, hx1, hy1 = (float(v) for v in shapely.total_bounds(geoms_r[counted]))
+        outside = list(ids[counted])
+        raise NoOverlapError(
+            f"Expected counted hazards over the population raster {raster.name} "
+            f"(x {west:.4f}..{east:.4f}, y {south:.4f}..{north:.4f} in "
+            f"{raster.describe()['crs']}); got {len(outside)} counted hazard(s) wholly outside "
+            f"it ({', '.join(outside[:5])}{' ...' if len(outside) > 5 else ''}) at x "
+            f"{hx0:.4f}..{hx1:.4f}, y {hy0:.4f}..{hy1:.4f}. Check the hazard CRS (swapped "
+            "lat/lon?) and that the raster covers them."
+        )
+    off = counted & ~on_raster
+    if off.any():
+        listing = list(ids[off])
+        warnings.warn(
+            f"{len(listing)} counted hazard(s) lie wholly outside the population raster "
+            f"{raster.name} and hold nobody on it: {', '.join(listing[:10])}"
+            + (f" and {len(listing) - 10} more" if len(listing) > 10 else "")
+            + ". Use a raster that covers them.", CoverageWarning, stacklevel=4)
+
+
 def _raise_if_swapped(geoms: np.ndarray, crs: CRS, raster: PopulationRaster) -> None:
     """No overlap, but the hazards with x and y swapped would overlap: say so."""
     if not crs.is_geographic:
@@ -569,11 +669,11 @@ def _raise_if_swapped(geoms: np.ndarray, crs: CRS, raster: PopulationRaster) -> 
         )
 
 
-def _admin_of(geoms_r: np.ndarray, admin: gpd.GeoDataFrame, admin_id: str, crs: CRS
-              ) -> list[str | None]:
+def _admin_of(geoms_r: np.ndarray, admin: gpd.GeoDataFrame, admin_id: str, crs: CRS,
+              bounds: tuple[float, float, float, float]) -> list[str | None]:
     """The admin unit holding each hazard's representative point (None if outside all)."""
-    units = transform_geoms(np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
-                            CRS.from_user_input(admin.crs), crs)
+    units = move_to_grid(np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
+                         CRS.from_user_input(admin.crs), crs, bounds)
     ids = admin[admin_id].astype(str).to_numpy()
     out: list[str | None] = [None] * len(geoms_r)
     ok = np.array([g is not None and not g.is_empty for g in geoms_r], dtype=bool)
@@ -702,8 +802,8 @@ def _by_admin(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
     if ids.duplicated().any():
         raise InputError(f"Admin ids in {admin_id!r} must be unique; duplicated: "
                          f"{sorted(set(ids[ids.duplicated()]))[:10]}.")
-    geoms = transform_geoms(np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
-                            CRS.from_user_input(admin.crs), raster.crs)
+    geoms = move_to_grid(np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
+                         CRS.from_user_input(admin.crs), raster.crs, raster.bounds)
     # every unit ∩ every union piece (inside and each ring), plus the units themselves,
     # counted in one pass so that shared windows are prepared once
     layers = [union.pieces, *[ring_u[d].pieces for d in rings]]

@@ -26,6 +26,7 @@ import click
 
 from ._version import __version__
 from .errors import GeominesError, GeominesWarning
+from .rings import format_m
 
 log = logging.getLogger("geomines")
 
@@ -91,7 +92,34 @@ land_area_opt = click.option(
     "--land-area", type=existing_path, default=None,
     help="Land area (km²) per pixel on the same grid: coastal pixels' people live on land.")
 strict_opt = click.option("--strict", is_flag=True,
-                          help="Fail on any geometry that needs a repair instead of repairing.")
+                          help="Fail on any geometry that needs a repair, or repeated ids, "
+                               "instead of repairing.")
+
+
+def reading_opts(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of how the hazard file is read (text encoding, dates, point sizes)."""
+    options = [
+        click.option("--encoding", default=None, metavar="NAME",
+                     help="Text encoding of the hazard attributes (e.g. cp1251, latin-1); "
+                          "default: the file's own, or a guess that is warned."),
+        click.option("--date-format", default=None, metavar="FORMAT",
+                     help="strptime format of non-ISO report dates, e.g. %d/%m/%Y."),
+        click.option("--radius-column", default=None, metavar="COL",
+                     help="Column with each point's radius in metres."),
+        click.option("--area-column", default=None, metavar="COL",
+                     help="Column with each point's area (unit: --area-unit)."),
+        click.option("--area-unit", type=click.Choice(["m2", "ha", "km2"]), default="m2",
+                     show_default=True, help="Unit of --area-column."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The reading options as read_hazards keywords."""
+    return {k: kwargs.pop(k) for k in ("encoding", "date_format", "radius_column",
+                                         "area_column", "area_unit")}
 
 
 @cli.command()
@@ -122,13 +150,14 @@ strict_opt = click.option("--strict", is_flag=True,
 @units_opt
 @land_area_opt
 @strict_opt
+@reading_opts
 @handle_errors
 def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path | None,
            admin_id: str | None, admin_name: str | None, count_status: str,
            pixel_rule: str, out_dir: Path, overwrite: bool, no_map: bool, no_report: bool,
            hxl: bool, scheduler: str | None, workers: int | None,
            hazards_crs: str | None, layer: str | None, nodata: float | None,
-           units: str, land_area: Path | None, strict: bool) -> None:
+           units: str, land_area: Path | None, strict: bool, **reading: Any) -> None:
     """Count people inside and near HAZARDS on the POPULATION raster (one or more tiles)."""
     from .assessment import assess as run_assess
     from .export import headline, write_outputs
@@ -138,7 +167,8 @@ def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path 
     if admin is not None and admin_id is None:
         raise click.UsageError("--admin needs --admin-id naming the admin id column.")
     log.info("reading hazards %s", hazards)
-    frame = read_hazards(hazards, crs=hazards_crs, layer=layer, strict=strict)
+    frame = read_hazards(hazards, crs=hazards_crs, layer=layer, strict=strict,
+                         **_read_options(reading))
     report = frame.attrs["load_report"]
     log.info("%s", report)
     raster = read_population(list(population), nodata=nodata, units=units,
@@ -169,8 +199,8 @@ def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path 
         f"({result.totals['inside']:,.1f})",
     ]
     for d in result.rings_m:
-        key = f"{d:g}"
-        lines.append(f"People within {d:g} m: about {head['people_within_m'][key]:,} "
+        key = format_m(d)
+        lines.append(f"People within {format_m(d)} m: about {head['people_within_m'][key]:,} "
                      f"({result.people_within(d):,.1f})")
     factor = result.checks.get("double_counting_factor")
     if factor:
@@ -188,10 +218,11 @@ def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path 
 @nodata_opt
 @units_opt
 @strict_opt
+@reading_opts
 @handle_errors
 def validate(hazards: Path, population: tuple[Path, ...], as_json: bool,
              hazards_crs: str | None, layer: str | None, nodata: float | None, units: str,
-             strict: bool) -> None:
+             strict: bool, **reading: Any) -> None:
     """Check HAZARDS (and optionally POPULATION) and print the load report.
 
     Exits 1 when the input cannot be used.
@@ -199,7 +230,8 @@ def validate(hazards: Path, population: tuple[Path, ...], as_json: bool,
     from .hazards import validate_hazards
     from .population import read_population
 
-    report = validate_hazards(hazards, crs=hazards_crs, layer=layer, strict=strict)
+    report = validate_hazards(hazards, crs=hazards_crs, layer=layer, strict=strict,
+                              **_read_options(reading))
     out: dict[str, Any] = {"hazards": report.to_dict()}
     text = [str(report)]
     if population:

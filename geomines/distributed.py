@@ -39,6 +39,7 @@ from .exposure import (
     _areas,
     _polygonal_array,
     _tile_pieces,
+    clip_to_raster,
     merge_tiles,
     zonal_sums,
 )
@@ -192,6 +193,7 @@ class DaskEngine:
     def _split(self, geoms: np.ndarray, raster: PopulationRaster
                ) -> dict[tuple[int, int], tuple[list, list]]:
         """Geometries clipped to each partition they touch: ``{key: (pieces, ids)}``."""
+        geoms = clip_to_raster(geoms, raster)  # work bounded by the raster's extent
         ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
         out: dict[tuple[int, int], tuple[list, list]] = {}
         if not ok.any():

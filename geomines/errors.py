@@ -59,3 +59,7 @@ class LoadWarning(GeominesWarning):
     """A hazard file was read with a note the user should see (encoding fallback, legacy
     ``crs`` member, Z/M dropped, repeated ids) or with rows excluded or special; the
     message names the rows, and ``summary.json`` lists them."""
+
+
+class CoverageWarning(GeominesWarning):
+    """Counted hazards lie wholly outside the population raster; the message names them."""

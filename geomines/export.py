@@ -17,6 +17,7 @@ import shapely
 
 from .assessment import Assessment
 from .errors import OutputError
+from .rings import format_m
 
 __all__ = ["HEADLINE_RULE", "OUTPUT_FILES", "round_headline", "to_geojson", "write_outputs"]
 
@@ -191,7 +192,7 @@ def summary_rows(assessment: Assessment) -> list[dict[str, Any]]:
         rows.append({"band": band, "from_m": _json_value(f), "to_m": _json_value(t),
                      "people": p, "cumulative_people": cumulative})
     largest = assessment.rings_m[-1] if assessment.rings_m else 0
-    rows.append({"band": f"total within {largest:g} m", "from_m": None, "to_m": largest,
+    rows.append({"band": f"total within {format_m(largest)} m", "from_m": None, "to_m": largest,
                  "people": cumulative, "cumulative_people": cumulative})
     return rows
 

@@ -230,16 +230,42 @@ def _polygonal_array(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def clip_to_raster(geoms: np.ndarray, raster: PopulationRaster) -> np.ndarray:
+    """Geometries cut to the raster's extent where they reach beyond it.
+
+    Nothing outside the raster holds people, so the sums are unchanged; the work on
+    a hazard (or buffer, or admin unit) far larger than the raster is then bounded
+    by the raster, not by the hazard.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    if not ok.any():
+        return geoms
+    west, south, east, north = raster.bounds
+    b = shapely.bounds(geoms[ok])
+    beyond = (b[:, 0] < west) | (b[:, 1] < south) | (b[:, 2] > east) | (b[:, 3] > north)
+    if not beyond.any():
+        return geoms
+    out = geoms.copy()
+    idx = np.nonzero(ok)[0][beyond]
+    out[idx] = shapely.clip_by_rect(geoms[idx], west, south, east, north)
+    return out
+
+
 def _areas(geoms: np.ndarray, raster: PopulationRaster
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Polygonal parts, which have area, their planar areas, and the areas inside the raster."""
+    """Polygonal parts cut to the raster, which have area, their planar areas (whole), and
+    the areas inside the raster."""
     poly = _polygonal_array(geoms)
     valid = np.array([g is not None for g in poly], dtype=bool)
     area = np.zeros(len(geoms))
     area_in = np.zeros(len(geoms))
     if valid.any():
         area[valid] = shapely.area(poly[valid])
-        area_in[valid] = shapely.area(shapely.clip_by_rect(poly[valid], *raster.bounds))
+        clipped = clip_to_raster(poly[valid], raster)
+        area_in[valid] = shapely.area(clipped)
+        poly[valid] = _polygonal_array(clipped)
+        valid = np.array([g is not None and not g.is_empty for g in poly], dtype=bool)
     return poly, valid, area, area_in
 
 
@@ -630,7 +656,7 @@ class UnionSum:
 def _tile_pieces(geoms: np.ndarray, raster: PopulationRaster, side: int
                  ) -> tuple[list[tuple[int, int]], list[shapely.Geometry]]:
     """The union of ``geoms`` clipped to each ``side``-pixel tile of the raster's grid."""
-    poly = _polygonal_array(np.asarray(geoms, dtype=object))
+    poly = _polygonal_array(clip_to_raster(np.asarray(geoms, dtype=object), raster))
     poly = np.array([g for g in poly if g is not None and not g.is_empty], dtype=object)
     if poly.size == 0:
         return [], []

@@ -38,6 +38,7 @@ from rasterio.warp import Resampling, reproject, transform_bounds
 
 from .assessment import Assessment, ring_column
 from .offline import asset_html, countries, png_bytes
+from .rings import format_m
 
 __all__ = ["STYLE", "DisplayOptions", "OfflineMap", "admin_layer", "basemap_layer",
            "exposure_map", "hazard_layer", "legend", "population_layer", "ring_layer"]
@@ -255,7 +256,7 @@ def hazard_layer(assessment: Assessment, *, m: folium.Map | None = None,
     cols = [c for c in cols if c in frame.columns]
     aliases = {"hazard_id": "id", "land_class": "class", "area_m2": "area (m²)",
                "people_inside": "people inside", "load_status": "input",
-               **{ring_column(d): f"people within {d:g} m" for d in assessment.rings_m}}
+               **{ring_column(d): f"people within {format_m(d)} m" for d in assessment.rings_m}}
     doc, tolerance = _feature_collection(frame, cols, options)
     layer = folium.GeoJson(
         doc, name=f"Hazards ({len(doc['features'])})", style_function=_hazard_style,
@@ -390,7 +391,7 @@ def admin_layer(assessment: Assessment, *, m: folium.Map | None = None,
     admin = assessment.admin.to_crs(4326)
     key = ring_column(assessment.rings_m[-1]) if assessment.rings_m else "people_inside"
     share_key = key.replace("people_", "share_")
-    label = f"within {assessment.rings_m[-1]:g} m" if assessment.rings_m else "inside"
+    label = f"within {format_m(assessment.rings_m[-1])} m" if assessment.rings_m else "inside"
     geoms = _display(shapely.make_valid(admin.geometry.values), options.tolerance_m * 10,
                      options.precision)
     features = []
@@ -441,7 +442,7 @@ def _legend_items(assessment: Assessment) -> list[str]:
         text = f"{edges[k]}–{edges[k + 1]}" if k + 1 < len(edges) else f"> {edges[-1]}"
         items.append(f"<span class='geomines-key' style='background:{color}'></span>{text}")
     if assessment.by_admin is not None:
-        label = f"{assessment.rings_m[-1]:g} m" if assessment.rings_m else "inside"
+        label = f"{format_m(assessment.rings_m[-1])} m" if assessment.rings_m else "inside"
         items.append(f"<b>Admin units</b> (share within {label})")
         edges_a = ["0", *[f"{b:.0%}" for b in ADMIN_BREAKS]]
         for k, color in enumerate(ADMIN_COLORS):
@@ -459,8 +460,8 @@ def legend(assessment: Assessment, *, m: folium.Map | None = None) -> folium.Map
     lines = [f"<b data-key='inside'>{assessment.totals['inside']:,.0f}</b> people inside "
              "counted hazards"]
     for d in assessment.rings_m:
-        lines.append(f"<b data-key='within_{d:g}'>{assessment.people_within(d):,.0f}</b> "
-                     f"within {d:g} m")
+        lines.append(f"<b data-key='within_{format_m(d)}'>{assessment.people_within(d):,.0f}</b> "
+                     f"within {format_m(d)} m")
     method = assessment.method
     lines.append(
         f"<small>Population: {html.escape(assessment.population.name)} "

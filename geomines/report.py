@@ -21,6 +21,7 @@ import pandas as pd
 from ._show_versions import versions
 from .assessment import Assessment, ring_column
 from .export import HEADLINE_RULE, round_headline
+from .rings import format_m
 
 __all__ = ["report_html"]
 
@@ -205,11 +206,11 @@ def report_html(assessment: Assessment, *, map_html: str | None = None,
              "counted hazards</div>"]
     for d in rings:
         cards.append(f"<div class='card'><b>{round_headline(assessment.people_within(d)):,}</b>"
-                     f"people within {d:g} m</div>")
+                     f"people within {format_m(d)} m</div>")
     hz = assessment.hazards
     fictional = "fictional" in hz.columns and hz["fictional"].astype(str).str.lower().eq(
         "true").any()
-    question = (f"How many people live inside, and within {', '.join(f'{d:g}' for d in rings)}"
+    question = (f"How many people live inside, and within {', '.join(f'{format_m(d)}' for d in rings)}"
                 f" metres of, the {int(hz['counted'].sum())} hazards with status "
                 f"{', '.join(method['counted_statuses'])} (of {len(hz)} in the input)?")
     bands = assessment.bands
@@ -231,10 +232,10 @@ def report_html(assessment: Assessment, *, map_html: str | None = None,
         key = ring_column(rings[-1]) if rings else "people_inside"
         charts.append(bar_chart(list(ba["admin_name"].astype(str)), list(ba[key]),
                                 color="#54278f",
-                                title=f"People within {rings[-1]:g} m by admin unit"
+                                title=f"People within {format_m(rings[-1])} m by admin unit"
                                 if rings else "People inside by admin unit"))
-    ring_cols = {ring_column(d): f"within {d:g} m" for d in rings}
-    share_cols = {f"share_within_{d:g}m": f"share within {d:g} m" for d in rings}
+    ring_cols = {ring_column(d): f"within {format_m(d)} m" for d in rings}
+    share_cols = {f"share_within_{format_m(d)}m": f"share within {format_m(d)} m" for d in rings}
     admin_table = _table(assessment.by_admin, {
         "admin_id": "id", "admin_name": "name", "pcode": "P-code", "population": "population",
         "people_inside": "inside", **ring_cols, "share_inside": "share inside", **share_cols},
@@ -271,7 +272,7 @@ def report_html(assessment: Assessment, *, map_html: str | None = None,
         "<h2>Headline numbers</h2><div class='headline'>" + "".join(cards) + "</div>",
         f"<p class='muted'>Numbers are {HEADLINE_RULE}. The files keep full precision: "
         f"inside {totals['inside']:,.2f}; "
-        + "; ".join(f"within {d:g} m {assessment.people_within(d):,.2f}" for d in rings)
+        + "; ".join(f"within {format_m(d)} m {assessment.people_within(d):,.2f}" for d in rings)
         + f". Population in the raster: {totals['population']:,.0f}.</p>",
         "<h2>Charts</h2>" + "<br>".join(charts),
         "<h2>Map</h2>" + map_block,

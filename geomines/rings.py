@@ -25,8 +25,15 @@ from pyproj import CRS, Transformer
 from ._parallel import map_threads
 from .errors import InputError
 
-__all__ = ["area_m2", "buffer_m", "buffers_m", "parse_rings", "split_antimeridian",
-           "transform_geoms", "unwrap_antimeridian"]
+__all__ = ["area_m2", "buffer_m", "buffers_m", "densify", "format_m", "move_to_grid",
+           "parse_rings", "split_antimeridian", "transform_geoms", "unwrap_antimeridian",
+           "wrap_longitudes"]
+
+#: Longest edge, in degrees, of lon/lat geometries moved into another CRS: an edge is
+#: straight in lon/lat (RFC 7946), so it is densified before its vertices are moved.
+DENSIFY_DEG = 0.01
+#: Longest edge, in metres, of projected geometries moved into another CRS.
+DENSIFY_M = 1000.0
 
 #: Size, in degrees, of the clusters that share one local projection.
 CLUSTER_DEG = 0.5
@@ -35,6 +42,23 @@ QUAD_SEGS = 16
 
 _WGS84 = CRS.from_epsg(4326)
 R = TypeVar("R")
+
+
+def format_m(distance_m: float) -> str:
+    """A distance in metres as text, one rule for every key, column and label.
+
+    Whole metres without decimals, others in plain positional notation (never an
+    exponent): ``500``, ``2.5``, ``1500000``.
+
+    Examples
+    --------
+    >>> format_m(500.0), format_m(2.5), format_m(1.5e6), format_m(0.1)
+    ('500', '2.5', '1500000', '0.1')
+    """
+    d = float(distance_m)
+    if d.is_integer():
+        return str(int(d))
+    return np.format_float_positional(d, trim="-")
 
 
 def parse_rings(rings: str | Sequence[float] | None) -> tuple[float, ...]:
@@ -85,11 +109,106 @@ def _apply(geoms: np.ndarray, transformer: Transformer, inverse: bool = False) -
     return shapely.transform(geoms, _tr)
 
 
-def transform_geoms(geoms: np.ndarray, src: Any, dst: Any) -> np.ndarray:
-    """Move an array of shapely geometries from one CRS to another (x/y order)."""
+def densify(geoms: np.ndarray, crs: Any) -> np.ndarray:
+    """Edges cut to at most :data:`DENSIFY_DEG` (lon/lat) or :data:`DENSIFY_M` (projected).
+
+    An edge is a straight line in its own CRS; moved vertex by vertex into another
+    CRS it would become a different line (a polygon written from -180° to 180° at
+    80° N would collapse in a polar projection). Densified first, its image follows
+    the original edge.
+    """
+    c = CRS.from_user_input(crs)
+    if c.is_geographic:
+        step = DENSIFY_DEG
+    else:
+        factor = c.axis_info[0].unit_conversion_factor if c.axis_info else 1.0
+        step = DENSIFY_M / (factor or 1.0)
+    return shapely.segmentize(np.asarray(geoms, dtype=object), step)
+
+
+def transform_geoms(geoms: np.ndarray, src: Any, dst: Any, *, dense: bool = False
+                    ) -> np.ndarray:
+    """Move an array of shapely geometries from one CRS to another (x/y order).
+
+    ``dense=True`` densifies the edges first (:func:`densify`), so that polygons keep
+    their footprint in a CRS where the source's straight edges are curves.
+    """
     if CRS.from_user_input(src) == CRS.from_user_input(dst):
         return geoms
+    if dense:
+        geoms = densify(geoms, src)
     return _apply(geoms, _transformer(_crs_key(src), _crs_key(dst)))
+
+
+def wrap_longitudes(geoms: np.ndarray, west: float) -> np.ndarray:
+    """Lon/lat geometries moved into the 360° span ``[west, west + 360)`` of a grid.
+
+    A raster whose longitudes run 0..360 (or any span not starting at -180) holds a
+    place at lon -10 at 350: each part of a geometry is shifted by whole turns into
+    the grid's span, cut at its seam, so nothing is counted twice or missed.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    if not ok.any():
+        return geoms
+    b = shapely.bounds(geoms[ok])
+    outside = (b[:, 0] < west) | (b[:, 2] > west + 360)
+    if not outside.any():
+        return geoms
+    out = geoms.copy()
+    for i in np.nonzero(ok)[0][outside]:
+        g = geoms[i]
+        gx0, _, gx1, _ = g.bounds
+        parts = []
+        for k in range(int(np.floor((gx0 - west) / 360)), int(np.floor((gx1 - west) / 360)) + 1):
+            lo = west + 360 * k
+            piece = shapely.clip_by_rect(g, lo, -90, lo + 360, 90)
+            if not piece.is_empty:
+                parts.append(shapely.affinity.translate(piece, -360 * k))
+        out[i] = shapely.union_all(parts) if parts else shapely.Polygon()
+    return out
+
+
+def move_to_grid(geoms: np.ndarray, src: Any, dst: Any,
+                 bounds: tuple[float, float, float, float]) -> np.ndarray:
+    """Geometries moved into a raster's CRS, ready to be counted on its grid.
+
+    Edges densified (:func:`densify`); in a lon/lat grid, geometries across ±180° split
+    there and every longitude moved into the grid's own 360° span (0..360 grids);
+    geometries made invalid by the move (a polar cap's seam) made valid again,
+    keeping their polygonal parts.
+    """
+    src_crs, dst_crs = CRS.from_user_input(src), CRS.from_user_input(dst)
+    moved = transform_geoms(geoms, src_crs, dst_crs, dense=True)
+    if dst_crs.is_geographic:
+        moved = split_antimeridian(unwrap_antimeridian(moved))
+        west, _, east, _ = bounds
+        if west < -180 - 1e-9 or east > 180 + 1e-9:
+            moved = wrap_longitudes(moved, west)
+    if src_crs != dst_crs:
+        moved = _valid_polygonal(moved)
+    return moved
+
+
+def _valid_polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Invalid polygons made valid (their polygonal parts), others untouched."""
+    geoms = np.asarray(geoms, dtype=object)
+    ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    if not ok.any():
+        return geoms
+    idx = np.nonzero(ok)[0]
+    bad = idx[~shapely.is_valid(geoms[idx])]
+    if bad.size == 0:
+        return geoms
+    out = geoms.copy()
+    for i in bad:
+        fixed = shapely.make_valid(geoms[i])
+        if geoms[i].geom_type in ("Polygon", "MultiPolygon"):
+            parts = [p for p in shapely.get_parts(fixed)
+                     if p.geom_type in ("Polygon", "MultiPolygon")]
+            fixed = shapely.union_all(parts) if parts else shapely.Polygon()
+        out[i] = fixed
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -141,7 +260,7 @@ def buffers_m(
             back = _unwrap_around(_apply(buffered, local, inverse=True), lon)
             if to_dst is None or dst.is_geographic:
                 back = split_antimeridian(back)
-            result.append(back if to_dst is None else _apply(back, to_dst))
+            result.append(back if to_dst is None else _apply(densify(back, _WGS84), to_dst))
         return result
 
     outs = [np.array([shapely.Polygon()] * n, dtype=object) for _ in dists]
@@ -160,7 +279,8 @@ def _by_cluster(geoms: gpd.GeoSeries, func: Callable[..., R]) -> list[tuple[np.n
     ok = np.array([g is not None and not g.is_empty for g in values], dtype=bool)
     if not ok.any():
         return []
-    lonlat = unwrap_antimeridian(transform_geoms(values[ok], geoms.crs, _WGS84))
+    lonlat = densify(unwrap_antimeridian(transform_geoms(values[ok], geoms.crs, _WGS84,
+                                                         dense=True)), _WGS84)
     centres = shapely.centroid(shapely.envelope(lonlat))
     cx, cy = shapely.get_x(centres), shapely.get_y(centres)
     keys = np.floor(np.column_stack([cx, cy]) / CLUSTER_DEG).astype(np.int64)
@@ -201,7 +321,9 @@ def unwrap_antimeridian(geoms: np.ndarray) -> np.ndarray:
     """
     geoms = np.asarray(geoms, dtype=object)
     b = shapely.bounds(geoms)
-    wide = np.nan_to_num(b[:, 2] - b[:, 0]) > 180
+    # a polar cap (a polygon reaching a pole) spans every longitude without crossing ±180°
+    polar = np.nan_to_num(np.maximum(np.abs(b[:, 1]), np.abs(b[:, 3]))) >= 90 - 1e-9
+    wide = (np.nan_to_num(b[:, 2] - b[:, 0]) > 180) & ~polar
     if not wide.any():
         return geoms
     out = geoms.copy()
