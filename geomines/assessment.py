@@ -34,6 +34,13 @@ from tqdm import tqdm
 from ._parallel import release_memory
 from ._version import __version__
 from .errors import CoverageWarning, CRSError, InputError, NoOverlapError, ReprojectionWarning
+from .checks import (
+    Reconciliation,
+    outside_region,
+    plain_rule,
+    reconcile_rings,
+    tile_differences,
+)
 from .exposure import (
     PIXEL_RULES,
     Engine,
@@ -430,15 +437,18 @@ def assess(
         bar.update()
         totals = {"inside": union_sum_.people, "within_m": within, "population": total_pop}
 
-        by_precedence = _by_precedence(frame, geoms_r, counted, union_u, rings, ring_u, raster,
-                                       engine)
+        by_precedence, levels = _by_precedence(frame, geoms_r, counted, union_u, rings, ring_u,
+                                               raster, engine)
+        ring_checks = reconcile_rings(union_u, rings, ring_u, levels, engine, raster)
+        del levels
         by_class = _by_class(frame, groups, class_columns, rings)
 
         by_admin = admin_frame = None
         if admin is not None:
             bar.set_postfix_str("by admin unit")
-            admin_frame, by_admin = _by_admin(admin, admin_id, admin_name, raster, union_u,
-                                              rings, ring_u, total_pop, totals, engine)
+            admin_frame, by_admin, admin_check = _by_admin(admin, admin_id, admin_name, raster,
+                                                           union_u, rings, ring_u, total_pop,
+                                                           totals, engine)
             frame["admin_id"] = _admin_of(geoms_r, admin_frame, admin_id, raster.crs,
                                           raster.bounds)
             release_memory()
@@ -448,10 +458,12 @@ def assess(
         # at once (memory)
         bands = _bands(union_u, rings, ring_u, raster.crs)
         release_memory()
-        checks = _checks(frame, inside, union_sum_, ring_sums, bands, rings, raster, by_admin,
+        checks = _checks(frame, inside, union_sum_, ring_sums, rings, raster, by_admin,
                          total_pop)
-        checks["classes_add_up"] = bool(np.isclose(by_precedence["people"].sum(),
-                                                   bands["people"].sum(), rtol=1e-9, atol=1e-6))
+        for name, rec in ring_checks.items():
+            checks[name] = rec.to_dict()
+        if by_admin is not None:
+            checks["admin_units_add_up"] = admin_check.to_dict()
         method = _method(raster, rings, statuses, pixel_rule, report, frame)
         method["share_of_hazard_area_on_nodata"] = checks["share_of_hazard_area_on_nodata"]
         method["share_of_hazard_area_outside_raster"] = checks["share_of_hazard_area_outside_raster"]
@@ -696,7 +708,8 @@ CLASS_PRECEDENCE = ("CHA", "SHA", "other")
 
 def _by_precedence(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.ndarray,
                    union_u: UnionSum, rings: tuple[float, ...], ring_u: dict[float, UnionSum],
-                   raster: PopulationRaster, engine: Engine) -> pd.DataFrame:
+                   raster: PopulationRaster, engine: Engine
+                   ) -> tuple[pd.DataFrame, list[UnionSum]]:
     """People by land class with precedence (CHA over SHA over other over ring bands).
 
     ``N(CHA)``, ``N(CHA ∪ SHA) − N(CHA)``, ``N(all) − N(CHA ∪ SHA)``, then the
@@ -723,7 +736,7 @@ def _by_precedence(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.nda
         rows.append({"part": f"{_fmt_m(prev_d)}-{_fmt_m(d)} m", "from_m": prev_d, "to_m": d,
                      "people": people - previous, "hazards": None})
         previous, prev_d = people, d
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), levels
 
 
 def _class_groups(frame: gpd.GeoDataFrame, usable: np.ndarray
@@ -787,7 +800,7 @@ def _by_admin(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
               admin_name: str | None, raster: PopulationRaster, union: UnionSum,
               rings: tuple[float, ...], ring_u: dict[float, UnionSum],
               total_pop: float, totals: dict[str, Any], engine: Engine
-              ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+              ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, Reconciliation]:
     if not isinstance(admin, gpd.GeoDataFrame):
         admin = read_vector(admin)
     if admin.crs is None:
@@ -806,7 +819,8 @@ def _by_admin(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
                          CRS.from_user_input(admin.crs), raster.crs, raster.bounds)
     # every unit ∩ every union piece (inside and each ring), plus the units themselves,
     # counted in one pass so that shared windows are prepared once
-    layers = [union.pieces, *[ring_u[d].pieces for d in rings]]
+    layers_u = [union, *[ring_u[d] for d in rings]]
+    layers = [u.pieces for u in layers_u]
     parts = [geoms]
     owner = [np.arange(len(geoms))]
     layer_of = [np.zeros(len(geoms), dtype=np.int64)]
@@ -822,6 +836,11 @@ def _by_admin(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
     owner_all, layer_all = np.concatenate(owner), np.concatenate(layer_of)
     per_layer = [np.bincount(owner_all[layer_all == k], people[layer_all == k], len(geoms))
                  for k in range(len(layers) + 1)]
+    # the units' parts with plain weighting, for the check (the same numbers without a
+    # land-area raster)
+    plain = people if raster.land_area is None else \
+        engine.sums(all_parts, raster, **plain_rule(raster)).people
+    units_plain = [float(plain[layer_all == k].sum()) for k in range(len(layers) + 1)]
     population, inside = per_layer[0], per_layer[1]
     near = {d: per_layer[2 + j] for j, d in enumerate(rings)}
     rows = []
@@ -837,26 +856,72 @@ def _by_admin(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
             row[ring_column(d)] = near[d][i]
         rows.append(row)
     table = pd.DataFrame(rows)
-    outside = {"admin_id": "(outside)", "admin_name": "outside every admin unit",
-               "population": total_pop - table["population"].sum(),
-               "people_inside": totals["inside"] - table["people_inside"].sum()}
-    for d in rings:
-        outside[ring_column(d)] = totals["within_m"][_fmt_m(d)] - table[ring_column(d)].sum()
+    outside, check = _outside_units(geoms, layers_u, rings, raster, total_pop, units_plain,
+                                    engine)
     table = pd.concat([table, pd.DataFrame([outside])], ignore_index=True)
     pop = table["population"].where(table["population"] > 0)
     table["share_inside"] = table["people_inside"] / pop
     for d in rings:
         table[f"share_within_{_fmt_m(d)}m"] = table[ring_column(d)] / pop
-    return admin, table
+    return admin, table, check
+
+
+def _outside_units(units: np.ndarray, layers_u: list[UnionSum], rings: tuple[float, ...],
+                   raster: PopulationRaster, total_pop: float, units_plain: list[float],
+                   engine: Engine) -> tuple[dict[str, Any], Reconciliation]:
+    """The row for people outside every admin unit, each number counted from its own
+    geometry (the raster's extent minus the units, tile by tile), and the check that
+    the units plus the outside add up to the whole, for the population and each layer
+    (``units_plain``: the units' sums per layer, with plain weighting).
+
+    With a land-area raster the outside region (mostly sea) covers coastal pixels'
+    water first, hazards and units their land first; the check then counts with plain
+    weighting, which adds up over any partition.
+    """
+    units_u = engine.unions([units], raster)[0]
+    region = outside_region(units_u, raster, getattr(engine, "union_tile", None))
+    parts = [region, *[tile_differences(layer, units_u) for layer in layers_u]]
+    owner = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+    flat = np.empty(len(owner), dtype=object)
+    flat[:] = [g for part in parts for g in part]
+    land = raster.land_area is not None
+    reported = np.zeros(len(parts))
+    if flat.size:
+        people = engine.sums(flat, raster).people
+        if land:  # the region outside: its water first
+            sea = engine.sums(flat[owner == 0], raster, land_rule="water-first").people
+            people[owner == 0] = sea
+        reported = np.bincount(owner, people, len(parts))
+    checked = reported
+    wholes = [total_pop] + [u.total.people for u in layers_u]
+    if land and flat.size:
+        checked = np.bincount(owner, engine.sums(flat, raster, **plain_rule(raster)).people,
+                              len(parts))
+        pieces = [list(u.pieces) for u in layers_u]
+        owner_w = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
+        arr = np.empty(len(owner_w), dtype=object)
+        arr[:] = [g for p in pieces for g in p]
+        if arr.size:
+            wholes = [total_pop, *np.bincount(owner_w, engine.sums(
+                arr, raster, **plain_rule(raster)).people, len(pieces))]
+    names = ["population", "people_inside", *[ring_column(d) for d in rings]]
+    row = {"admin_id": "(outside)", "admin_name": "outside every admin unit",
+           **{n: float(reported[j]) for j, n in enumerate(names)}}
+    checks = [Reconciliation(units_plain[j] + float(checked[j]), float(wholes[j]), n)
+              for j, n in enumerate(names)]
+    worst = max(checks, key=lambda r: r.relative_difference)
+    check = Reconciliation(worst.parts, worst.whole,
+                           "each admin unit plus the region outside every unit, each counted "
+                           f"from its own geometry, against the whole (worst of "
+                           f"{', '.join(names)}: {worst.what})")
+    return row, check
 
 
 def _checks(frame: gpd.GeoDataFrame, inside: list[ZonalSum], union_sum: ZonalSum,
-            ring_sums: dict[float, ZonalSum], bands: gpd.GeoDataFrame,
+            ring_sums: dict[float, ZonalSum],
             rings: tuple[float, ...], raster: PopulationRaster,
             by_admin: pd.DataFrame | None, total_pop: float) -> dict[str, Any]:
     counted = frame["counted"].to_numpy()
-    largest = ring_sums[rings[-1]].people if rings else union_sum.people
-    band_total = float(bands["people"].sum())
     per_hazard = float(frame.loc[counted, "people_inside"].sum())
     pixel_area = raster.res[0] * raster.res[1]
     sub_pixel = sum(1 for z, c in zip(inside, counted, strict=True)
@@ -866,9 +931,6 @@ def _checks(frame: gpd.GeoDataFrame, inside: list[ZonalSum], union_sum: ZonalSum
     weight = sum(z.weight for z, c in zip(inside, counted, strict=True) if c)
     weight_nd = sum(z.weight_nodata for z, c in zip(inside, counted, strict=True) if c)
     checks: dict[str, Any] = {
-        "bands_add_up": bool(np.isclose(band_total, largest, rtol=1e-9, atol=1e-6)),
-        "bands_total": band_total,
-        "largest_ring_total": largest,
         "sum_of_per_hazard_inside": per_hazard,
         "double_counting_factor": (per_hazard / union_sum.people) if union_sum.people > 0
         else None,
@@ -878,8 +940,6 @@ def _checks(frame: gpd.GeoDataFrame, inside: list[ZonalSum], union_sum: ZonalSum
     }
     if by_admin is not None:
         units = by_admin[by_admin["admin_id"] != "(outside)"]
-        checks["admin_units_add_up"] = bool(
-            np.isclose(by_admin["population"].sum(), total_pop, rtol=1e-9, atol=1e-6))
         checks["people_outside_every_admin_unit"] = float(
             by_admin.loc[by_admin["admin_id"] == "(outside)", "population"].iloc[0])
         checks["admin_units_overlap"] = bool(units["population"].sum() > total_pop * (1 + 1e-9))

@@ -32,6 +32,7 @@ import shapely
 from .errors import GeominesError, MissingDependencyError
 from .exposure import (
     UNION_TILE,
+    LandRule,
     PixelRule,
     UnionSum,
     ZonalSum,
@@ -84,12 +85,13 @@ def _task_sums(raster: PopulationRaster, key: tuple[int, int], side: int, pieces
     os.environ.setdefault("GEOMINES_THREADS", "1")
     try:
         sums = zonal_sums(pieces, raster, pixel_rule=opts["pixel_rule"],
-                          max_window_pixels=opts["window_px"])
+                          max_window_pixels=opts["window_px"],
+                          land_rule=opts.get("land_rule", "land-first"))
     except Exception as exc:
         raise PartitionError(f"{_label(raster, key, side)} failed: "
                              f"{type(exc).__name__}: {exc}") from None
     finally:
-        raster.close()
+        raster.release()
     return gids, sums.people, sums.weight, sums.weight_nodata
 
 
@@ -119,7 +121,7 @@ def _task_count(raster: PopulationRaster, key: tuple[int, int], side: int, tiles
         raise PartitionError(f"{_label(raster, key, side)} failed: "
                              f"{type(exc).__name__}: {exc}") from None
     finally:
-        raster.close()
+        raster.release()
 
 
 def _task_total(raster: PopulationRaster, key: tuple[int, int], side: int,
@@ -140,7 +142,7 @@ def _task_total(raster: PopulationRaster, key: tuple[int, int], side: int,
         raise PartitionError(f"{_label(raster, key, side)} failed: "
                              f"{type(exc).__name__}: {exc}") from None
     finally:
-        raster.close()
+        raster.release()
 
 
 @dataclass
@@ -215,20 +217,22 @@ class DaskEngine:
         return out
 
     def _submit(self, func: Callable, raster: PopulationRaster, key: tuple[int, int],
-                *args: Any) -> Any:
-        remote = self._remote.get(id(raster))
-        if remote is None:  # scattered once per raster and kept while the engine lives
+                *args: Any, **extra: Any) -> Any:
+        # scattered once per raster and kept while the engine lives, keyed by the
+        # raster's token (never reused, unlike id() of an object that was collected)
+        remote = self._remote.get(raster.token)
+        if remote is None:
             remote = self.client.scatter(raster, broadcast=True, hash=False)
-            self._remote[id(raster)] = remote
+            self._remote[raster.token] = remote
         opts = {"pixel_rule": self.pixel_rule, "union_tile": self.union_tile,
-                "window_px": self.window_px}
+                "window_px": self.window_px, **extra}
         return self.client.submit(func, remote, key, self.partition_px, *args, opts, pure=False)
 
     def _map(self, func: Callable, raster: PopulationRaster,
-             jobs: Sequence[tuple[tuple[int, int], tuple]]) -> list:
+             jobs: Sequence[tuple[tuple[int, int], tuple]], **extra: Any) -> list:
         if not jobs:
             return []
-        futures = [self._submit(func, raster, key, *args) for key, args in jobs]
+        futures = [self._submit(func, raster, key, *args, **extra) for key, args in jobs]
         self.futures[:] = futures
         try:
             return self.client.gather(futures)
@@ -241,7 +245,8 @@ class DaskEngine:
                                  f"a Dask task failed on {raster.name}: {text}") from None
 
     # -------------------------------------------------------------- engine API
-    def sums(self, geoms: np.ndarray, raster: PopulationRaster) -> ZonalSums:
+    def sums(self, geoms: np.ndarray, raster: PopulationRaster, *,
+             land_rule: LandRule = "land-first") -> ZonalSums:
         """People in each geometry, summed over its pieces in each partition."""
         geoms = np.asarray(geoms, dtype=object)
         n = len(geoms)
@@ -254,7 +259,7 @@ class DaskEngine:
             arr[:] = pieces
             jobs.append((key, (arr, np.asarray(ids, dtype=np.int64))))
         people, weight, nodata = np.zeros(n), np.zeros(n), np.zeros(n)
-        for gids, p, w, nd in self._map(_task_sums, raster, jobs):
+        for gids, p, w, nd in self._map(_task_sums, raster, jobs, land_rule=land_rule):
             np.add.at(people, gids, p)
             np.add.at(weight, gids, w)
             np.add.at(nodata, gids, nd)

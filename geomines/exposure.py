@@ -379,8 +379,47 @@ def _piece_sums(row: np.ndarray, ua: np.ndarray, ub: np.ndarray, dw: np.ndarray,
     return -dw * mean
 
 
+#: How a polygon covers a coastal pixel when a land-area raster is given: its land first
+#: (hazards, admin units: ``min(1, f·k)``), its water first (the region outside every
+#: admin unit, mostly sea: ``max(0, 1 − (1 − f)·k)``), or ``"plain"`` (``f``, as without a
+#: land-area raster: additive over any partition, for the reconciliation checks).
+LandRule = Literal["land-first", "water-first", "plain"]
+
+
+def _land_correction(geoms: np.ndarray, gids: np.ndarray, raster: PopulationRaster,
+                     window: tuple[int, int, int, int], v: np.ndarray, land_rule: LandRule
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``v · (g(f) − f)`` for coastal pixels that a boundary crosses: ``(gids, people)``.
+
+    The linear sum gives ``Σ v · f``. With a land-area raster a coastal pixel (land
+    less than its area, ``k = area / land > 1``) holds ``v · g(f)`` instead (see
+    :data:`LandRule`); ``g(f) = f`` at ``f`` = 0 and 1, so only pixels the boundary
+    crosses differ, and for those the exact fraction ``f`` is computed from the
+    geometry clipped to the pixel.
+    """
+    r0, r1, c0, c1 = window
+    k = raster.land_factor(r0, c0, r1 - r0, c1 - c0)
+    coastal = (k > 1.0) & (v > 0)
+    if not coastal.any():
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    rr, cc = np.nonzero(coastal)
+    tr = raster.window_transform(r0, c0)
+    boxes = shapely.box(tr.c + cc * tr.a, tr.f + (rr + 1) * tr.e,
+                        tr.c + (cc + 1) * tr.a, tr.f + rr * tr.e)
+    g_idx, b_idx = shapely.STRtree(boxes).query(shapely.boundary(geoms), predicate="intersects")
+    if g_idx.size == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    f = shapely.area(shapely.intersection(geoms[g_idx], boxes[b_idx])) / abs(tr.a * tr.e)
+    f = np.clip(f, 0.0, 1.0)
+    kk = k[rr[b_idx], cc[b_idx]]
+    g = np.minimum(1.0, f * kk) if land_rule == "land-first" else \
+        np.maximum(0.0, 1.0 - (1.0 - f) * kk)
+    return gids[g_idx], v[rr[b_idx], cc[b_idx]] * (g - f)
+
+
 def _window_sums(geoms: np.ndarray, gids: np.ndarray, raster: PopulationRaster,
-                 window: tuple[int, int, int, int]) -> dict[str, np.ndarray]:
+                 window: tuple[int, int, int, int], land_rule: LandRule = "land-first"
+                 ) -> dict[str, np.ndarray]:
     """Sums for the geometries of one window: ``{name: (ids, values)}`` partials."""
     r0, r1, c0, c1 = window
     gid_local, row, ua, ub, dw = _row_pieces(geoms, raster, r0, c0)
@@ -398,6 +437,11 @@ def _window_sums(geoms: np.ndarray, gids: np.ndarray, raster: PopulationRaster,
     v = np.where(nodata, 0.0, values)
     p, qq = _prefix(v)
     out["people"] = np.bincount(target, _piece_sums(row, ua, ub, dw, v, p, qq), size)
+    if raster.land_area is not None and land_rule != "plain":
+        cid, cpeople = _land_correction(geoms, gids, raster, window, v, land_rule)
+        pos = np.searchsorted(ids, cid)
+        ok = (pos < size) & (ids[np.minimum(pos, size - 1)] == cid)
+        out["people"] += np.bincount(pos[ok], cpeople[ok], size)
     ones = np.ones((1, w))
     p1 = np.arange(w + 1, dtype=float)[None, :]
     q1 = (p1 * p1 / 2.0)
@@ -443,6 +487,7 @@ def zonal_sums(
     *,
     pixel_rule: PixelRule = "exact",
     max_window_pixels: int | None = None,
+    land_rule: LandRule = "land-first",
 ) -> ZonalSums:
     """People inside each of many geometries (already in the raster's CRS).
 
@@ -454,6 +499,8 @@ def zonal_sums(
     pixel_rule : {"exact", "center", "all-touched"}
     max_window_pixels : int, optional
         Largest window read at once (default :data:`MAX_WINDOW_PIXELS`); bounds memory.
+    land_rule : {"land-first", "water-first"}
+        With a land-area raster: how a polygon covers a coastal pixel (:data:`LandRule`).
 
     Returns
     -------
@@ -524,7 +571,7 @@ def zonal_sums(
 
     def run(group: tuple[np.ndarray, tuple[int, int, int, int]]) -> dict[str, np.ndarray]:
         members, window = group
-        return _window_sums(g_arr[members], gid_arr[members], raster, window)
+        return _window_sums(g_arr[members], gid_arr[members], raster, window, land_rule)
 
     for part in map_threads(run, groups):
         if not part:
@@ -813,7 +860,8 @@ class Engine(Protocol):
 
     pixel_rule: PixelRule
 
-    def sums(self, geoms: np.ndarray, raster: PopulationRaster) -> ZonalSums:
+    def sums(self, geoms: np.ndarray, raster: PopulationRaster, *,
+             land_rule: LandRule = "land-first") -> ZonalSums:
         """People in each geometry."""
         ...
 
@@ -853,10 +901,11 @@ class LocalEngine:
     union_tile: int | None = None
     window_px: int | None = None
 
-    def sums(self, geoms: np.ndarray, raster: PopulationRaster) -> ZonalSums:
+    def sums(self, geoms: np.ndarray, raster: PopulationRaster, *,
+             land_rule: LandRule = "land-first") -> ZonalSums:
         """People in each geometry."""
         return zonal_sums(geoms, raster, pixel_rule=self.pixel_rule,
-                          max_window_pixels=self.window_px)
+                          max_window_pixels=self.window_px, land_rule=land_rule)
 
     def union(self, geoms: np.ndarray, raster: PopulationRaster) -> UnionSum:
         """People in the union of the geometries."""

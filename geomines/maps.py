@@ -363,7 +363,7 @@ def _population_image(raster: Any, box: tuple[float, float, float, float],
     for r in range(r0, r1, step):  # average blocks of step × step source pixels
         h = min(step, r1 - r)
         strip = raster.read(r, c0, h, c1 - c0)
-        area = raster.pixel_area_km2(r, h)[:, None]
+        area = raster.cell_area_km2(r, c0, h, c1 - c0)
         density = strip / area  # people per km² (density rasters are already counts)
         pad = (-density.shape[1]) % step
         if pad:

@@ -126,11 +126,83 @@ class PopulationRaster:
         return self.transform @ Affine.translation(col_off, row_off)
 
     # ------------------------------------------------------------------ pixel areas
+    def cell_area_km2(self, row_off: int, col_off: int, height: int, width: int
+                      ) -> np.ndarray:
+        """True ground area of each pixel of a window, in km² (broadcasts to the window).
+
+        Geographic grids: the cell's exact area on the CRS's ellipsoid (one value per
+        row). Projected grids: the area on the ellipsoid of the cell's four corners
+        (moved to lon/lat, then into authalic coordinates ``(λ, q(φ))``, where area is
+        ``a²/2 · dλ · dq``), so a Web Mercator or far-from-meridian UTM pixel gets its
+        real area; equal-area projections keep the nominal area.
+        """
+        if self.is_geographic:
+            return self.pixel_area_km2(row_off, height)[:, None]
+        mode = self._scale_mode()
+        if mode == "equal-area":
+            return self.pixel_area_km2(row_off, height)[:, None]
+        if mode == "rows":
+            return self._corner_areas(row_off, col_off, height, 1)
+        return self._corner_areas(row_off, col_off, height, width)
+
+    def _corner_areas(self, row_off: int, col_off: int, height: int, width: int
+                      ) -> np.ndarray:
+        """Ellipsoidal area (km²) of each cell of a window, from its corners."""
+        from pyproj import Transformer
+
+        tr = self.transform
+        cols, rows = np.meshgrid(col_off + np.arange(width + 1), row_off + np.arange(height + 1))
+        to_lonlat = Transformer.from_crs(self.crs, self.crs.geodetic_crs, always_xy=True)
+        lon, lat = to_lonlat.transform(tr.c + cols * tr.a, tr.f + rows * tr.e)
+        a, e2 = _ellipsoid(self.crs)
+        lam = np.radians(np.asarray(lon, dtype=float))
+        q = _authalic_q(np.radians(np.clip(np.asarray(lat, dtype=float), -90, 90)), e2)
+
+        def wrap(d: np.ndarray) -> np.ndarray:
+            return (d + np.pi) % (2 * np.pi) - np.pi
+
+        # the cell's two diagonals in (λ, q): area = |d1 × d2| / 2
+        d1l, d1q = wrap(lam[1:, 1:] - lam[:-1, :-1]), q[1:, 1:] - q[:-1, :-1]
+        d2l, d2q = wrap(lam[1:, :-1] - lam[:-1, 1:]), q[1:, :-1] - q[:-1, 1:]
+        area = np.abs(d1l * d2q - d1q * d2l) / 2 * a * a / 2 / 1e6
+        return np.where(np.isfinite(area), area, np.nan)
+
+    def _scale_mode(self) -> str:
+        """``"equal-area"``, ``"rows"`` (cell area varies only by row: Mercator) or ``"grid"``."""
+        mode = self.__dict__.get("_scale_mode_cache")
+        if mode is not None:
+            return mode
+        rows = np.linspace(0, self.height - 1, 7).astype(int)
+        cols = np.linspace(0, self.width - 1, 7).astype(int)
+        sample = np.array([[self._corner_areas(int(r), int(c), 1, 1)[0, 0] for c in cols]
+                           for r in rows])
+        nominal = self.pixel_area_km2(0, 1)[0]
+        if np.allclose(sample, nominal, rtol=1e-7, atol=0):
+            mode = "equal-area"
+        elif np.allclose(sample, sample[:, :1], rtol=1e-9, atol=0):
+            mode = "rows"
+        else:
+            mode = "grid"
+        self.__dict__["_scale_mode_cache"] = mode
+        return mode
+
+    def land_factor(self, row_off: int, col_off: int, height: int, width: int) -> np.ndarray:
+        """``k = pixel area / land area`` of each pixel (1 where there is no land raster,
+        no land, or land covers the pixel): how much more densely a coastal pixel's
+        people live on its land part than over the whole pixel."""
+        if self.land_area is None:
+            return np.ones((height, width))
+        land = self.land_area.read(row_off, col_off, height, width)
+        area = np.broadcast_to(self.cell_area_km2(row_off, col_off, height, width),
+                               (height, width))
+        coastal = np.isfinite(land) & (land > 0) & (land < area)
+        return np.where(coastal, area / np.where(coastal, land, 1.0), 1.0)
+
     def pixel_area_km2(self, row_off: int, height: int) -> np.ndarray:
-        """True area of one pixel in each of rows ``row_off .. row_off+height``, in km².
+        """Area of one pixel in each of rows ``row_off .. row_off+height``, in km².
 
         Geographic grids use geodesic areas on the CRS's ellipsoid; projected grids
-        use the pixel size in metres (exact for equal-area projections).
+        the nominal pixel size in metres (see :meth:`cell_area_km2` for true areas).
         """
         if self.is_geographic:
             a, e2 = _ellipsoid(self.crs)
@@ -208,7 +280,8 @@ class PopulationRaster:
         """People per pixel in a window of the whole grid, as float64.
 
         Pixels outside every tile, nodata, NaN, fill values and negative values are
-        NaN. Density rasters are converted to people per pixel here. Each block of
+        NaN. Density rasters are converted to people per pixel here, with each
+        pixel's true area (:meth:`cell_area_km2`). Each block of
         a file is decoded once and kept in a bounded cache (``cache_bytes``).
         """
         out = np.full((height, width), np.nan, dtype="float64")
@@ -232,18 +305,38 @@ class PopulationRaster:
                         sc0 + tile.col_off - col_off : sc1 + tile.col_off - col_off] = \
                         block[sr0 - ar0 : sr1 - ar0, sc0 - ac0 : sc1 - ac0]
         if self.units == "density":
-            out *= self.pixel_area_km2(row_off, height)[:, None]
-        elif self.land_area is not None:
-            # people live on the land part: count / land km² × covered km² (see read_population)
-            land = self.land_area.read(row_off, col_off, height, width)
-            area = self.pixel_area_km2(row_off, height)[:, None]
-            factor = np.where(np.isfinite(land) & (land > 0), area / np.where(land > 0, land, 1),
-                              1.0)
-            out *= factor
+            out *= self.cell_area_km2(row_off, col_off, height, width)
         return out
 
+    @property
+    def token(self) -> str:
+        """A unique, never reused identifier of this raster object (for caches)."""
+        token = self.__dict__.get("_token")
+        if token is None:
+            import uuid
+
+            token = self.__dict__.setdefault("_token", uuid.uuid4().hex)
+        return token
+
+    def release(self) -> None:
+        """Close the file handles this thread opened (other threads' stay open).
+
+        For tasks that share one raster object between the threads of a worker: a
+        task never closes a handle another thread is reading. The block cache is
+        shared and bounded, and stays.
+        """
+        if self.land_area is not None:
+            self.land_area.release()
+        local = self.__dict__.get("_local")
+        handles = getattr(local, "handles", None) if local is not None else None
+        if not handles:
+            return
+        for src in list(handles.values()):
+            src.close()
+        handles.clear()
+
     def close(self) -> None:
-        """Close open file handles and drop the block cache."""
+        """Close open file handles and drop the block cache (no other thread may be reading)."""
         for handles in self.__dict__.pop("_all_handles", []):
             for src in handles.values():
                 src.close()
@@ -296,8 +389,9 @@ class PopulationRaster:
                     good = ~bad
                     valid += int(good.sum())
                     if self.units == "density":
-                        row0 = tile.row_off + window.row_off
-                        block = block * self.pixel_area_km2(row0, window.height)[:, None]
+                        block = block * self.cell_area_km2(
+                            tile.row_off + window.row_off, tile.col_off + window.col_off,
+                            window.height, window.width)
                     total += float(block[good].sum(dtype="float64"))
         self._stats = {
             "total": total,
@@ -453,10 +547,12 @@ def read_population(
     land_area : path(s), optional
         For a count raster over a coastline: a raster of land area per pixel
         (km², e.g. GPW's land area), on the same grid. A coastal pixel's people
-        live on its land part, so each pixel counts as ``count / land_km² ×
-        covered_km²``: its density on land times the area a polygon covers. Right
+        live on its land part, and a polygon is taken to cover the pixel's land
+        first: of a pixel with ``v`` people, ``k = pixel km² / land km²`` and a
+        covered fraction ``f``, a polygon holds ``v · min(1, f · k)`` (its density
+        on land times the area covered, never more than the pixel holds). Right
         for polygons that follow the coast (admin units); the raster's total stays
-        the sum of counts.
+        the sum of counts, and pixels wholly covered count ``v``.
 
     Returns
     -------

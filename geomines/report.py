@@ -182,6 +182,19 @@ def caveats(assessment: Assessment) -> list[str]:
     return out
 
 
+def _check_text(value: Any) -> str:
+    """A check's value as text; reconciliations as 'ok: parts … vs whole … (difference …)'."""
+    if isinstance(value, dict) and "relative_difference" in value:
+        verdict = "adds up" if value["ok"] else "DOES NOT ADD UP"
+        return (f"{verdict}: parts {value['parts']:,.2f} vs whole {value['whole']:,.2f} "
+                f"(relative difference {value['relative_difference']:.1e}); {value['what']}")
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value[:20]) + (" ..." if len(value) > 20 else "")
+    return str(value)
+
+
 def report_html(assessment: Assessment, *, map_html: str | None = None,
                 provenance: dict[str, Any] | None = None) -> str:
     """The report as one self-contained HTML page.
@@ -257,7 +270,7 @@ def report_html(assessment: Assessment, *, map_html: str | None = None,
                  if map_html else "<p class='muted'>(map not written: --no-map)</p>")
     method_rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in method.items()
                           if k not in ("command",))
-    checks_rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>"
+    checks_rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(_check_text(v))}</td></tr>"
                           for k, v in assessment.checks.items())
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",

@@ -41,7 +41,7 @@ def test_class_precedence_counts_each_person_once_in_the_highest_class(uniform):
     assert parts["inside SHA"] == pytest.approx(10_000)
     assert parts["inside other"] == pytest.approx(2_500)
     assert a.by_precedence["people"].sum() == pytest.approx(a.people_within(100))
-    assert a.checks["classes_add_up"]
+    assert a.checks["classes_add_up"]["ok"]
     assert a.people_inside == pytest.approx(22_500)
 
 

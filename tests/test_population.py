@@ -140,7 +140,41 @@ def test_density_uses_each_pixels_geodesic_area(tmp_path):
     assert zonal_sum(shapely.box(10, 60, 14, 70), r).people == pytest.approx(r.total(), rel=1e-12)
 
 
-def test_density_in_projected_crs(tmp_path):
-    p = write_raster(tmp_path / "dens.tif", np.full((10, 10), 50.0),
+def _geodesic_km2(crs, x0, y0, x1, y1, n=4000):
+    """Area on the WGS 84 ellipsoid of a projected rectangle (edges densified), in km²."""
+    from pyproj import Transformer
+
+    t = np.linspace(0, 1, n)
+    xs = np.concatenate([x0 + (x1 - x0) * t, np.full(n, x1), x1 - (x1 - x0) * t, np.full(n, x0)])
+    ys = np.concatenate([np.full(n, y0), y0 + (y1 - y0) * t, np.full(n, y1), y1 - (y1 - y0) * t])
+    lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(xs, ys)
+    return abs(Geod(ellps="WGS84").polygon_area_perimeter(lon, lat)[0]) / 1e6
+
+
+def test_density_in_projected_crs_uses_true_ground_area(tmp_path):
+    """UTM far from its central meridian (here ~495 km west of it) and Web Mercator at
+    60° N: each pixel's true area, never the nominal one (independent: the geodesic
+    area of the raster's extent)."""
+    p = write_raster(tmp_path / "utm.tif", np.full((10, 10), 50.0),
                      transform=from_origin(0, 10_000, 1000, 1000), crs="EPSG:32633")
-    assert read_population(p, units="density").total() == pytest.approx(50 * 100)
+    utm = read_population(p, units="density")
+    true_km2 = _geodesic_km2("EPSG:32633", 0, 0, 10_000, 10_000)
+    assert true_km2 < 99.6  # the nominal 100 km² is 0.5% too much here
+    assert utm.total() == pytest.approx(50 * true_km2, rel=1e-5)
+    assert zonal_sum(shapely.box(0, 0, 10_000, 10_000), utm).people == pytest.approx(
+        50 * true_km2, rel=1e-5)
+    # Web Mercator: a 100 km square at 60° N covers about a quarter of its nominal area
+    y0 = 8_399_737.89  # 60° N
+    q = write_raster(tmp_path / "merc.tif", np.full((100, 100), 10.0),
+                     transform=from_origin(1_000_000, y0 + 100_000, 1000, 1000),
+                     crs="EPSG:3857")
+    merc = read_population(q, units="density")
+    true_km2 = _geodesic_km2("EPSG:3857", 1_000_000, y0, 1_100_000, y0 + 100_000)
+    assert true_km2 < 0.3 * 10_000
+    assert merc.total() == pytest.approx(10 * true_km2, rel=1e-5)
+    half = shapely.box(1_000_000, y0, 1_100_000, y0 + 50_000)
+    assert zonal_sum(half, merc).people == pytest.approx(
+        10 * _geodesic_km2("EPSG:3857", 1_000_000, y0, 1_100_000, y0 + 50_000), rel=1e-5)
+    # count rasters are unaffected
+    c = read_population(q)
+    assert c.total() == pytest.approx(10 * 100 * 100)
