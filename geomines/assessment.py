@@ -381,7 +381,10 @@ def assess(
         bar.update()
         inside = [sums[i] if u else ZonalSum() for i, u in enumerate(usable)]
         frame["people_inside"] = np.where(usable, sums.people, np.nan)
-        frame["area_m2"] = np.where(usable, area_m2(frame.geometry), np.nan)
+        areas = np.full(len(frame), np.nan)
+        if usable.any():
+            areas[usable] = area_m2(frame.geometry[usable])
+        frame["area_m2"] = areas
         if not counted.any():
             warnings.warn("No hazard is counted (check count_status); totals are 0.",
                           UserWarning, stacklevel=2)

@@ -468,7 +468,9 @@ def _read_csv(path: Path, report: LoadReport, options: dict[str, Any]) -> gpd.Ge
             if text is None or (isinstance(text, float) and math.isnan(text)):
                 continue
             try:
-                geoms[i] = shapely.from_wkt(str(text))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # NaN: excluded later
+                    geoms[i] = shapely.from_wkt(str(text))
             except shapely.errors.ShapelyError:
                 bad.append(i)
         df = df.drop(columns=[wkt_col])

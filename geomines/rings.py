@@ -109,6 +109,18 @@ def _apply(geoms: np.ndarray, transformer: Transformer, inverse: bool = False) -
     return shapely.transform(geoms, _tr)
 
 
+def _apply_via_lonlat(geoms: np.ndarray, local: Transformer, to_dst: Transformer
+                      ) -> np.ndarray:
+    """Local plane → lon/lat → ``to_dst``, point by point (no lon/lat geometry between)."""
+
+    def _tr(xy: np.ndarray) -> np.ndarray:
+        lon, lat = local.transform(xy[:, 0], xy[:, 1], direction="INVERSE")
+        x, y = to_dst.transform(lon, lat)
+        return np.column_stack([x, y])
+
+    return shapely.transform(geoms, _tr)
+
+
 def densify(geoms: np.ndarray, crs: Any) -> np.ndarray:
     """Edges cut to at most :data:`DENSIFY_DEG` (lon/lat) or :data:`DENSIFY_M` (projected).
 
@@ -257,9 +269,14 @@ def buffers_m(
         result = []
         for dist in dists:
             buffered = shapely.buffer(projected, dist[idx], quad_segs=QUAD_SEGS)
+            if to_dst is not None and not dst.is_geographic:
+                # straight into the projected CRS, vertex by vertex: a buffer around a
+                # pole has no lon/lat polygon to pass through
+                dense = shapely.segmentize(buffered, DENSIFY_M)
+                result.append(_valid_polygonal(_apply_via_lonlat(dense, local, to_dst)))
+                continue
             back = _unwrap_around(_apply(buffered, local, inverse=True), lon)
-            if to_dst is None or dst.is_geographic:
-                back = split_antimeridian(back)
+            back = split_antimeridian(back)
             result.append(back if to_dst is None else _apply(densify(back, _WGS84), to_dst))
         return result
 

@@ -16,6 +16,7 @@ reports" table, which ``tests/test_hostile.py`` checks against the README.
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -357,6 +358,135 @@ def make_near_pole(d: Path) -> dict:
     return {"hazards": hazards, "raster": _global_ones(d, 1.0, 0.1, south=89.0)}
 
 
+# --------------------------------------------------------------------------- real exports
+CYRILLIC = "Минное поле у школы №2"
+
+
+def _cyrillic_frame() -> gpd.GeoDataFrame:
+    return _frame([_box(), _box(30.02)], name=[CYRILLIC, "Поле"])
+
+
+def make_cp1251_geojson(d: Path) -> dict:
+    text = _cyrillic_frame().to_json(ensure_ascii=False)
+    (d / "cyr.geojson").write_bytes(text.encode("cp1251"))
+    return {"hazards": d / "cyr.geojson"}
+
+
+def make_shapefile_without_cpg(d: Path) -> dict:
+    _cyrillic_frame().to_file(d / "cyr.shp", encoding="cp1251")
+    (d / "cyr.cpg").unlink()
+    return {"hazards": d / "cyr.shp"}
+
+
+def make_shapefile_wrong_cpg(d: Path) -> dict:
+    _cyrillic_frame().to_file(d / "cyr.shp", encoding="cp1251")
+    (d / "cyr.cpg").write_text("UTF-8")
+    return {"hazards": d / "cyr.shp"}
+
+
+def make_csv_cp1251(d: Path) -> dict:
+    text = f"id,name,wkt\nC1,{CYRILLIC},\"{_box().wkt}\"\nC2,Поле,\"{_box(30.02).wkt}\"\n"
+    (d / "cyr.csv").write_bytes(text.encode("cp1251"))
+    return {"hazards": d / "cyr.csv", "kwargs": {"crs": WGS84}, "cli": ["--hazards-crs", WGS84]}
+
+
+def make_nan_vertex(d: Path) -> dict:
+    path = d / "nan.csv"
+    path.write_text("id,wkt\nOK,\"POLYGON((30 48,30.01 48,30.01 48.01,30 48))\"\n"
+                    "NAN,\"POLYGON((30 48,nan 48,30.01 48.01,30 48))\"\n"
+                    "INF,\"POLYGON((30 48,inf 48,30.01 48.01,30 48))\"\n")
+    return {"hazards": path, "kwargs": {"crs": WGS84}, "cli": ["--hazards-crs", WGS84]}
+
+
+def make_one_impossible_row(d: Path) -> dict:
+    path = d / "one_bad.geojson"
+    _frame([_box(), shapely.box(30.02, 95, 30.03, 95.01), _box(30.04)]).to_file(path)
+    return {"hazards": path, "raster": _ones_raster(d)}
+
+
+def make_unitless_area(d: Path) -> dict:
+    path = d / "legacy.csv"
+    path.write_text("id,lon,lat,area\nP1,30.05,48.05,40000\nP2,30.06,48.06,2.5\n")
+    return {"hazards": path, "raster": _ones_raster(d)}
+
+
+def make_dates_ambiguous(d: Path) -> dict:
+    path = d / "dates.geojson"
+    _frame([_box(), _box(30.02)], reported=["03/04/2020", "05/06/2021"]).to_file(path)
+    return {"hazards": path}
+
+
+def make_dates_day_first(d: Path) -> dict:
+    path = d / "dates.geojson"
+    _frame([_box(), _box(30.02)], reported=["03/04/2020", "25/06/2021"]).to_file(path)
+    return {"hazards": path}
+
+
+# --------------------------------------------------------------------------- numbers at the edges
+def make_huge_hazard(d: Path) -> dict:
+    """A 2,000 km polygon (2,000 vertices) over a 100 × 100 px raster of 0.0001° (~1 km)."""
+    a = np.linspace(0, 2 * np.pi, 2000, endpoint=False)
+    big = shapely.Polygon(np.column_stack([30.05 + 12 * np.cos(a), 48.05 + 8 * np.sin(a)]))
+    hazards = d / "national.gpkg"
+    _frame([big, shapely.box(30.002, 48.002, 30.003, 48.003)]).to_file(hazards)
+    raster = write_raster(d / "tile.tif", np.ones((100, 100), dtype="float32"), crs=WGS84,
+                          transform=from_origin(30.0, 48.01, 0.0001, 0.0001))
+    return {"hazards": hazards, "raster": raster, "rings": "500,1000,5000"}
+
+
+#: Polar stereographic north (NSIDC, EPSG:3413): the radius of the 80° N parallel, by PROJ.
+RHO_80N = 1_085_920.2973930992
+
+
+def make_polar_cap(d: Path) -> dict:
+    """Everything north of 80° N written as a lon/lat box (-180..180, 80..90) over a
+    polar stereographic raster of ones, 10 km pixels."""
+    hazards = d / "arctic.geojson"
+    _frame([shapely.box(-180, 80, 180, 90)]).to_file(hazards)
+    raster = write_raster(d / "arctic.tif", np.ones((300, 300), dtype="float32"),
+                          crs="EPSG:3413", transform=from_origin(-1.5e6, 1.5e6, 10_000, 10_000))
+    return {"hazards": hazards, "raster": raster}
+
+
+def make_raster_0_360(d: Path) -> dict:
+    """A global 1° grid of ones whose longitudes run 0..360; hazards at -10° and across 0°."""
+    raster = write_raster(d / "g360.tif", np.ones((180, 360), dtype="float32"), crs=WGS84,
+                          transform=from_origin(0.0, 90.0, 1.0, 1.0))
+    hazards = d / "west.geojson"
+    _frame([shapely.box(-10, 10, -9, 11), shapely.box(-0.5, 20, 0.5, 21)]).to_file(hazards)
+    return {"hazards": hazards, "raster": raster}
+
+
+def make_density_web_mercator(d: Path) -> dict:
+    """100 people per km² on a Web Mercator grid at 60° N; a 0.1° × 0.05° hazard."""
+    y0 = 8_399_737.89  # 60° N
+    raster = write_raster(d / "merc.tif", np.full((200, 200), 100.0, dtype="float32"),
+                          crs="EPSG:3857", transform=from_origin(2_000_000, y0 + 200_000,
+                                                                  1000, 1000))
+    hazards = d / "h.geojson"
+    _frame([shapely.box(18.5, 60.5, 18.6, 60.55)]).to_file(hazards)
+    return {"hazards": hazards, "raster": raster, "units": "density"}
+
+
+def make_points_no_rings(d: Path) -> dict:
+    path = d / "events.geojson"
+    _frame([shapely.Point(30.05, 48.05), shapely.LineString([(30.02, 48.02), (30.04, 48.04)])]
+           ).to_file(path)
+    return {"hazards": path, "raster": _ones_raster(d), "rings": ""}
+
+
+def _box_people_per_km2(density: float, west: float, south: float, east: float,
+                        north: float) -> float:
+    """Independent: density × the geodesic area of a lon/lat box (edges along parallels)."""
+    from pyproj import Geod
+
+    lon = np.linspace(west, east, 2001)
+    ring = np.concatenate([np.column_stack([lon, np.full_like(lon, south)]),
+                           np.column_stack([lon[::-1], np.full_like(lon, north)])])
+    area = abs(Geod(ellps="WGS84").polygon_area_perimeter(ring[:, 0], ring[:, 1])[0])
+    return density * area / 1e6
+
+
 XSS = '<img src=x onerror="window.__xss=1">'
 
 
@@ -465,8 +595,8 @@ CASES: list[Case] = [
     Case("partly_outside", "hazard half outside the raster", "report", make_partly_outside,
          expect={"share_outside": 0.5}, doc="counted where covered; the share outside reported"),
     Case("wholly_outside", "hazards wholly outside the raster", "refuse", make_wholly_outside,
-         error="NoOverlapError", match="over the population raster",
-         doc="refused: no counted hazard touches the raster"),
+         error="NoOverlapError", match=r"wholly outside it \(H0\)",
+         doc="refused: the message names the hazards and both extents"),
     Case("tiles_misaligned", "tiles on different pixel grids", "refuse", make_tiles_misaligned,
          error="RasterError", match="not aligned", doc="refused: never resampled"),
     Case("mollweide_raster", "GHS-POP-style Mollweide raster, hazards in WGS 84", "report",
@@ -479,6 +609,66 @@ CASES: list[Case] = [
     Case("near_pole", "polygon at 89.5-89.8° N", "report", make_near_pole,
          expect={"people_inside_rel": (30.0, 1e-9)},
          doc="counted exactly; rings in metres in a polar azimuthal projection"),
+    Case("cp1251_geojson", "GeoJSON attribute text in Windows-1251 (Cyrillic)", "report",
+         make_cp1251_geojson, match="read as cp1251",
+         expect={"usable": 2, "column": ("name", CYRILLIC)},
+         doc="read as Windows-1251 (guessed: Cyrillic letters stand in runs of bytes ≥ 0xC0), "
+             "`LoadWarning` names it; `--encoding` chooses"),
+    Case("shapefile_without_cpg", "shapefile in Windows-1251 without its .cpg", "report",
+         make_shapefile_without_cpg, match="no .cpg file.*read as cp1251",
+         expect={"usable": 2, "column": ("name", CYRILLIC)},
+         doc="read as Windows-1251 (guessed), warned; `--encoding` chooses"),
+    Case("shapefile_wrong_cpg", "shapefile in Windows-1251 whose .cpg says UTF-8", "report",
+         make_shapefile_wrong_cpg, match="not valid UTF-8; read as cp1251",
+         expect={"usable": 2, "column": ("name", CYRILLIC)},
+         doc="the declared encoding fails: read as Windows-1251 (guessed), warned"),
+    Case("csv_cp1251", "CSV in Windows-1251", "report", make_csv_cp1251,
+         match="CSV text is not valid UTF-8; read as cp1251",
+         expect={"usable": 2, "column": ("name", CYRILLIC)},
+         doc="read as Windows-1251 (guessed), warned; `--encoding` chooses"),
+    Case("nan_vertex", "NaN and infinite vertices", "repair", make_nan_vertex,
+         match="NaN or infinite", expect={"usable": 1, "excluded": 2},
+         doc="those rows excluded with the reason and named in a warning and in `summary.json`"),
+    Case("one_impossible_row", "one row with a latitude of 95° among good rows", "repair",
+         make_one_impossible_row, match=r"H1 \(row 2: impossible coordinates",
+         expect={"usable": 2, "excluded": 1, "people_inside_rel": (200.0, 1e-9)},
+         doc="that row excluded with its reason, the rest counted (a file is refused only "
+             "when every row is implausible)"),
+    Case("unitless_area", "point records with an `area` column that names no unit", "report",
+         make_unitless_area, match="names no unit: ignored",
+         expect={"usable": 2, "inside_total": 0.0},
+         doc="never taken as m²: ignored with a warning (points stay points); "
+             "`--area-column area --area-unit ha` maps it"),
+    Case("dates_ambiguous", "dates like 03/04/2020 that nothing in the column decides",
+         "report", make_dates_ambiguous, match="could be day-first or month-first",
+         expect={"dates": [None, None]},
+         doc="left empty with a warning; `--date-format %d/%m/%Y` reads them"),
+    Case("dates_day_first", "dates like 03/04/2020 in a column holding 25/06/2021", "report",
+         make_dates_day_first, expect={"dates": ["2020-04-03", "2021-06-25"]},
+         doc="one convention for the whole column: a first field above 12 decides day-first"),
+    Case("huge_hazard", "a 2,000 km hazard over a 100 × 100 px raster", "report",
+         make_huge_hazard, expect={"people_inside_rel": (10_100.0, 1e-9), "max_seconds": 60,
+                                   "share_outside_above": 0.9999},
+         doc="work bounded by the raster's extent: 0.15 s with rings of 500 m, 1 km and 5 km "
+             "(was 260 s); the share of hazard area outside the raster reported (0.99999967)"),
+    Case("polar_cap", "lon/lat box -180..180 × 80..90° N over a polar stereographic raster",
+         "report", make_polar_cap,
+         expect={"people_inside_rel": (math.pi * RHO_80N**2 / 1e8, 1e-6)},
+         doc="edges densified before reprojection: the cap's footprint is right "
+             "(37,046.4 of π ρ(80°)² / pixel area = 37,046.4 pixels, 0.6 s), not a silent 0; "
+             "rings built straight in the polar CRS"),
+    Case("raster_0_360", "a raster whose longitudes run 0..360, hazards at -10° and across 0°",
+         "report", make_raster_0_360, expect={"people_inside_rel": (2.0, 1e-9)},
+         doc="longitudes moved into the raster's span (cut at its seam): counted once"),
+    Case("density_web_mercator", "density raster (people per km²) in Web Mercator at 60° N",
+         "report", make_density_web_mercator,
+         expect={"inside_total": _box_people_per_km2(100.0, 18.5, 60.5, 18.6, 60.55),
+                 "inside_rel": 1e-5},
+         doc="each pixel's true ground area (its corners on the ellipsoid), not the nominal "
+             "pixel area (4× too large here)"),
+    Case("points_no_rings", "points and lines with no ring distances", "report",
+         make_points_no_rings, expect={"inside_total": 0.0},
+         doc="0 people inside (nobody lives in a point or line), no error"),
     Case("markup_and_paths", "HTML and path-like text in ids and attributes", "report",
          make_markup_and_paths, expect={"outputs_escaped": XSS},
          doc="escaped in the map and report; output file names never come from inputs"),

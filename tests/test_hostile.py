@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 import warnings
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -24,7 +27,10 @@ def _api(case: Case, made: dict):
         hazards = geomines.read_hazards(made["hazards"], **kwargs)
         result = None
         if "raster" in made:
-            result = geomines.assess(hazards, made["raster"], rings_m=(100,))
+            raster = made["raster"]
+            if "units" in made:
+                raster = geomines.read_population(raster, units=made["units"])
+            result = geomines.assess(hazards, raster, rings_m=made.get("rings", (100,)))
     messages = " | ".join(str(w.message) for w in caught)
     return hazards, result, messages
 
@@ -33,10 +39,13 @@ def _api(case: Case, made: dict):
 def test_api(case: Case, tmp_path):
     made = case.make(tmp_path)
     if case.outcome == "refuse":
-        with pytest.raises(getattr(geomines, case.error), match=case.match):
+        with pytest.raises(getattr(geomines, case.error), match=case.match) as info:
             _api(case, made)
+        assert "np.float64" not in str(info.value) and "np.int64" not in str(info.value)
         return
+    start = time.perf_counter()
     hazards, result, messages = _api(case, made)
+    seconds = time.perf_counter() - start
     report = hazards.attrs["load_report"]
     text = f"{report}\n{messages}"
     if case.match:
@@ -61,6 +70,22 @@ def test_api(case: Case, tmp_path):
     if "share_outside" in expect:
         assert result.checks["share_of_hazard_area_outside_raster"] == pytest.approx(
             expect["share_outside"], rel=1e-6)
+    if "inside_total" in expect:
+        value = expect["inside_total"]
+        assert result.people_inside == pytest.approx(value, rel=expect.get("inside_rel", 1e-9),
+                                                     abs=1e-9)
+    if "dates" in expect:
+        got = [None if pd.isna(v) else str(v.date()) for v in hazards["reported"]]
+        assert got == expect["dates"]
+    if "max_seconds" in expect:
+        assert seconds < expect["max_seconds"], seconds
+    if "share_outside_above" in expect:
+        assert result.checks["share_of_hazard_area_outside_raster"] > expect[
+            "share_outside_above"]
+    if result is not None:  # every check shown to users holds on these inputs
+        for key in ("bands_add_up", "classes_add_up"):
+            if key in result.checks:
+                assert result.checks[key]["ok"], (key, result.checks[key])
     if "inside_between" in expect:
         lo, hi = expect["inside_between"]
         assert lo < result.people_inside < hi
@@ -74,18 +99,27 @@ def test_cli(case: Case, tmp_path):
     if "raster" in made:
         rasters = made["raster"] if isinstance(made["raster"], list) else [made["raster"]]
         outputs = [] if made.get("outputs") else ["--no-map", "--no-report"]
-        args = ["assess", str(made["hazards"]), *map(str, rasters), "--rings", "100",
-                "--out", str(out), *outputs, *extra]
+        rings = made.get("rings", "100")
+        units = ["--units", made["units"]] if "units" in made else []
+        args = ["assess", str(made["hazards"]), *map(str, rasters), "--rings", rings,
+                "--out", str(out), *outputs, *units, *extra]
     else:
         args = ["validate", str(made["hazards"]), *extra]
     result = CliRunner().invoke(cli, args)
     assert "Traceback" not in result.output
+    assert "np.float64" not in result.output and "np.int64" not in result.output
     if case.outcome == "refuse":
         assert result.exit_code == 1, result.output
         assert re.search(case.match, result.output), result.output
         assert result.output.strip().startswith("Error:")
     else:
         assert result.exit_code == 0, result.output
+        if case.match:  # what the API reports reaches the command line's stderr too
+            assert re.search(case.match, result.output), result.output
+    if "inside_total" in case.expect and "raster" in made:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert summary["people"]["inside"] == pytest.approx(
+            case.expect["inside_total"], rel=case.expect.get("inside_rel", 1e-9), abs=1e-9)
     if "outputs_escaped" in case.expect:
         _check_outputs(out, tmp_path, case.expect["outputs_escaped"])
 
