@@ -142,7 +142,8 @@ def to_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, precision: int
                                         frame[props_cols].itertuples(index=False),
                                         strict=True)):
         geometry = None
-        if geom is not None and not geom.is_empty:
+        if geom is not None and not geom.is_empty and np.isfinite(
+                shapely.get_coordinates(geom)).all():  # NaN/inf vertices: written as null
             g = shapely.orient_polygons(geom, exterior_cw=False)
             g = _round_coords(g, precision)
             geometry = shapely.geometry.mapping(g)

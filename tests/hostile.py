@@ -519,7 +519,7 @@ CASES: list[Case] = [
          make_collection, match="kept polygonal parts", expect={"repaired": 1, "usable": 1},
          doc="polygonal parts kept, with a warning naming the row"),
     Case("z_coordinates", "Z (and M) coordinates", "report", make_z, match="Z/M values dropped",
-         expect={"usable": 1}, doc="Z/M dropped, noted"),
+         expect={"usable": 1}, doc="Z/M dropped, warned (`LoadWarning`) and noted in `summary.json`"),
     Case("huge_polygon", "one polygon of 1,000,000 vertices", "report", make_huge,
          expect={"usable": 1, "people_inside_rel": (np.pi * 0.04**2 / 1e-6, 1e-4)},
          doc="counted exactly (raster of ones: the area in pixels)"),
@@ -535,8 +535,9 @@ CASES: list[Case] = [
          make_projected_as_geojson, error="CRSError", match="look projected",
          doc="refused: coordinates impossible in degrees"),
     Case("legacy_crs_member", "GeoJSON with a legacy `crs` member (EPSG:32636)", "report",
-         make_legacy_crs, match="legacy 'crs' member", expect={"usable": 1, "crs": "EPSG:32636"},
-         doc="the member is honoured and noted"),
+         make_legacy_crs, match=r"legacy 'crs' member \(EPSG:32636\)",
+         expect={"usable": 1, "crs": "EPSG:32636"},
+         doc="the member is honoured, warned with the CRS it names, noted in `summary.json`"),
     Case("swapped_out_of_range", "lat/lon swapped (latitudes beyond 90°)", "refuse",
          make_swapped_out_of_range, error="CRSError", match="swapped",
          doc="refused: the message says lat/lon look swapped"),
@@ -654,9 +655,9 @@ CASES: list[Case] = [
     Case("polar_cap", "lon/lat box -180..180 × 80..90° N over a polar stereographic raster",
          "report", make_polar_cap,
          expect={"people_inside_rel": (math.pi * RHO_80N**2 / 1e8, 1e-6)},
-         doc="edges densified before reprojection: the cap's footprint is right "
-             "(37,046.4 of π ρ(80°)² / pixel area = 37,046.4 pixels, 0.6 s), not a silent 0; "
-             "rings built straight in the polar CRS"),
+         doc="edges densified before reprojection: the cap's footprint is right (37,046.4 "
+             "people = π ρ(80°)² / pixel area, in 0.6 s), not a silent 0; rings built straight "
+             "in the polar CRS"),
     Case("raster_0_360", "a raster whose longitudes run 0..360, hazards at -10° and across 0°",
          "report", make_raster_0_360, expect={"people_inside_rel": (2.0, 1e-9)},
          doc="longitudes moved into the raster's span (cut at its seam): counted once"),

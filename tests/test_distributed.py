@@ -154,3 +154,70 @@ def test_hazards_in_small_batches_give_the_same_numbers(client, tmp_path, monkey
     _compare(whole, batched)
     np.testing.assert_allclose(batched.by_class["people_within_500m"],
                                whole.by_class["people_within_500m"], rtol=1e-9)
+
+
+def test_land_area_same_numbers_and_outside_never_negative(client):
+    """With a land-area raster the engines agree, and the people outside every unit
+    (counted from the region's own geometry) are never negative."""
+    with pytest.warns(UserWarning):
+        hazards = geomines.read_hazards(SAO_MIGUEL / "hazards_illustrative.geojson")
+    admin = geomines.read_vector(SAO_MIGUEL / "concelhos.gpkg")
+    raster = geomines.read_population(SAO_MIGUEL / "gpw_v411_2020_count_2020.tif",
+                                      land_area=SAO_MIGUEL / "gpw_v411_2020_land_area_2020.tif")
+    local = geomines.assess(hazards, raster, admin=admin, admin_id="name")
+    remote = geomines.assess(hazards, raster, admin=admin, admin_id="name", client=client)
+    _compare(local, remote)
+    for result in (local, remote):
+        assert (result.by_admin.drop(columns=["admin_id", "admin_name"]).fillna(0) >= 0).all().all()
+        assert result.totals["population"] == pytest.approx(
+            geomines.read_population(SAO_MIGUEL / "gpw_v411_2020_count_2020.tif").total())
+        for key in ("bands_add_up", "classes_add_up", "admin_units_add_up"):
+            assert result.checks[key]["ok"], (key, result.checks[key])
+
+
+def test_rasters_scattered_by_token_never_by_reused_id(client, tmp_path):
+    """Rasters created and dropped one after another (CPython reuses their id()): each
+    run counts its own raster."""
+    from geomines.distributed import DaskEngine
+
+    engine = DaskEngine(client, partition_px=1024)
+    tokens = []
+    for value in (1.0, 2.0, 3.0, 4.0):
+        path = write_raster(tmp_path / f"r{value:g}.tif", np.full((50, 50), value, "float32"),
+                            crs="EPSG:4326", transform=from_origin(30, 48, 0.01, 0.01))
+        raster = geomines.read_population(path)
+        assert engine.total(raster) == pytest.approx(value * 2500)
+        tokens.append(raster.token)
+        del raster
+    # the cache is keyed by tokens that are never reused (not by id(), which is)
+    assert len(set(tokens)) == 4 and set(engine._remote) == set(tokens)
+
+
+def test_multi_threaded_worker_never_closes_a_raster_another_thread_reads(tmp_path):
+    """One worker process with four threads running many partition tasks on one shared
+    raster object: each task releases only its own thread's file handles."""
+    from geomines.distributed import DaskEngine
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=4, processes=True,
+                                           dashboard_address=None)
+        c = distributed.Client(cluster)
+    try:
+        rng = np.random.default_rng(3)
+        path = write_raster(tmp_path / "pop.tif", rng.gamma(0.5, 4, (1024, 1024)).astype(
+            "float32"), crs="EPSG:4326", transform=from_origin(30, 48, 0.001, 0.001),
+            tiled=True)
+        raster = geomines.read_population(path)
+        geoms = np.array([shapely.Point(30 + x, 48 - y).buffer(r) for x, y, r in
+                          rng.uniform([0, 0, 0.001], [1.02, 1.02, 0.02], (400, 3))],
+                         dtype=object)
+        local = LocalEngine().sums(geoms, raster).people
+        engine = DaskEngine(c, partition_px=128, union_tile=128)
+        for _ in range(3):
+            remote = engine.sums(geoms, raster).people
+            np.testing.assert_allclose(remote, local, rtol=1e-9, atol=1e-9)
+        assert engine.total(raster) == pytest.approx(raster.total(), rel=1e-12)
+    finally:
+        c.close()
+        cluster.close()
