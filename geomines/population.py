@@ -257,7 +257,7 @@ class PopulationRaster:
                 data = self._dataset(index).read(self.band, window=window)
         except rasterio.errors.RasterioError as exc:
             raise RasterError(
-                f"Could not read {tile.path!r} (window {window}): {exc}. "
+                f"Could not read {tile.path!r} ({_window_text(window)}): {exc}. "
                 "The file may be truncated or corrupt; re-export or re-download it."
             ) from exc
         exact32 = data.dtype.kind in "iu" and data.dtype.itemsize <= 2 or data.dtype == "float32"
@@ -372,7 +372,7 @@ class PopulationRaster:
                         raw = src.read(self.band, window=window)
                     except rasterio.errors.RasterioError as exc:
                         raise RasterError(
-                            f"Could not read {tile.path!r} (window {window}): {exc}. The "
+                            f"Could not read {tile.path!r} ({_window_text(window)}): {exc}. The "
                             "file may be truncated or corrupt; re-export or re-download it."
                         ) from exc
                     block = raw.astype("float64", copy=False)
@@ -459,6 +459,13 @@ class PopulationRaster:
             "nodata_declared": self.nodata_declared,
             "dtype": self.dtype,
         }
+
+
+def _window_text(window: Window) -> str:
+    """A window as readable text: ``rows 256-511, columns 0-255``."""
+    r0, c0 = int(window.row_off), int(window.col_off)
+    return (f"rows {r0}-{r0 + int(window.height) - 1}, "
+            f"columns {c0}-{c0 + int(window.width) - 1}")
 
 
 def _crs_label(crs: CRS) -> str:
