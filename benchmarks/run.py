@@ -75,7 +75,7 @@ def case_floor(data: Path, raster: Path) -> dict:
 
 def case_geomines_per_hazard(data: Path, raster: Path) -> dict:
     import geomines
-    from geomines.exposure import zonal_sums
+    from geomines.engine import zonal_sums
 
     hazards = _load(data)
     t = time.perf_counter()
@@ -165,7 +165,7 @@ def case_geomines_full_100k(data: Path, raster: Path) -> dict:
 
 def _full_on_dask(data: Path, raster, workers: int) -> dict:
     import geomines
-    from geomines.distributed import local_client
+    from geomines.engine.dask import local_client
 
     admin = _admin(data)
     with warnings.catch_warnings():

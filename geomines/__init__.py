@@ -7,76 +7,101 @@ The public API::
     result = geomines.assess(hazards, population, rings_m=(500, 1000, 5000))
     result.totals, result.hazards, result.bands, result.by_admin
     geomines.write_outputs(result, "out/")
+
+Everything below is importable from ``geomines``; the modules load when first used
+(the errors and warnings load at once).
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .assessment import Assessment, assess
 from .errors import (
     CoverageWarning,
     CRSError,
     GeominesError,
+    GeominesWarning,
     InputError,
     InvalidGeometryError,
     LoadWarning,
-    NoOverlapError,
+    MissingDependencyError,
     NodataWarning,
+    NoOverlapError,
     OutputError,
     RasterError,
     RepairWarning,
     ReprojectionWarning,
 )
-from .exposure import coverage_fractions, zonal_sum
-from .hazards import LoadReport, read_hazards, read_vector, validate_hazards
-from .population import PopulationRaster, read_population
-from .rings import buffer_m
 
-__all__ = [
-    "Assessment",
-    "CRSError",
-    "CoverageWarning",
-    "GeominesError",
-    "InputError",
-    "InvalidGeometryError",
-    "LoadReport",
-    "LoadWarning",
-    "NoOverlapError",
-    "NodataWarning",
-    "OutputError",
-    "PopulationRaster",
-    "RasterError",
-    "RepairWarning",
-    "ReprojectionWarning",
-    "__version__",
-    "assess",
-    "buffer_m",
-    "coverage_fractions",
-    "exposure_map",
-    "read_hazards",
-    "read_population",
-    "read_vector",
-    "show_versions",
-    "validate_hazards",
-    "write_outputs",
-    "zonal_sum",
-]
+if TYPE_CHECKING:  # what IDEs and type checkers see of the lazy exports
+    from .assessment import Assessment, assess, ring_column
+    from .assessment.checks import Reconciliation
+    from .engine import (
+        Engine,
+        LocalEngine,
+        UnionSum,
+        ZonalSum,
+        ZonalSums,
+        coverage_fractions,
+        union_sum,
+        union_sums,
+        zonal_sum,
+        zonal_sums,
+    )
+    from .engine.dask import DaskEngine, PartitionError, local_client
+    from .engine.rings import area_m2, buffer_m, buffers_m, format_m, parse_rings
+    from .hazards import read_hazards, validate_hazards
+    from .io.population import PopulationRaster, read_population
+    from .io.vector import read_vector
+    from .loadreport import LoadReport
+    from .maps import exposure_map
+    from .outputs import write_outputs
+    from .outputs.geojson import to_geojson
+    from .outputs.headline import round_headline
+
+#: Each lazy export and the module that defines it.
+_LAZY: dict[str, str] = {
+    "Assessment": "assessment", "assess": "assessment", "ring_column": "assessment",
+    "Reconciliation": "assessment.checks",
+    "Engine": "engine", "LocalEngine": "engine", "UnionSum": "engine", "ZonalSum": "engine",
+    "ZonalSums": "engine", "coverage_fractions": "engine", "union_sum": "engine",
+    "union_sums": "engine", "zonal_sum": "engine", "zonal_sums": "engine",
+    "DaskEngine": "engine.dask", "PartitionError": "engine.dask", "local_client": "engine.dask",
+    "area_m2": "engine.rings", "buffer_m": "engine.rings", "buffers_m": "engine.rings",
+    "format_m": "engine.rings", "parse_rings": "engine.rings",
+    "read_hazards": "hazards", "validate_hazards": "hazards",
+    "PopulationRaster": "io.population", "read_population": "io.population",
+    "read_vector": "io.vector", "LoadReport": "loadreport",
+    "exposure_map": "maps", "write_outputs": "outputs", "to_geojson": "outputs.geojson",
+    "round_headline": "outputs.headline",
+}
+
+__all__ = sorted([
+    *_LAZY, "CRSError", "CoverageWarning", "GeominesError", "GeominesWarning", "InputError",
+    "InvalidGeometryError", "LoadWarning", "MissingDependencyError", "NoOverlapError",
+    "NodataWarning", "OutputError", "RasterError", "RepairWarning", "ReprojectionWarning",
+    "__version__", "show_versions",
+])
 
 
 def show_versions() -> None:
     """Print geomines', Python's and the geospatial stack's versions (for bug reports)."""
-    from ._show_versions import show_versions as _show
+    from ._show_versions import show_versions as _show  # noqa: PLC0415 - on demand
 
     _show()
 
 
-def __getattr__(name: str):  # lazy: folium and the writers load only when used
-    if name == "exposure_map":
-        from .maps import exposure_map
+def __getattr__(name: str) -> Any:
+    """Load a lazy export on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'geomines' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
-        return exposure_map
-    if name == "write_outputs":
-        from .export import write_outputs
 
-        return write_outputs
-    raise AttributeError(f"module 'geomines' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

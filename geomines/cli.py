@@ -25,8 +25,8 @@ from typing import Any
 import click
 
 from ._version import __version__
+from .engine.rings import format_m
 from .errors import GeominesError, GeominesWarning
-from .rings import format_m
 
 log = logging.getLogger("geomines")
 
@@ -160,9 +160,10 @@ def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path 
            units: str, land_area: Path | None, strict: bool, **reading: Any) -> None:
     """Count people inside and near HAZARDS on the POPULATION raster (one or more tiles)."""
     from .assessment import assess as run_assess
-    from .export import headline, write_outputs
+    from .outputs import write_outputs
+    from .outputs.headline import headline
     from .hazards import read_hazards
-    from .population import read_population
+    from .io.population import read_population
 
     if admin is not None and admin_id is None:
         raise click.UsageError("--admin needs --admin-id naming the admin id column.")
@@ -228,7 +229,7 @@ def validate(hazards: Path, population: tuple[Path, ...], as_json: bool,
     Exits 1 when the input cannot be used.
     """
     from .hazards import validate_hazards
-    from .population import read_population
+    from .io.population import read_population
 
     report = validate_hazards(hazards, crs=hazards_crs, layer=layer, strict=strict,
                               **_read_options(reading))
@@ -253,9 +254,9 @@ def _dask_client(scheduler: str | None, workers: int | None) -> Any:
         raise click.UsageError("Give --scheduler or --workers, not both.")
     if not scheduler and not workers:
         return None
-    from .distributed import _require_dask, local_client
+    from .engine.dask import local_client, require_dask
 
-    dd = _require_dask()
+    dd = require_dask()
     client = dd.Client(scheduler) if scheduler else local_client(workers)
     link = getattr(client, "dashboard_link", None)
     log.warning("running on Dask: %s%s", scheduler or f"{workers} local workers",

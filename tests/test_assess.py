@@ -167,15 +167,15 @@ def test_coastal_pixels_with_land_area(sao_count):
 
 def test_batches_of_hazards_change_nothing(monkeypatch):
     """The ring stage works on bounded batches; the numbers do not depend on them."""
-    from geomines import assessment
+    from geomines.assessment import batching
 
     with pytest.warns(UserWarning):
         hazards = read_hazards(SAO_MIGUEL / "hazards_illustrative.geojson")
     raster = SAO_MIGUEL / "gpw_v411_2020_count_2020.tif"
     whole = assess(hazards, raster)
-    monkeypatch.setattr(assessment, "BATCH_COORDS", 100)
+    monkeypatch.setattr(batching, "BATCH_COORDS", 100)
     geoms = np.asarray(hazards.geometry.values)
-    batches = assessment._batches(geoms, np.arange(len(hazards)))
+    batches = batching.spatial_batches(geoms, np.arange(len(hazards)))
     assert len(batches) >= 10
     # every hazard in exactly one batch
     assert sorted(np.concatenate(batches).tolist()) == list(range(len(hazards)))
@@ -191,7 +191,7 @@ def test_batches_of_hazards_change_nothing(monkeypatch):
 
 def test_a_buffer_does_not_depend_on_the_other_hazards():
     """Each hazard is buffered in the projection of its 0.5° cell, whoever is with it."""
-    from geomines.rings import buffers_m
+    from geomines.engine.rings import buffers_m
 
     pts = gpd.GeoSeries([shapely.Point(25.1, -3.2), shapely.Point(25.4, -3.4),
                          shapely.Point(25.2, -3.1)], crs="EPSG:4326")
@@ -205,8 +205,8 @@ def test_a_buffer_does_not_depend_on_the_other_hazards():
 def test_class_unions_closed_early_give_the_same_numbers(where, tmp_path, monkeypatch):
     """Class-group union tiles that no later batch can reach are counted and dropped
     early (bounded memory); the numbers equal those of one batch."""
-    from geomines import assessment
-    from geomines.exposure import LocalEngine, UnionBuilder
+    from geomines.assessment import batching
+    from geomines.engine import LocalEngine, UnionBuilder
 
     if where == "utm":
         rng = np.random.default_rng(5)
@@ -235,7 +235,7 @@ def test_class_unions_closed_early_give_the_same_numbers(where, tmp_path, monkey
         return real_flush(self, keys, groups)
 
     monkeypatch.setattr(UnionBuilder, "flush", recording_flush)
-    monkeypatch.setattr(assessment, "BATCH_COORDS", 200)
+    monkeypatch.setattr(batching, "BATCH_COORDS", 200)
     batched = assess(hazards, raster, rings_m=rings, engine=LocalEngine(union_tile=tile))
     assert sum(flushed) > 0  # tiles were really closed early
     cols = [c for c in whole.by_class.columns if c.startswith("people_")]

@@ -13,7 +13,7 @@ from affine import Affine
 from rasterio.transform import from_origin
 
 import geomines
-from geomines.exposure import LocalEngine
+from geomines.engine import LocalEngine
 from geomines.testing import write_raster
 
 from .conftest import SAMPLE, SAO_MIGUEL
@@ -25,7 +25,7 @@ distributed = pytest.importorskip("dask.distributed")
 def client():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from geomines.distributed import local_client
+        from geomines.engine.dask import local_client
 
         c = local_client(2)
     yield c
@@ -83,7 +83,7 @@ def _synthetic(tmp_path):
 
 
 def test_hazards_across_partition_borders_counted_once(client, tmp_path):
-    from geomines.distributed import DaskEngine
+    from geomines.engine.dask import DaskEngine
 
     hazards, path = _synthetic(tmp_path)
     raster = geomines.read_population(path)
@@ -127,7 +127,7 @@ def test_points_with_rings_on_real_data(client):
 
 
 def test_a_failed_task_names_partition_and_file(client, tmp_path):
-    from geomines.distributed import DaskEngine, PartitionError
+    from geomines.engine.dask import DaskEngine, PartitionError
 
     hazards, path = _synthetic(tmp_path)
     raster = geomines.read_population(path)
@@ -140,14 +140,14 @@ def test_a_failed_task_names_partition_and_file(client, tmp_path):
 
 def test_hazards_in_small_batches_give_the_same_numbers(client, tmp_path, monkeypatch):
     """Rings are built batch by batch; unions merged across batches on the workers."""
-    from geomines import assessment
-    from geomines.distributed import DaskEngine
+    from geomines.assessment import batching
+    from geomines.engine.dask import DaskEngine
 
     hazards, path = _synthetic(tmp_path)
     raster = geomines.read_population(path)
     whole = geomines.assess(hazards, raster, rings_m=(100, 500))
-    monkeypatch.setattr(assessment, "BATCH_COORDS", 150)  # a few hazards per batch
-    assert len(assessment._batches(np.asarray(hazards.geometry.values),
+    monkeypatch.setattr(batching, "BATCH_COORDS", 150)  # a few hazards per batch
+    assert len(batching.spatial_batches(np.asarray(hazards.geometry.values),
                                    np.arange(len(hazards)))) > 10
     engine = DaskEngine(client, union_tile=64, partition_px=128, window_px=4096)
     batched = geomines.assess(hazards, raster, rings_m=(100, 500), engine=engine)
@@ -178,7 +178,7 @@ def test_land_area_same_numbers_and_outside_never_negative(client):
 def test_rasters_scattered_by_token_never_by_reused_id(client, tmp_path):
     """Rasters created and dropped one after another (CPython reuses their id()): each
     run counts its own raster."""
-    from geomines.distributed import DaskEngine
+    from geomines.engine.dask import DaskEngine
 
     engine = DaskEngine(client, partition_px=1024)
     tokens = []
@@ -196,7 +196,7 @@ def test_rasters_scattered_by_token_never_by_reused_id(client, tmp_path):
 def test_multi_threaded_worker_never_closes_a_raster_another_thread_reads(tmp_path):
     """One worker process with four threads running many partition tasks on one shared
     raster object: each task releases only its own thread's file handles."""
-    from geomines.distributed import DaskEngine
+    from geomines.engine.dask import DaskEngine
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -15,8 +15,8 @@ import shapely
 from click.testing import CliRunner
 
 from geomines.cli import cli
-from geomines.export import round_headline
-from geomines.offline import external_urls
+from geomines.outputs.headline import round_headline
+from geomines.maps.offline import external_urls
 
 from .conftest import SAO_MIGUEL
 

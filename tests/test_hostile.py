@@ -126,7 +126,7 @@ def test_cli(case: Case, tmp_path):
 
 def _check_outputs(out: Path, root: Path, markup: str) -> None:
     """Only the fixed output files, all inside ``out``; no input markup live in HTML."""
-    from geomines.export import OUTPUT_FILES
+    from geomines.outputs import OUTPUT_FILES
 
     names = {p.name for p in out.iterdir()}
     assert names <= set(OUTPUT_FILES) and {"map.html", "report.html"} <= names, names

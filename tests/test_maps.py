@@ -17,7 +17,7 @@ import pytest
 import shapely
 
 from geomines import assess, exposure_map, read_hazards, read_vector
-from geomines.offline import external_urls
+from geomines.maps.offline import external_urls
 
 from .conftest import SAO_MIGUEL
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from rasterio.transform import from_origin
 
 from geomines import read_population
-from geomines.exposure import union_sum, zonal_sums
-from geomines.rings import buffers_m
+from geomines.engine import union_sum, zonal_sums
+from geomines.engine.rings import buffers_m
 from geomines.testing import write_raster
 
 SETTINGS = settings(max_examples=25, deadline=None,

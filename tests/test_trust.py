@@ -116,7 +116,7 @@ def test_wrong_explicit_encoding_never_a_raw_decode_error(tmp_path):
 
 
 def test_guess_encoding_rule():
-    from geomines.encoding import guess_encoding
+    from geomines.io.encoding import guess_encoding
 
     assert guess_encoding("Минное поле у школы".encode("cp1251")) == "cp1251"
     assert guess_encoding("Харків; Ізюм".encode("cp1251")) == "cp1251"
@@ -281,7 +281,7 @@ def test_land_area_pixel_never_yields_more_than_it_holds(tmp_path):
     assert zs(shapely.box(0, 0, 100, 1000), r).people == pytest.approx(4.0, rel=1e-9)
     # the inland pixel is as without land area
     assert zs(shapely.box(1000, 0, 1300, 1000), r).people == pytest.approx(3.0, rel=1e-9)
-    from geomines.exposure import zonal_sums
+    from geomines.engine import zonal_sums
 
     # the region outside (water first): a tenth of the pixel holds max(0, 1 − 0.9 × 4) = 0,
     # nine tenths hold max(0, 1 − 0.1 × 4) = 0.6
@@ -295,7 +295,7 @@ def test_land_area_pixel_never_yields_more_than_it_holds(tmp_path):
 def test_reconciliation_checks_fire_on_broken_parts(tmp_path, monkeypatch):
     """Each check compares parts with a whole counted independently: break a part and
     it fires (not ok, with the relative difference)."""
-    from geomines import assessment, checks
+    from geomines.assessment import breakdowns, checks
 
     raster = _ones(tmp_path)
     hazards = gpd.GeoDataFrame(
@@ -325,7 +325,7 @@ def test_reconciliation_checks_fire_on_broken_parts(tmp_path, monkeypatch):
     def outside_with_a_unit(units, raster_, side):  # the outside region overlapping a unit
         return [*real_region(units, raster_, side), shapely.box(29.99, 47.99, 30.0, 48.0)]
 
-    monkeypatch.setattr(assessment, "outside_region", outside_with_a_unit)
+    monkeypatch.setattr(breakdowns, "outside_region", outside_with_a_unit)
     broken = geomines.assess(hazards, raster, rings_m=(500, 1000), admin=admin, admin_id="id")
     check = broken.checks["admin_units_add_up"]
     assert not check["ok"] and check["parts"] > check["whole"]
@@ -333,7 +333,7 @@ def test_reconciliation_checks_fire_on_broken_parts(tmp_path, monkeypatch):
 
 
 def test_check_failure_shown_in_the_report(tmp_path):
-    from geomines.report import _check_text
+    from geomines.outputs.report import _check_text
 
     text = _check_text({"ok": False, "parts": 110.0, "whole": 100.0,
                         "relative_difference": 0.1, "what": "x"})

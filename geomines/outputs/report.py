@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._show_versions import versions
-from .assessment import Assessment, ring_column
-from .export import HEADLINE_RULE, round_headline
-from .rings import format_m
+from .._show_versions import versions
+from ..assessment.result import Assessment, ring_column
+from ..engine.rings import format_m
+from .headline import HEADLINE_RULE, round_headline
 
 __all__ = ["report_html"]
 

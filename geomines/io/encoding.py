@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import codecs
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["gdal_encoding", "guess_encoding", "python_encoding", "recode"]
 

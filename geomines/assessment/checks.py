@@ -23,11 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
-from .exposure import UNION_TILE, UnionSum
-from .population import PopulationRaster
+from ..engine.exact import ZonalSum
+from ..engine.unions import UNION_TILE, UnionSum
+from ..io.population import PopulationRaster
 
 __all__ = ["RTOL", "Reconciliation", "tile_differences"]
 
@@ -159,3 +162,32 @@ def outside_region(units: UnionSum, raster: PopulationRaster, side: int | None
             if not part.is_empty:
                 out.append(part)
     return out
+
+
+def quality_checks(frame: gpd.GeoDataFrame, inside: list[ZonalSum], union_sum: ZonalSum,
+            ring_sums: dict[float, ZonalSum],
+            rings: tuple[float, ...], raster: PopulationRaster,
+            by_admin: pd.DataFrame | None, total_pop: float) -> dict[str, Any]:
+    counted = frame["counted"].to_numpy()
+    per_hazard = float(frame.loc[counted, "people_inside"].sum())
+    pixel_area = raster.res[0] * raster.res[1]
+    sub_pixel = sum(1 for z, c in zip(inside, counted, strict=True)
+                    if c and 0 < z.area < pixel_area)
+    area = sum(z.area for z, c in zip(inside, counted, strict=True) if c)
+    area_in = sum(z.area_in_raster for z, c in zip(inside, counted, strict=True) if c)
+    weight = sum(z.weight for z, c in zip(inside, counted, strict=True) if c)
+    weight_nd = sum(z.weight_nodata for z, c in zip(inside, counted, strict=True) if c)
+    checks: dict[str, Any] = {
+        "sum_of_per_hazard_inside": per_hazard,
+        "double_counting_factor": (per_hazard / union_sum.people) if union_sum.people > 0
+        else None,
+        "hazards_smaller_than_one_pixel": sub_pixel,
+        "share_of_hazard_area_outside_raster": (1 - area_in / area) if area > 0 else 0.0,
+        "share_of_hazard_area_on_nodata": (weight_nd / weight) if weight > 0 else 0.0,
+    }
+    if by_admin is not None:
+        units = by_admin[by_admin["admin_id"] != "(outside)"]
+        checks["people_outside_every_admin_unit"] = float(
+            by_admin.loc[by_admin["admin_id"] == "(outside)", "population"].iloc[0])
+        checks["admin_units_overlap"] = bool(units["population"].sum() > total_pop * (1 + 1e-9))
+    return checks

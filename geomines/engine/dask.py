@@ -1,7 +1,7 @@
 """The exposure engine as Dask tasks: partitioned by raster windows, same numbers.
 
 The raster's pixel grid is cut into square partitions of ``partition_px`` pixels
-(a multiple of :data:`geomines.exposure.UNION_TILE`, aligned to the grid's origin).
+(a multiple of :data:`geomines.engine.unions.UNION_TILE`, aligned to the grid's origin).
 Each task gets only the geometries of its partition, clipped to the partition's
 pixel footprint, and the population raster's *description* (paths and grid, a few
 hundred bytes): it opens the files and reads its own windows itself, so the raster
@@ -29,22 +29,19 @@ from typing import Any
 import numpy as np
 import shapely
 
-from .errors import GeominesError, MissingDependencyError
-from .exposure import (
-    UNION_TILE,
+from ..errors import GeominesError, MissingDependencyError
+from ..io.population import PopulationRaster
+from .exact import (
     LandRule,
     PixelRule,
-    UnionSum,
     ZonalSum,
     ZonalSums,
-    _areas,
-    _polygonal_array,
-    _tile_pieces,
+    areas_on_raster,
     clip_to_raster,
-    merge_tiles,
+    polygonal_array,
     zonal_sums,
 )
-from .population import PopulationRaster
+from .unions import UNION_TILE, UnionSum, merge_tiles, tile_pieces
 
 __all__ = ["DaskEngine", "PartitionError", "local_client"]
 
@@ -53,7 +50,7 @@ class PartitionError(GeominesError, RuntimeError):
     """A Dask task failed; the message names the partition and the input file."""
 
 
-def _require_dask() -> Any:
+def require_dask() -> Any:
     try:
         import dask.distributed as dd
     except ImportError as exc:  # pragma: no cover - exercised without dask installed
@@ -66,7 +63,7 @@ def _require_dask() -> Any:
 def local_client(workers: int = 2, *, threads_per_worker: int = 1,
                  memory_limit: str = "auto") -> Any:
     """A ``dask.distributed.Client`` on a local cluster of worker processes."""
-    dd = _require_dask()
+    dd = require_dask()
     cluster = dd.LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,
                               processes=True, memory_limit=memory_limit,
                               dashboard_address=None)
@@ -100,7 +97,7 @@ def _task_merge(raster: PopulationRaster, key: tuple[int, int], side: int,
     """Worker side: a batch of one partition's pieces merged into its union tiles."""
     os.environ.setdefault("GEOMINES_THREADS", "1")
     try:
-        keys, new = _tile_pieces(pieces, raster, opts["union_tile"])
+        keys, new = tile_pieces(pieces, raster, opts["union_tile"])
         return merge_tiles(dict(prev or {}), keys, new)  # a copy: the input may be reused
     except Exception as exc:
         raise PartitionError(f"{_label(raster, key, side)} failed: "
@@ -156,7 +153,7 @@ class DaskEngine:
     partition_px : int, default 4096
         Side of a partition in pixels; rounded up to a multiple of the union tile.
     union_tile, window_px : int, optional
-        As for :class:`geomines.exposure.LocalEngine` (the same values give the
+        As for :class:`geomines.engine.LocalEngine` (the same values give the
         same union tiles, hence the same numbers).
     """
 
@@ -169,7 +166,7 @@ class DaskEngine:
     _remote: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        _require_dask()
+        require_dask()
         tile = self.union_tile or UNION_TILE
         self.union_tile = tile
         self.partition_px = max(tile, -(-self.partition_px // tile) * tile)
@@ -250,7 +247,7 @@ class DaskEngine:
         """People in each geometry, summed over its pieces in each partition."""
         geoms = np.asarray(geoms, dtype=object)
         n = len(geoms)
-        poly, _valid, area, area_in = _areas(geoms, raster)
+        poly, _valid, area, area_in = areas_on_raster(geoms, raster)
         clean = np.array([g if g is not None else shapely.Polygon() for g in poly],
                          dtype=object)
         jobs = []
@@ -296,7 +293,7 @@ class DaskEngine:
 
 
 class DaskUnionBuilder:
-    """:class:`geomines.exposure.UnionBuilder` on Dask.
+    """:class:`geomines.engine.UnionBuilder` on Dask.
 
     Each batch is split by partition; in each partition a task merges the batch
     into that partition's union tiles, held on the workers as a future (the client
@@ -310,7 +307,7 @@ class DaskUnionBuilder:
 
     def add(self, group: int, geoms: np.ndarray) -> None:
         """Merge a batch of geometries into group ``group``'s union (asynchronously)."""
-        poly = _polygonal_array(np.asarray(geoms, dtype=object))
+        poly = polygonal_array(np.asarray(geoms, dtype=object))
         clean = np.array([g for g in poly if g is not None and not g.is_empty], dtype=object)
         for key, (pieces, _ids) in sorted(self.engine._split(clean, self.raster).items()):
             arr = np.empty(len(pieces), dtype=object)

@@ -23,7 +23,8 @@ from affine import Affine
 from pyproj import CRS
 from rasterio.windows import Window
 
-from .errors import NodataWarning, RasterError
+from ..crs import crs_label
+from ..errors import NodataWarning, RasterError
 
 __all__ = ["PopulationRaster", "read_population"]
 
@@ -448,7 +449,7 @@ class PopulationRaster:
         return {
             "name": self.name,
             "files": [Path(p).name for p in self.paths],
-            "crs": _crs_label(self.crs),
+            "crs": crs_label(self.crs),
             "resolution": list(self.res),
             "shape": [self.height, self.width],
             "bounds": list(self.bounds),
@@ -468,9 +469,6 @@ def _window_text(window: Window) -> str:
             f"columns {c0}-{c0 + int(window.width) - 1}")
 
 
-def _crs_label(crs: CRS) -> str:
-    auth = crs.to_authority()
-    return f"{auth[0]}:{auth[1]}" if auth else crs.to_string()
 
 
 def _ellipsoid(crs: CRS) -> tuple[float, float]:

@@ -35,7 +35,7 @@ _MIME = {".png": "image/png", ".svg": "image/svg+xml"}
 
 
 def _static(name: str) -> bytes:
-    return resources.files("geomines").joinpath("static", name).read_bytes()
+    return resources.files("geomines.maps").joinpath("static", name).read_bytes()
 
 
 def _data_uri(name: str) -> str:
@@ -108,7 +108,7 @@ def _decode_topojson(topo: dict, name: str) -> list[tuple[dict, shapely.Geometry
 
 @lru_cache(maxsize=1)
 def _world() -> tuple[list[str], np.ndarray]:
-    text = resources.files("geomines").joinpath("data", "countries-50m.json").read_text()
+    text = resources.files("geomines.maps").joinpath("data", "countries-50m.json").read_text()
     decoded = _decode_topojson(json.loads(text), "countries")
     names = [p.get("name", "") for p, _ in decoded]
     return names, np.array([g for _, g in decoded], dtype=object)

@@ -8,7 +8,7 @@ compose with your own folium maps::
 
 :func:`exposure_map` returns an :class:`OfflineMap`: a ``folium.Map`` whose HTML
 carries Leaflet, its plugins and an offline basemap inline (see
-:mod:`geomines.offline`), so ``m.save("map.html")`` is one self-contained file and
+:mod:`geomines.maps.offline`), so ``m.save("map.html")`` is one self-contained file and
 the map also displays in Jupyter with no network. Online tile layers are offered
 as extra choices that stay blank without a network.
 
@@ -36,9 +36,9 @@ from branca.element import Element, MacroElement, Template
 from folium.plugins import Fullscreen, MeasureControl
 from rasterio.warp import Resampling, reproject, transform_bounds
 
-from .assessment import Assessment, ring_column
+from ..assessment.result import Assessment, ring_column
+from ..engine.rings import format_m
 from .offline import asset_html, countries, png_bytes
-from .rings import format_m
 
 __all__ = ["STYLE", "DisplayOptions", "OfflineMap", "admin_layer", "basemap_layer",
            "exposure_map", "hazard_layer", "legend", "population_layer", "ring_layer"]

@@ -1,0 +1,126 @@
+"""The ring stage's batches: hazards buffered a bounded batch at a time, in Z-order, and
+the union tiles that no later batch can reach (counted and dropped early).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from ..crs import WGS84, crs_key, get_transformer
+from ..engine.exact import morton
+from ..engine.rings import QUAD_SEGS
+from ..io.population import PopulationRaster
+
+#: Side, in pixels, of the union tiles of the class groups' rings (only their totals
+#: are kept, so small tiles that close early, counted and dropped, bound the memory).
+CLASS_TILE = 256
+
+
+#: Input coordinates per batch of hazards buffered at once (plus a circle's worth per
+#: hazard): bounds the memory of the ring stage, whatever the number of hazards.
+BATCH_COORDS = 500_000
+
+
+def spatial_batches(geoms: np.ndarray, positions: np.ndarray) -> list[np.ndarray]:
+    """``positions`` in spatially coherent batches of at most ~BATCH_COORDS coordinates.
+
+    Hazards are ordered along a Z-order curve of their bounding-box centres, so a
+    batch covers a compact area (few union tiles, shared raster windows).
+    """
+    if positions.size == 0:
+        return []
+    b = shapely.bounds(geoms[positions])
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    span = max(float(np.ptp(cx)), float(np.ptp(cy)), 1e-12)
+    scale = 65535 / span
+    order = np.argsort(morton(((cx - cx.min()) * scale).astype(np.int64),
+                               ((cy - cy.min()) * scale).astype(np.int64)), kind="stable")
+    weight = shapely.get_num_coordinates(geoms[positions[order]]) + 4 * QUAD_SEGS
+    cuts = np.flatnonzero(np.diff(np.cumsum(weight) // BATCH_COORDS)) + 1
+    return [np.sort(part) for part in np.split(positions[order], cuts)]
+
+
+#: Metres per degree of latitude, a lower bound (WGS 84: 110,574 at the equator).
+_M_PER_DEG_LAT = 110_000.0
+
+
+#: Metres per degree of longitude at the equator, a lower bound (WGS 84: 111,319.5).
+_M_PER_DEG_LON = 111_000.0
+
+
+def closing_tiles(geoms: np.ndarray, batches: list[np.ndarray], distance_m: float,
+                   crs: CRS, raster: PopulationRaster, side: int | None
+                   ) -> list[set[tuple[int, int]]]:
+    """For each batch, the union tiles that no later batch's buffers can reach.
+
+    A buffer of ``distance_m`` around a batch lies within the batch's lon/lat box
+    grown by ``distance_m`` (with lower bounds on the length of a degree, so the
+    growth is never too small), moved into the raster's CRS with densified edges and
+    grown by 1%. When that cannot be bounded (near a pole, across ±180°, a CRS that
+    does not transform), the batch reaches every tile and nothing closes before it.
+    """
+    out: list[set[tuple[int, int]]] = [set() for _ in batches]
+    if side is None or len(batches) < 2:
+        return out
+    tr = raster.transform
+    last: dict[tuple[int, int], int] = {}
+    for b, pos in enumerate(batches):
+        box = _reach_box(geoms[pos], distance_m, crs, raster.crs)
+        if box is None:
+            last = {key: b for key in last}  # everything stays open until this batch
+            continue
+        minx, miny, maxx, maxy = box
+        c0, c1 = sorted((int(np.floor((minx - tr.c) / tr.a / side)),
+                         int(np.floor((maxx - tr.c) / tr.a / side))))
+        r0, r1 = sorted((int(np.floor((maxy - tr.f) / tr.e / side)),
+                         int(np.floor((miny - tr.f) / tr.e / side))))
+        # union tiles exist only over the raster (geometries are cut to it)
+        c0, c1 = max(c0, 0), min(c1, (raster.width - 1) // side)
+        r0, r1 = max(r0, 0), min(r1, (raster.height - 1) // side)
+        if (r1 - r0 + 1) * (c1 - c0 + 1) > 100_000:  # a batch spread over the globe
+            return [set() for _ in batches]
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                last[(r, c)] = b
+    for key, b in last.items():
+        out[b].add(key)
+    out[-1] = set()  # the last batch: result() counts what is left
+    return out
+
+
+def _reach_box(geoms: np.ndarray, distance_m: float, crs: CRS, dst: CRS
+               ) -> tuple[float, float, float, float] | None:
+    """A box in ``dst`` holding every point within ``distance_m`` of the geometries."""
+    west, south, east, north = shapely.total_bounds(geoms)
+    if crs != WGS84:
+        try:
+            to_lonlat = get_transformer(crs_key(crs), crs_key(WGS84))
+            west, south, east, north = to_lonlat.transform_bounds(west, south, east, north,
+                                                                  densify_pts=21)
+        except Exception:  # noqa: BLE001 - a CRS that does not transform: no bound
+            return None
+    if not np.all(np.isfinite([west, south, east, north])):
+        return None
+    dlat = distance_m / _M_PER_DEG_LAT
+    south, north = south - dlat, north + dlat
+    if south < -89 or north > 89:
+        return None
+    # a path of length d moves at most d / (m per degree of longitude at its most
+    # poleward latitude) in longitude
+    dlon = distance_m / (_M_PER_DEG_LON * np.cos(np.radians(max(-south, north))))
+    west, east = west - dlon, east + dlon
+    if west < -180 or east > 180:
+        return None
+    if dst == WGS84:
+        return west, south, east, north
+    try:
+        x0, y0, x1, y1 = get_transformer(crs_key(WGS84), crs_key(dst)).transform_bounds(
+            west, south, east, north, densify_pts=21)
+    except Exception:  # noqa: BLE001
+        return None
+    if not np.all(np.isfinite([x0, y0, x1, y1])):
+        return None
+    gx, gy = 0.01 * (x1 - x0), 0.01 * (y1 - y0)
+    return x0 - gx, y0 - gy, x1 + gx, y1 + gy

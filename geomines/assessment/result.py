@@ -1,0 +1,178 @@
+"""The result of an assessment: the :class:`Assessment` and the way its numbers are named
+and written (ring column names, the JSON summary).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .._version import __version__
+from ..engine.rings import format_m
+from ..io.population import PopulationRaster
+from ..loadreport import LoadReport
+
+STATUSES = ("open", "cancelled", "reduced", "cleared")
+
+
+def ring_column(distance_m: float) -> str:
+    """Column name for people within a distance: ``people_within_500m``."""
+    return f"people_within_{format_m(distance_m)}m"
+
+
+
+
+@dataclass
+class Assessment:
+    """Result of :func:`assess`.
+
+    Attributes
+    ----------
+    hazards : geopandas.GeoDataFrame
+        One row per input hazard (input CRS) with ``counted``, ``people_inside``
+        and ``people_within_<d>m`` (cumulative, inside included).
+    bands : geopandas.GeoDataFrame
+        Exclusive bands around the dissolved counted hazards (EPSG:4326):
+        ``band``, ``from_m``, ``to_m``, ``people``.
+    totals : dict
+        ``inside``, ``within_m`` ({"500": people, ...}, cumulative) and
+        ``population`` (the raster's total).
+    by_admin : pandas.DataFrame or None
+        One row per admin unit plus one for people outside every unit.
+    by_class : pandas.DataFrame
+        Dissolved people per land class × contamination × status (groups overlap).
+    by_precedence : pandas.DataFrame
+        People inside CHA, then SHA, then other land, then each ring band: each
+        person once, in the highest class that covers them; adds up to the total.
+    checks : dict
+        Reconciliation and data-quality checks.
+    method : dict
+        What was counted and how.
+    """
+
+    hazards: gpd.GeoDataFrame
+    bands: gpd.GeoDataFrame
+    totals: dict[str, Any]
+    rings_m: tuple[float, ...]
+    population: PopulationRaster
+    method: dict[str, Any]
+    checks: dict[str, Any]
+    by_admin: pd.DataFrame | None = None
+    admin: gpd.GeoDataFrame | None = None
+    by_class: pd.DataFrame | None = None
+    by_precedence: pd.DataFrame | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: How the hazard file was read (None for a hand-made frame).
+    load_report: LoadReport | None = None
+
+    @property
+    def people_inside(self) -> float:
+        """People inside the dissolved counted hazards."""
+        return float(self.totals["inside"])
+
+    def people_within(self, distance_m: float) -> float:
+        """People within ``distance_m`` of the dissolved counted hazards (inside included)."""
+        return float(self.totals["within_m"][format_m(distance_m)])
+
+    @property
+    def band_table(self) -> pd.DataFrame:
+        """The exclusive bands as a table, with a cumulative column and a total row."""
+        table = pd.DataFrame(self.bands.drop(columns="geometry"))
+        table["cumulative"] = table["people"].cumsum()
+        return table
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary written to ``summary.json``."""
+        within = {k: float(v) for k, v in self.totals["within_m"].items()}
+        out: dict[str, Any] = {
+            "geomines_version": __version__,
+            "people": {
+                "inside": float(self.totals["inside"]),
+                "within_m": within,
+                "rings": [
+                    {"band": b, "from_m": _none(f), "to_m": _none(t), "people": float(p)}
+                    for b, f, t, p in zip(self.bands["band"], self.bands["from_m"],
+                                          self.bands["to_m"], self.bands["people"],
+                                          strict=True)
+                ],
+                "sum_of_per_hazard_inside": float(
+                    self.hazards.loc[self.hazards["counted"], "people_inside"].sum()),
+            },
+            "hazards": {
+                "count": len(self.hazards),
+                "counted": int(self.hazards["counted"].sum()),
+                "by_status": {str(k): int(v) for k, v in
+                              self.hazards["status"].value_counts().sort_index().items()},
+                "by_land_class": {str(k): int(v) for k, v in
+                                  self.hazards["land_class"].value_counts().sort_index().items()},
+                "excluded": int((self.hazards["load_status"] == "excluded").sum()),
+                "repaired": int((self.hazards["load_status"] == "repaired").sum()),
+                **self._load_notes(),
+            },
+            "population": {
+                "total": float(self.totals["population"]),
+                **self.population.describe(),
+            },
+            "checks": self.checks,
+            "method": self.method,
+        }
+        if self.by_admin is not None:
+            out["by_admin"] = _records(self.by_admin)
+        if self.by_precedence is not None:
+            out["by_class_precedence"] = _records(self.by_precedence)
+        if self.by_class is not None:
+            out["by_class"] = _records(self.by_class)
+        return out
+
+    def _load_notes(self) -> dict[str, Any]:
+        """What loading noted and which rows it excluded or found special, by id."""
+        frame = self.hazards
+        excluded = frame["load_status"].to_numpy() == "excluded"
+        rows = [{"row": int(i) + 1, "hazard_id": str(h), "reason": str(n)}
+                for i, (h, n) in enumerate(zip(frame["hazard_id"], frame["load_note"],
+                                               strict=True)) if excluded[i]]
+        kinds = np.array([g.geom_type if g is not None and not g.is_empty else ""
+                          for g in frame.geometry])
+        polygonal = np.char.find(kinds.astype(str), "Polygon") >= 0
+        special = ~excluded & ~polygonal & (kinds != "")
+        report = self.load_report
+        return {
+            "notes": list(report.notes) if report is not None else [],
+            "encoding": report.encoding if report is not None else None,
+            "duplicate_ids": dict(report.duplicate_ids) if report is not None else {},
+            "excluded_rows": rows,
+            "points_and_lines": [str(h) for h in frame.loc[special, "hazard_id"]]
+            if polygonal[~excluded].any() else [],
+            "outside_raster": list(self.extra.get("outside_raster", [])),
+        }
+
+    def _repr_html_(self) -> str:
+        rows = [("People inside counted hazards", self.totals["inside"])]
+        for d in self.rings_m:
+            rows.append((f"People within {format_m(d)} m", self.people_within(d)))
+        rows.append(("Population in raster", self.totals["population"]))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{label}</th><td>{value:,.0f}</td></tr>"
+            for label, value in rows
+        )
+        return (
+            "<table><caption>geomines assessment: "
+            f"{int(self.hazards['counted'].sum())} of {len(self.hazards)} hazards counted"
+            f"</caption>{body}</table>"
+        )
+
+
+def _none(v: float) -> float | None:
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for rec in df.to_dict(orient="records"):
+        out.append({k: (None if isinstance(v, float) and np.isnan(v) else
+                        (float(v) if isinstance(v, np.floating) else v)) for k, v in rec.items()})
+    return out

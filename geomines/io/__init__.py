@@ -1,0 +1,1 @@
+"""Reading inputs: vector files (hazards, admin units) and population rasters."""

@@ -1,0 +1,19 @@
+"""Offline maps: folium layers (hazards, bands, population, admin units, basemap), legend
+and panel, with every asset inside the page."""
+
+from __future__ import annotations
+
+from .layers import (
+    STYLE,
+    DisplayOptions,
+    OfflineMap,
+    admin_layer,
+    basemap_layer,
+    exposure_map,
+    hazard_layer,
+    legend,
+    population_layer,
+    ring_layer,
+)
+__all__ = ["STYLE", "DisplayOptions", "OfflineMap", "admin_layer", "basemap_layer",
+           "exposure_map", "hazard_layer", "legend", "population_layer", "ring_layer"]

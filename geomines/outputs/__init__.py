@@ -1,0 +1,123 @@
+"""Write an assessment: RFC 7946 GeoJSON, CSV tables, a JSON summary, the map and the
+report.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..assessment.result import Assessment
+from ..errors import OutputError
+from .geojson import json_value, to_geojson
+from .headline import headline
+from .tables import summary_rows, write_table
+
+__all__ = ["HEADLINE_RULE", "OUTPUT_FILES", "round_headline", "to_geojson", "write_outputs"]
+
+
+#: Files written by :func:`write_outputs` (``by_admin.csv`` and ``map.html`` when asked).
+OUTPUT_FILES = ("summary.json", "summary.csv", "hazards.geojson", "rings.geojson",
+                "by_admin.csv", "by_class.csv", "by_class_precedence.csv", "map.html",
+                "report.html")
+
+
+def _prepare_dir(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"Output path {str(out_dir)!r} exists and is not a directory.")
+    if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
+        raise OutputError(
+            f"Output directory {str(out_dir)!r} is not empty; expected a new or empty "
+            "directory. Pass overwrite=True (--overwrite) to replace geomines' files in it."
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUT_FILES:
+        target = out_dir / name
+        if target.is_file():
+            target.unlink()
+
+
+def write_outputs(assessment: Assessment, out_dir: str | os.PathLike, *,
+                  overwrite: bool = False, write_map: bool = True, write_report: bool = True,
+                  precision: int = 6, hxl: bool = False,
+                  provenance: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write every output of an assessment into a directory.
+
+    Parameters
+    ----------
+    assessment : Assessment
+    out_dir : path
+        Created if missing. A non-empty directory is only written into with
+        ``overwrite=True``, and then only geomines' own files are replaced.
+    overwrite : bool, default False
+    write_map : bool, default True
+        Also write ``map.html``.
+    write_report : bool, default True
+        Also write ``report.html`` (with the map embedded when ``write_map``).
+    precision : int, default 6
+        Decimal places of GeoJSON coordinates.
+    hxl : bool, default False
+        Add an HXL hashtag row under the header of each CSV table.
+    provenance : dict, optional
+        Extra provenance for the report (e.g. the command line).
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        The files written, by name.
+
+    Raises
+    ------
+    OutputError
+        The directory is not empty and ``overwrite`` is False, or is a file.
+    """
+    out = Path(out_dir)
+    _prepare_dir(out, overwrite)
+    written: dict[str, Path] = {}
+    summary = assessment.summary()
+    summary["headline"] = headline(assessment)
+    path = out / "summary.json"
+    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False,
+                               default=json_value), encoding="utf-8")
+    written["summary.json"] = path
+    tables = {"summary.csv": pd.DataFrame(summary_rows(assessment)),
+              "by_admin.csv": assessment.by_admin, "by_class.csv": assessment.by_class,
+              "by_class_precedence.csv": assessment.by_precedence}
+    for name, table in tables.items():
+        if table is not None:
+            write_table(table, out / name, hxl)
+            written[name] = out / name
+    path = out / "hazards.geojson"
+    to_geojson(assessment.hazards, path, precision=precision, id_column="hazard_id",
+               foreign={"geomines": assessment.method})
+    written["hazards.geojson"] = path
+    path = out / "rings.geojson"
+    to_geojson(assessment.bands, path, precision=precision, id_column="band",
+               foreign={"geomines": assessment.method})
+    written["rings.geojson"] = path
+    map_html = None
+    if write_map:
+        from ..maps import exposure_map
+
+        path = out / "map.html"
+        exposure_map(assessment).save(str(path))
+        written["map.html"] = path
+        map_html = path.read_text(encoding="utf-8")
+    if write_report:
+        from .report import report_html
+
+        path = out / "report.html"
+        path.write_text(report_html(assessment, map_html=map_html, provenance=provenance),
+                        encoding="utf-8")
+        written["report.html"] = path
+    return written
