@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.geomines-installed
 DEMO_OUT ?= out/demo
 SM     := sample_data/sao_miguel
 
-.PHONY: demo test install clean bench bench-data browser
+.PHONY: demo test install clean bench bench-data browser lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,14 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
 			chromium fonts-dejavu-core >/dev/null; }
 
-test: $(STAMP) browser
+test: $(STAMP) browser lint
 	$(PY) -m pytest
+
+# ruff (lint and format) and mypy on the package, configured in pyproject.toml
+lint: $(STAMP)
+	$(VENV)/bin/ruff check geomines
+	$(VENV)/bin/ruff format --check geomines
+	$(VENV)/bin/mypy
 
 # The benchmark (not part of the tests): its own venv, because the peers pin old packages.
 BENCH_VENV := .venv-bench

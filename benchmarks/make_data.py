@@ -48,11 +48,22 @@ def write_population(path: Path, scale: int, seed: int = 7) -> None:
     town_lat = rng.uniform(NORTH - HEIGHT * RES, NORTH, n_towns)
     town_pop = (rng.pareto(1.1, n_towns) + 1) * 300
     town_r = 0.004 + 0.002 * np.sqrt(town_pop / 300)
-    profile = {"driver": "GTiff", "width": width, "height": height, "count": 1,
-               "dtype": "float32", "crs": "EPSG:4326", "nodata": NODATA,
-               "transform": from_origin(WEST, NORTH, res, res), "tiled": True,
-               "blockxsize": 256, "blockysize": 256, "compress": "deflate",
-               "predictor": 3, "BIGTIFF": "IF_SAFER"}
+    profile = {
+        "driver": "GTiff",
+        "width": width,
+        "height": height,
+        "count": 1,
+        "dtype": "float32",
+        "crs": "EPSG:4326",
+        "nodata": NODATA,
+        "transform": from_origin(WEST, NORTH, res, res),
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+        "predictor": 3,
+        "BIGTIFF": "IF_SAFER",
+    }
     lon = WEST + (np.arange(width) + 0.5) * res
     with rasterio.open(path, "w", **profile) as dst:
         for r0 in range(0, height, 256):
@@ -71,7 +82,8 @@ def write_population(path: Path, scale: int, seed: int = 7) -> None:
                 block[:, c0:c1] += town_pop[i] * dens * (res / RES) ** 2 / 40
             # the sea in the south-east corner and a border strip: nodata
             sea = (lat[:, None] < NORTH - 6.2 + 0.3 * np.sin(lon[None, :] * 3)) & (
-                lon[None, :] > WEST + 7.5)
+                lon[None, :] > WEST + 7.5
+            )
             block[sea] = NODATA
             block[:, : max(1, width // 400)] = NODATA
             dst.write(block.astype("float32"), 1, window=Window(0, r0, width, h))
@@ -104,8 +116,14 @@ def write_hazards(path: Path, n: int, seed: int = 11) -> None:
         elif kinds[i] < 0.09:  # a hole
             g = shapely.make_valid(g).difference(shapely.Point(lon[i], lat[i]).buffer(r * 0.3))
         elif kinds[i] < 0.10:  # an invalid bow-tie
-            g = shapely.Polygon([(lon[i] - r, lat[i] - r), (lon[i] + r, lat[i] + r),
-                                 (lon[i] + r, lat[i] - r), (lon[i] - r, lat[i] + r)])
+            g = shapely.Polygon(
+                [
+                    (lon[i] - r, lat[i] - r),
+                    (lon[i] + r, lat[i] + r),
+                    (lon[i] + r, lat[i] - r),
+                    (lon[i] - r, lat[i] + r),
+                ]
+            )
         geoms.append(g)
     # some partly outside the raster: shift a few across the west edge
     for i in rng.choice(n, 40, replace=False):
@@ -113,9 +131,16 @@ def write_hazards(path: Path, n: int, seed: int = 11) -> None:
     status = rng.choice(["open", "cancelled", "reduced", "cleared"], n, p=[0.8, 0.08, 0.06, 0.06])
     land_class = np.where(rng.random(n) < 0.35, "CHA", "SHA")
     contamination = rng.choice(["AP mine", "AT mine", "ERW", "CMR", "IED", "unknown"], n)
-    frame = gpd.GeoDataFrame({"hazard_id": [f"BM-{i:05d}" for i in range(n)],
-                              "land_class": land_class, "contamination": contamination,
-                              "status": status}, geometry=geoms, crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {
+            "hazard_id": [f"BM-{i:05d}" for i in range(n)],
+            "land_class": land_class,
+            "contamination": contamination,
+            "status": status,
+        },
+        geometry=geoms,
+        crs="EPSG:4326",
+    )
     frame.to_file(path, driver="GPKG")
 
 
@@ -123,12 +148,20 @@ def write_admin(path: Path, n: int = 24, seed: int = 3) -> None:
     """Admin units: a Voronoi partition of the raster's extent (like oblasts)."""
     rng = np.random.default_rng(seed)
     extent = shapely.box(WEST, NORTH - HEIGHT * RES, WEST + WIDTH * RES, NORTH)
-    pts = shapely.MultiPoint(np.column_stack([
-        rng.uniform(WEST, WEST + WIDTH * RES, n), rng.uniform(NORTH - HEIGHT * RES, NORTH, n)]))
+    pts = shapely.MultiPoint(
+        np.column_stack(
+            [rng.uniform(WEST, WEST + WIDTH * RES, n), rng.uniform(NORTH - HEIGHT * RES, NORTH, n)]
+        )
+    )
     cells = [c.intersection(extent) for c in shapely.voronoi_polygons(pts, extend_to=extent).geoms]
-    frame = gpd.GeoDataFrame({"admin_id": [f"UA-{i:02d}" for i in range(len(cells))],
-                              "admin_name": [f"Region {i}" for i in range(len(cells))]},
-                             geometry=cells, crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {
+            "admin_id": [f"UA-{i:02d}" for i in range(len(cells))],
+            "admin_name": [f"Region {i}" for i in range(len(cells))],
+        },
+        geometry=cells,
+        crs="EPSG:4326",
+    )
     frame.to_file(path, driver="GPKG")
 
 
@@ -143,8 +176,9 @@ def write_tiles(src_path: Path, out: Path, n: int = 4) -> None:
             for j, c in enumerate(cols):
                 window = Window(int(c[0]), int(r[0]), len(c), len(r))
                 data = src.read(1, window=window)
-                prof = dict(profile, width=len(c), height=len(r),
-                            transform=src.window_transform(window))
+                prof = dict(
+                    profile, width=len(c), height=len(r), transform=src.window_transform(window)
+                )
                 with rasterio.open(out / f"tile_{i}_{j}.tif", "w", **prof) as dst:
                     dst.write(data, 1)
 
@@ -154,8 +188,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data")
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--hazards", type=int, default=20_000)
-    parser.add_argument("--load", type=int, default=None,
-                        help="only write hazards_<N/1000>k.gpkg with N hazards (same generator)")
+    parser.add_argument(
+        "--load",
+        type=int,
+        default=None,
+        help="only write hazards_<N/1000>k.gpkg with N hazards (same generator)",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.load:

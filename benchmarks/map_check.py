@@ -29,8 +29,12 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         hazards = geomines.read_hazards(args.data / "hazards.gpkg")
-        result = geomines.assess(hazards, args.data / "population.tif",
-                                 admin=args.data / "admin.gpkg", admin_id="admin_id")
+        result = geomines.assess(
+            hazards,
+            args.data / "population.tif",
+            admin=args.data / "admin.gpkg",
+            admin_id="admin_id",
+        )
     t = time.perf_counter()
     out = args.data / "map.html"
     m = geomines.exposure_map(result)
@@ -39,9 +43,17 @@ def main() -> None:
     size_mb = out.stat().st_size / 1e6
     chromium = shutil.which("chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         ctx = browser.new_context(viewport={"width": 1280, "height": 800}, offline=True)
         page = ctx.new_page()
         errors = []
@@ -54,9 +66,11 @@ def main() -> None:
         page.screenshot(path=str(args.data / "map_benchmark.png"))
         browser.close()
     tol = getattr(m, "geomines_display", {}).get("tolerance_m")
-    print(f"map.html: {size_mb:.1f} MB (built in {build:.1f} s); drawn in {draw:.1f} s in "
-          f"headless chromium; {drawn} of {len(result.hazards)} hazards drawn; display "
-          f"tolerance {tol:g} m; page errors: {errors or 'none'}")
+    print(
+        f"map.html: {size_mb:.1f} MB (built in {build:.1f} s); drawn in {draw:.1f} s in "
+        f"headless chromium; {drawn} of {len(result.hazards)} hazards drawn; display "
+        f"tolerance {tol:g} m; page errors: {errors or 'none'}"
+    )
 
 
 if __name__ == "__main__":

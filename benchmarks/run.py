@@ -42,8 +42,7 @@ def _load(data: Path):
     hazards = gpd.read_file(data / "hazards.gpkg")
     # every peer gets the same valid polygons (geomines repairs; peers need it done)
     # (polygonal parts only: exactextract cannot parse GeometryCollections)
-    fixed = shapely.make_valid(hazards.geometry.values, method="structure",
-                               keep_collapsed=False)
+    fixed = shapely.make_valid(hazards.geometry.values, method="structure", keep_collapsed=False)
     hazards["geometry"] = fixed
     return hazards
 
@@ -89,8 +88,7 @@ def case_geomines_per_hazard(data: Path, raster: Path) -> dict:
 def _ee(raster: Path, frame, strategy: str) -> np.ndarray:
     from exactextract import exact_extract
 
-    out = exact_extract(str(raster), frame[["geometry"]], "sum", output="pandas",
-                        strategy=strategy)
+    out = exact_extract(str(raster), frame[["geometry"]], "sum", output="pandas", strategy=strategy)
     return out["sum"].to_numpy(dtype=float)
 
 
@@ -137,15 +135,20 @@ def _assess_file(data: Path, raster, hazards_file: str) -> tuple[float, object, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         frame = geomines.read_hazards(data / hazards_file)
-        result = geomines.assess(frame, geomines.read_population(raster), rings_m=RINGS,
-                                 admin=admin, admin_id="admin_id")
+        result = geomines.assess(
+            frame, geomines.read_population(raster), rings_m=RINGS, admin=admin, admin_id="admin_id"
+        )
     return time.perf_counter() - t, result, len(frame)
 
 
 def _full_row(seconds: float, result, note: str) -> dict:
-    return {"seconds": seconds, "inside": result.totals["inside"],
-            **{f"within_{d}": result.people_within(d) for d in RINGS},
-            "sum_per_hazard": float(result.hazards["people_inside"].sum()), "note": note}
+    return {
+        "seconds": seconds,
+        "inside": result.totals["inside"],
+        **{f"within_{d}": result.people_within(d) for d in RINGS},
+        "sum_per_hazard": float(result.hazards["people_inside"].sum()),
+        "note": note,
+    }
 
 
 def case_geomines_full(data: Path, raster: Path, save: str | None = None) -> dict:
@@ -174,8 +177,9 @@ def _full_on_dask(data: Path, raster, workers: int) -> dict:
         frame = geomines.read_hazards(data / "hazards.gpkg")
         pop = geomines.read_population(raster)
         t = time.perf_counter()
-        result = geomines.assess(frame, pop, rings_m=RINGS, admin=admin, admin_id="admin_id",
-                                 client=client)
+        result = geomines.assess(
+            frame, pop, rings_m=RINGS, admin=admin, admin_id="admin_id", client=client
+        )
         seconds = time.perf_counter() - t
         _save_columns(result, f"_full_dask{workers}.npy")
         worker_mb = client.run(_peak_mb)
@@ -183,8 +187,12 @@ def _full_on_dask(data: Path, raster, workers: int) -> dict:
         client.close()
         cluster.close()
     peaks = ", ".join(f"{v:.0f}" for v in worker_mb.values())
-    return _full_row(seconds, result, f"LocalCluster, {workers} worker process(es); peak MB is "
-                                      f"the client's, workers' peaks {peaks} MB")
+    return _full_row(
+        seconds,
+        result,
+        f"LocalCluster, {workers} worker process(es); peak MB is "
+        f"the client's, workers' peaks {peaks} MB",
+    )
 
 
 def _save_columns(result, name: str) -> None:
@@ -240,8 +248,9 @@ def case_user_pipeline_full(data: Path, raster: Path) -> dict:
     unions = {"inside": shapely.union_all(counted.geometry.values)}
     for d in RINGS:
         unions[d] = shapely.union_all(layers[d])
-    frame = gpd.GeoDataFrame({"layer": [str(k) for k in unions]}, geometry=list(unions.values()),
-                             crs=hazards.crs)
+    frame = gpd.GeoDataFrame(
+        {"layer": [str(k) for k in unions]}, geometry=list(unions.values()), crs=hazards.crs
+    )
     totals = _ee(raster, frame, "raster-sequential")
     # by admin: each unit intersected with each dissolved layer
     pieces = []
@@ -250,14 +259,20 @@ def case_user_pipeline_full(data: Path, raster: Path) -> dict:
             piece = shapely.intersection(unit, geom)
             if not piece.is_empty:
                 pieces.append((key, aid, piece))
-    pframe = gpd.GeoDataFrame({"layer": [str(p[0]) for p in pieces]},
-                              geometry=[p[2] for p in pieces], crs=hazards.crs)
+    pframe = gpd.GeoDataFrame(
+        {"layer": [str(p[0]) for p in pieces]}, geometry=[p[2] for p in pieces], crs=hazards.crs
+    )
     _ee(raster, pframe, "raster-sequential")
     _ee(raster, admin, "raster-sequential")
     seconds = time.perf_counter() - t
-    out.update({"seconds": seconds, "inside": float(totals[0]),
-                **{f"within_{d}": float(v) for d, v in zip(RINGS, totals[1:], strict=True)},
-                "sum_per_hazard": float(np.nansum(per["inside"]))})
+    out.update(
+        {
+            "seconds": seconds,
+            "inside": float(totals[0]),
+            **{f"within_{d}": float(v) for d, v in zip(RINGS, totals[1:], strict=True)},
+            "sum_per_hazard": float(np.nansum(per["inside"])),
+        }
+    )
     return out
 
 
@@ -278,40 +293,56 @@ def case_popexposure_full(data: Path, raster: Path) -> dict:
         per = est.est_exposed_pop(frame, hazard_specific=True)
         total = est.est_exposed_pop(frame, hazard_specific=False)
     seconds = time.perf_counter() - t
-    return {"seconds": seconds, "inside": float(total["exposed_0"].iloc[0]),
-            **{f"within_{d}": float(total[f"exposed_{d}"].iloc[0]) for d in RINGS},
-            "sum_per_hazard": float(per["exposed_0"].sum()),
-            "note": "counted (open) hazards only"}
+    return {
+        "seconds": seconds,
+        "inside": float(total["exposed_0"].iloc[0]),
+        **{f"within_{d}": float(total[f"exposed_{d}"].iloc[0]) for d in RINGS},
+        "sum_per_hazard": float(per["exposed_0"].sum()),
+        "note": "counted (open) hazards only",
+    }
 
 
 CASES = {
     "floor": (case_floor, "decode only the blocks the hazards touch"),
     "geomines_per_hazard": (case_geomines_per_hazard, "geomines: per-hazard exact sums"),
-    "exactextract_feature_seq": (case_exactextract_feature_seq,
-                                 "exactextract, feature-sequential (its loop)"),
-    "exactextract_raster_seq": (case_exactextract_raster_seq,
-                                "exactextract, raster-sequential (fastest)"),
+    "exactextract_feature_seq": (
+        case_exactextract_feature_seq,
+        "exactextract, feature-sequential (its loop)",
+    ),
+    "exactextract_raster_seq": (
+        case_exactextract_raster_seq,
+        "exactextract, raster-sequential (fastest)",
+    ),
     "rasterstats": (case_rasterstats, "rasterstats zonal_stats (centre rule)"),
-    "geomines_full": (case_geomines_full,
-                      "geomines: full assessment (per hazard, dissolved, 3 rings, admin)"),
-    "user_pipeline_full": (case_user_pipeline_full,
-                           "exactextract + shapely: the same numbers as a user would"),
-    "popexposure_full": (case_popexposure_full,
-                         "popexposure: per hazard + dissolved, 3 user-built buffers"),
-    "geomines_full_100k": (case_geomines_full_100k,
-                           "geomines: full assessment, 100,000 hazards (load case)"),
+    "geomines_full": (
+        case_geomines_full,
+        "geomines: full assessment (per hazard, dissolved, 3 rings, admin)",
+    ),
+    "user_pipeline_full": (
+        case_user_pipeline_full,
+        "exactextract + shapely: the same numbers as a user would",
+    ),
+    "popexposure_full": (
+        case_popexposure_full,
+        "popexposure: per hazard + dissolved, 3 user-built buffers",
+    ),
+    "geomines_full_100k": (
+        case_geomines_full_100k,
+        "geomines: full assessment, 100,000 hazards (load case)",
+    ),
     "geomines_full_dask1": (case_geomines_full_dask1, "geomines full on Dask, 1 worker"),
     "geomines_full_dask2": (case_geomines_full_dask2, "geomines full on Dask, 2 workers"),
     "geomines_full_tiles": (case_geomines_full_tiles, "geomines full, raster as 16 tiles"),
 }
-DEFAULT_CASES = ("floor,geomines_per_hazard,exactextract_feature_seq,exactextract_raster_seq,"
-                 "rasterstats,geomines_full,user_pipeline_full,popexposure_full")
+DEFAULT_CASES = (
+    "floor,geomines_per_hazard,exactextract_feature_seq,exactextract_raster_seq,"
+    "rasterstats,geomines_full,user_pipeline_full,popexposure_full"
+)
 
 
 # --------------------------------------------------------------------------- driver
 def run_child(case: str, data: Path, raster: Path) -> dict:
-    cmd = [sys.executable, __file__, "--child", case, "--data", str(data), "--raster",
-           str(raster)]
+    cmd = [sys.executable, __file__, "--child", case, "--data", str(data), "--raster", str(raster)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
@@ -353,14 +384,22 @@ def main() -> None:
     parser.add_argument("--raster", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cases", default=DEFAULT_CASES)
-    parser.add_argument("--dask", action="store_true",
-                        help="also run the full assessment on Dask (1 and 2 workers) and on "
-                             "the raster split into 16 tiles")
-    parser.add_argument("--scaled", action="store_true",
-                        help="also run geomines_full on population_x2.tif (4x the pixels)")
-    parser.add_argument("--load", action="store_true",
-                        help="also run the full assessment on 100,000 hazards "
-                             "(make_data.py --load 100000 first)")
+    parser.add_argument(
+        "--dask",
+        action="store_true",
+        help="also run the full assessment on Dask (1 and 2 workers) and on "
+        "the raster split into 16 tiles",
+    )
+    parser.add_argument(
+        "--scaled",
+        action="store_true",
+        help="also run geomines_full on population_x2.tif (4x the pixels)",
+    )
+    parser.add_argument(
+        "--load",
+        action="store_true",
+        help="also run the full assessment on 100,000 hazards (make_data.py --load 100000 first)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the table here too")
     args = parser.parse_args()
     raster = args.raster or args.data / "population.tif"
@@ -375,8 +414,11 @@ def main() -> None:
     if args.load:
         runs.append(("geomines_full_100k", raster))
     if args.dask:
-        runs += [("geomines_full_dask1", raster), ("geomines_full_dask2", raster),
-                 ("geomines_full_tiles", raster)]
+        runs += [
+            ("geomines_full_dask1", raster),
+            ("geomines_full_dask2", raster),
+            ("geomines_full_tiles", raster),
+        ]
     rows = []
     for case, path in runs:
         results = [run_child(case, args.data, path) for _ in range(args.repeat)]
@@ -391,27 +433,35 @@ def main() -> None:
         print(f"{case} on {path.name}: {seconds:.2f} s, {peak:.0f} MB", file=sys.stderr)
     times = {(c, p): s for c, p, s, _, _ in rows}
     base = raster.name
-    lines = [f"Benchmark on {os.cpu_count()} cores, median of {args.repeat} runs each "
-             f"(`python benchmarks/run.py --repeat {args.repeat}"
-             f"{' --scaled' if args.scaled else ''}{' --load' if args.load else ''}"
-             f"{' --dask' if args.dask else ''}`)", "",
-             "| case | raster | wall s | peak MB | inside | within 500 m | within 1 km | "
-             "within 5 km | Σ per hazard | note |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Benchmark on {os.cpu_count()} cores, median of {args.repeat} runs each "
+        f"(`python benchmarks/run.py --repeat {args.repeat}"
+        f"{' --scaled' if args.scaled else ''}{' --load' if args.load else ''}"
+        f"{' --dask' if args.dask else ''}`)",
+        "",
+        "| case | raster | wall s | peak MB | inside | within 500 m | within 1 km | "
+        "within 5 km | Σ per hazard | note |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for case, path, seconds, peak, r in rows:
+
         def fmt(key: str, r: dict = r) -> str:
             v = r.get(key)
             return f"{v:,.0f}" if isinstance(v, float) else ""
+
         lines.append(
             f"| {CASES[case][1]} | {path} | "
             f"{'' if seconds is None else f'{seconds:.2f}'} | "
             f"{'' if peak is None else f'{peak:.0f}'} | {fmt('inside')} | {fmt('within_500')} | "
             f"{fmt('within_1000')} | {fmt('within_5000')} | {fmt('sum_per_hazard')} | "
-            f"{r.get('note', r.get('error', ''))} |")
+            f"{r.get('note', r.get('error', ''))} |"
+        )
     ratios = []
+
     def ratio(a: str, b: str) -> None:
         if times.get((a, base)) and times.get((b, base)):
             ratios.append(f"- {b} / {a}: **{times[(b, base)] / times[(a, base)]:.2f}×**")
+
     ratio("geomines_per_hazard", "exactextract_raster_seq")
     ratio("geomines_per_hazard", "exactextract_feature_seq")
     ratio("geomines_per_hazard", "rasterstats")

@@ -6,8 +6,18 @@ import importlib.metadata
 import platform
 import sys
 
-DEPENDENCIES = ("numpy", "pandas", "shapely", "geopandas", "pyogrio", "pyproj", "rasterio",
-                "folium", "click", "exactextract")
+DEPENDENCIES = (
+    "numpy",
+    "pandas",
+    "shapely",
+    "geopandas",
+    "pyogrio",
+    "pyproj",
+    "rasterio",
+    "folium",
+    "click",
+    "exactextract",
+)
 
 
 def versions() -> dict[str, str | None]:

@@ -20,13 +20,17 @@ import warnings
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from ._version import __version__
 from .engine.rings import format_m
 from .errors import GeominesError, GeominesWarning
+
+if TYPE_CHECKING:
+    from .engine.exact import PixelRule
+    from .io.population import Units
 
 log = logging.getLogger("geomines")
 
@@ -80,36 +84,70 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 
 hazards_crs_opt = click.option(
-    "--hazards-crs", default=None, metavar="CRS",
-    help="CRS of the hazard coordinates when the file has none (e.g. EPSG:4326).")
+    "--hazards-crs",
+    default=None,
+    metavar="CRS",
+    help="CRS of the hazard coordinates when the file has none (e.g. EPSG:4326).",
+)
 layer_opt = click.option("--layer", default=None, help="Layer of a multi-layer hazard file.")
-nodata_opt = click.option("--nodata", type=float, default=None,
-                          help="Declare the population raster's nodata value.")
-units_opt = click.option("--units", type=click.Choice(["count", "density"]), default="count",
-                         show_default=True,
-                         help="Population raster units: people per pixel, or per km².")
+nodata_opt = click.option(
+    "--nodata", type=float, default=None, help="Declare the population raster's nodata value."
+)
+units_opt = click.option(
+    "--units",
+    type=click.Choice(["count", "density"]),
+    default="count",
+    show_default=True,
+    help="Population raster units: people per pixel, or per km².",
+)
 land_area_opt = click.option(
-    "--land-area", type=existing_path, default=None,
-    help="Land area (km²) per pixel on the same grid: coastal pixels' people live on land.")
-strict_opt = click.option("--strict", is_flag=True,
-                          help="Fail on any geometry that needs a repair, or repeated ids, "
-                               "instead of repairing.")
+    "--land-area",
+    type=existing_path,
+    default=None,
+    help="Land area (km²) per pixel on the same grid: coastal pixels' people live on land.",
+)
+strict_opt = click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail on any geometry that needs a repair, or repeated ids, instead of repairing.",
+)
 
 
 def reading_opts(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options of how the hazard file is read (text encoding, dates, point sizes)."""
     options = [
-        click.option("--encoding", default=None, metavar="NAME",
-                     help="Text encoding of the hazard attributes (e.g. cp1251, latin-1); "
-                          "default: the file's own, or a guess that is warned."),
-        click.option("--date-format", default=None, metavar="FORMAT",
-                     help="strptime format of non-ISO report dates, e.g. %d/%m/%Y."),
-        click.option("--radius-column", default=None, metavar="COL",
-                     help="Column with each point's radius in metres."),
-        click.option("--area-column", default=None, metavar="COL",
-                     help="Column with each point's area (unit: --area-unit)."),
-        click.option("--area-unit", type=click.Choice(["m2", "ha", "km2"]), default="m2",
-                     show_default=True, help="Unit of --area-column."),
+        click.option(
+            "--encoding",
+            default=None,
+            metavar="NAME",
+            help="Text encoding of the hazard attributes (e.g. cp1251, latin-1); "
+            "default: the file's own, or a guess that is warned.",
+        ),
+        click.option(
+            "--date-format",
+            default=None,
+            metavar="FORMAT",
+            help="strptime format of non-ISO report dates, e.g. %d/%m/%Y.",
+        ),
+        click.option(
+            "--radius-column",
+            default=None,
+            metavar="COL",
+            help="Column with each point's radius in metres.",
+        ),
+        click.option(
+            "--area-column",
+            default=None,
+            metavar="COL",
+            help="Column with each point's area (unit: --area-unit).",
+        ),
+        click.option(
+            "--area-unit",
+            type=click.Choice(["m2", "ha", "km2"]),
+            default="m2",
+            show_default=True,
+            help="Unit of --area-column.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -118,32 +156,61 @@ def reading_opts(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The reading options as read_hazards keywords."""
-    return {k: kwargs.pop(k) for k in ("encoding", "date_format", "radius_column",
-                                         "area_column", "area_unit")}
+    return {
+        k: kwargs.pop(k)
+        for k in ("encoding", "date_format", "radius_column", "area_column", "area_unit")
+    }
 
 
 @cli.command()
 @click.argument("hazards", type=existing_path)
 @click.argument("population", type=existing_path, nargs=-1, required=True)
-@click.option("--rings", default="500,1000,5000", show_default=True,
-              help="Ring distances in metres, comma-separated.")
+@click.option(
+    "--rings",
+    default="500,1000,5000",
+    show_default=True,
+    help="Ring distances in metres, comma-separated.",
+)
 @click.option("--admin", type=existing_path, default=None, help="Admin unit polygons.")
 @click.option("--admin-id", default=None, help="Id column of the admin units.")
 @click.option("--admin-name", default=None, help="Name column of the admin units.")
-@click.option("--count-status", default="open", show_default=True,
-              help="Statuses counted, comma-separated (open,cancelled,reduced,cleared).")
-@click.option("--pixel-rule", type=click.Choice(["exact", "center", "all-touched"]),
-              default="exact", show_default=True, help="How pixels are weighted.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("geomines-out"),
-              show_default=True, help="Output directory.")
+@click.option(
+    "--count-status",
+    default="open",
+    show_default=True,
+    help="Statuses counted, comma-separated (open,cancelled,reduced,cleared).",
+)
+@click.option(
+    "--pixel-rule",
+    type=click.Choice(["exact", "center", "all-touched"]),
+    default="exact",
+    show_default=True,
+    help="How pixels are weighted.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("geomines-out"),
+    show_default=True,
+    help="Output directory.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty --out.")
 @click.option("--no-map", is_flag=True, help="Do not write map.html.")
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 @click.option("--hxl", is_flag=True, help="Add an HXL hashtag row to the CSV tables.")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Run the engine on this Dask scheduler (tcp://host:8786).")
-@click.option("--workers", type=click.IntRange(1), default=None,
-              help="Run the engine on a local Dask cluster of N worker processes.")
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run the engine on this Dask scheduler (tcp://host:8786).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=None,
+    help="Run the engine on a local Dask cluster of N worker processes.",
+)
 @hazards_crs_opt
 @layer_opt
 @nodata_opt
@@ -152,34 +219,62 @@ def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 @strict_opt
 @reading_opts
 @handle_errors
-def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path | None,
-           admin_id: str | None, admin_name: str | None, count_status: str,
-           pixel_rule: str, out_dir: Path, overwrite: bool, no_map: bool, no_report: bool,
-           hxl: bool, scheduler: str | None, workers: int | None,
-           hazards_crs: str | None, layer: str | None, nodata: float | None,
-           units: str, land_area: Path | None, strict: bool, **reading: Any) -> None:
+def assess(
+    hazards: Path,
+    population: tuple[Path, ...],
+    rings: str,
+    admin: Path | None,
+    admin_id: str | None,
+    admin_name: str | None,
+    count_status: str,
+    pixel_rule: str,
+    out_dir: Path,
+    overwrite: bool,
+    no_map: bool,
+    no_report: bool,
+    hxl: bool,
+    scheduler: str | None,
+    workers: int | None,
+    hazards_crs: str | None,
+    layer: str | None,
+    nodata: float | None,
+    units: str,
+    land_area: Path | None,
+    strict: bool,
+    **reading: Any,
+) -> None:
     """Count people inside and near HAZARDS on the POPULATION raster (one or more tiles)."""
     from .assessment import assess as run_assess
-    from .outputs import write_outputs
-    from .outputs.headline import headline
     from .hazards import read_hazards
     from .io.population import read_population
+    from .outputs import write_outputs
+    from .outputs.headline import headline
 
     if admin is not None and admin_id is None:
         raise click.UsageError("--admin needs --admin-id naming the admin id column.")
     log.info("reading hazards %s", hazards)
-    frame = read_hazards(hazards, crs=hazards_crs, layer=layer, strict=strict,
-                         **_read_options(reading))
+    frame = read_hazards(
+        hazards, crs=hazards_crs, layer=layer, strict=strict, **_read_options(reading)
+    )
     report = frame.attrs["load_report"]
     log.info("%s", report)
-    raster = read_population(list(population), nodata=nodata, units=units,
-                             land_area=land_area)
+    raster = read_population(
+        list(population), nodata=nodata, units=cast("Units", units), land_area=land_area
+    )
     client = _dask_client(scheduler, workers)
     try:
-        result = run_assess(frame, raster, rings_m=rings, admin=admin, admin_id=admin_id,
-                            admin_name=admin_name, count_status=count_status.split(","),
-                            pixel_rule=pixel_rule, progress=log.isEnabledFor(logging.WARNING),
-                            client=client)
+        result = run_assess(
+            frame,
+            raster,
+            rings_m=rings,
+            admin=admin,
+            admin_id=admin_id,
+            admin_name=admin_name,
+            count_status=count_status.split(","),
+            pixel_rule=cast("PixelRule", pixel_rule),
+            progress=log.isEnabledFor(logging.WARNING),
+            client=client,
+        )
     finally:
         if client is not None:
             cluster = client.cluster if workers else None
@@ -187,9 +282,15 @@ def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path 
             if cluster is not None:
                 cluster.close()
     result.method["command"] = _command_line(click.get_current_context())
-    written = write_outputs(result, out_dir, overwrite=overwrite, write_map=not no_map,
-                            write_report=not no_report, hxl=hxl,
-                            provenance={"command": result.method["command"]})
+    written = write_outputs(
+        result,
+        out_dir,
+        overwrite=overwrite,
+        write_map=not no_map,
+        write_report=not no_report,
+        hxl=hxl,
+        provenance={"command": result.method["command"]},
+    )
     head = headline(result)
     lines = [
         f"Hazards: {report.rows} rows, {int(result.hazards['counted'].sum())} counted "
@@ -201,8 +302,10 @@ def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path 
     ]
     for d in result.rings_m:
         key = format_m(d)
-        lines.append(f"People within {format_m(d)} m: about {head['people_within_m'][key]:,} "
-                     f"({result.people_within(d):,.1f})")
+        lines.append(
+            f"People within {format_m(d)} m: about {head['people_within_m'][key]:,} "
+            f"({result.people_within(d):,.1f})"
+        )
     factor = result.checks.get("double_counting_factor")
     if factor:
         lines.append(f"Sum of per-hazard counts / dissolved: {factor:.2f}")
@@ -221,9 +324,17 @@ def assess(hazards: Path, population: tuple[Path, ...], rings: str, admin: Path 
 @strict_opt
 @reading_opts
 @handle_errors
-def validate(hazards: Path, population: tuple[Path, ...], as_json: bool,
-             hazards_crs: str | None, layer: str | None, nodata: float | None, units: str,
-             strict: bool, **reading: Any) -> None:
+def validate(
+    hazards: Path,
+    population: tuple[Path, ...],
+    as_json: bool,
+    hazards_crs: str | None,
+    layer: str | None,
+    nodata: float | None,
+    units: str,
+    strict: bool,
+    **reading: Any,
+) -> None:
     """Check HAZARDS (and optionally POPULATION) and print the load report.
 
     Exits 1 when the input cannot be used.
@@ -231,12 +342,13 @@ def validate(hazards: Path, population: tuple[Path, ...], as_json: bool,
     from .hazards import validate_hazards
     from .io.population import read_population
 
-    report = validate_hazards(hazards, crs=hazards_crs, layer=layer, strict=strict,
-                              **_read_options(reading))
+    report = validate_hazards(
+        hazards, crs=hazards_crs, layer=layer, strict=strict, **_read_options(reading)
+    )
     out: dict[str, Any] = {"hazards": report.to_dict()}
     text = [str(report)]
     if population:
-        raster = read_population(list(population), nodata=nodata, units=units)
+        raster = read_population(list(population), nodata=nodata, units=cast("Units", units))
         out["population"] = {**raster.describe(), **raster.stats()}
         text.append(
             f"Population: {raster.name}; CRS {raster.describe()['crs']}; "
@@ -257,10 +369,13 @@ def _dask_client(scheduler: str | None, workers: int | None) -> Any:
     from .engine.dask import local_client, require_dask
 
     dd = require_dask()
-    client = dd.Client(scheduler) if scheduler else local_client(workers)
+    client = dd.Client(scheduler) if scheduler else local_client(workers or 1)
     link = getattr(client, "dashboard_link", None)
-    log.warning("running on Dask: %s%s", scheduler or f"{workers} local workers",
-                f" (dashboard: {link})" if link and scheduler else "")
+    log.warning(
+        "running on Dask: %s%s",
+        scheduler or f"{workers} local workers",
+        f" (dashboard: {link})" if link and scheduler else "",
+    )
     return client
 
 

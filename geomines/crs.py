@@ -12,9 +12,20 @@ import shapely
 import shapely.affinity
 from pyproj import CRS, Transformer
 
-__all__ = ["WGS84", "apply_transform", "crs_key", "crs_label", "densify", "move_to_grid", "split_antimeridian",
-           "transform_geoms", "get_transformer", "unwrap_antimeridian", "valid_polygonal",
-           "wrap_longitudes"]
+__all__ = [
+    "WGS84",
+    "apply_transform",
+    "crs_key",
+    "crs_label",
+    "densify",
+    "get_transformer",
+    "move_to_grid",
+    "split_antimeridian",
+    "transform_geoms",
+    "unwrap_antimeridian",
+    "valid_polygonal",
+    "wrap_longitudes",
+]
 
 
 #: Longest edge, in degrees, of lon/lat geometries moved into another CRS: an edge is
@@ -31,15 +42,19 @@ WGS84 = CRS.from_epsg(4326)
 
 @lru_cache(maxsize=256)
 def get_transformer(src: str, dst: str) -> Transformer:
-    return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst),
-                                always_xy=True)
+    """A cached PROJ transformer between two CRSs given as WKT keys (x/y order)."""
+    return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
 
 
 def crs_key(crs: Any) -> str:
+    """A hashable key for a CRS (its WKT), for the transformer cache."""
     return CRS.from_user_input(crs).to_wkt()
 
 
-def apply_transform(geoms: np.ndarray, transformer: Transformer, inverse: bool = False) -> np.ndarray:
+def apply_transform(
+    geoms: np.ndarray, transformer: Transformer, inverse: bool = False
+) -> np.ndarray:
+    """Move geometries vertex by vertex with a transformer (forward or inverse)."""
     direction = "INVERSE" if inverse else "FORWARD"
 
     def _tr(xy: np.ndarray) -> np.ndarray:
@@ -66,8 +81,7 @@ def densify(geoms: np.ndarray, crs: Any) -> np.ndarray:
     return shapely.segmentize(np.asarray(geoms, dtype=object), step)
 
 
-def transform_geoms(geoms: np.ndarray, src: Any, dst: Any, *, dense: bool = False
-                    ) -> np.ndarray:
+def transform_geoms(geoms: np.ndarray, src: Any, dst: Any, *, dense: bool = False) -> np.ndarray:
     """Move an array of shapely geometries from one CRS to another (x/y order).
 
     ``dense=True`` densifies the edges first (:func:`densify`), so that polygons keep
@@ -109,8 +123,9 @@ def wrap_longitudes(geoms: np.ndarray, west: float) -> np.ndarray:
     return out
 
 
-def move_to_grid(geoms: np.ndarray, src: Any, dst: Any,
-                 bounds: tuple[float, float, float, float]) -> np.ndarray:
+def move_to_grid(
+    geoms: np.ndarray, src: Any, dst: Any, bounds: tuple[float, float, float, float]
+) -> np.ndarray:
     """Geometries moved into a raster's CRS, ready to be counted on its grid.
 
     Edges densified (:func:`densify`); in a lon/lat grid, geometries across ±180° split
@@ -144,8 +159,9 @@ def valid_polygonal(geoms: np.ndarray) -> np.ndarray:
     for i in bad:
         fixed = shapely.make_valid(geoms[i])
         if geoms[i].geom_type in ("Polygon", "MultiPolygon"):
-            parts = [p for p in shapely.get_parts(fixed)
-                     if p.geom_type in ("Polygon", "MultiPolygon")]
+            parts = [
+                p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")
+            ]
             fixed = shapely.union_all(parts) if parts else shapely.Polygon()
         out[i] = fixed
     return out
@@ -186,9 +202,11 @@ def split_antimeridian(geoms: np.ndarray) -> np.ndarray:
     out = geoms.copy()
     for i in np.nonzero(beyond)[0]:
         g = geoms[i]
-        parts = [shapely.clip_by_rect(g, -180, -90, 180, 90),
-                 shapely.affinity.translate(shapely.clip_by_rect(g, 180, -90, 540, 90), -360),
-                 shapely.affinity.translate(shapely.clip_by_rect(g, -540, -90, -180, 90), 360)]
+        parts = [
+            shapely.clip_by_rect(g, -180, -90, 180, 90),
+            shapely.affinity.translate(shapely.clip_by_rect(g, 180, -90, 540, 90), -360),
+            shapely.affinity.translate(shapely.clip_by_rect(g, -540, -90, -180, 90), 360),
+        ]
         parts = [p for p in parts if not p.is_empty]
         out[i] = shapely.union_all(parts) if parts else shapely.Polygon()
     return out
@@ -196,7 +214,8 @@ def split_antimeridian(geoms: np.ndarray) -> np.ndarray:
 
 def crs_label(crs: Any) -> str:
     """One label for a CRS everywhere: its authority code (``EPSG:4326``, ``ESRI:54009``)
-    when PROJ finds one, else its name."""
+    when PROJ finds one, else its name.
+    """
     c = CRS.from_user_input(crs)
     auth = c.to_authority(min_confidence=70)
     return f"{auth[0]}:{auth[1]}" if auth else c.name

@@ -58,7 +58,8 @@ class ReprojectionWarning(GeominesWarning):
 class LoadWarning(GeominesWarning):
     """A hazard file was read with a note the user should see (encoding fallback, legacy
     ``crs`` member, Z/M dropped, repeated ids) or with rows excluded or special; the
-    message names the rows, and ``summary.json`` lists them."""
+    message names the rows, and ``summary.json`` lists them.
+    """
 
 
 class CoverageWarning(GeominesWarning):

@@ -1,5 +1,6 @@
-"""Hazard layers: read, map to the mine-action schema, repair and report (the loading
-stage). Schema (following IMSMA / IMAS 07.11 usage)
+"""Hazard layers: read, map to the mine-action schema, repair and report (the loading stage).
+
+Schema (following IMSMA / IMAS 07.11 usage)
 -------------------------------------------
 ``hazard_id``      str, unique; generated (``H-<row>``) where missing
 ``land_class``     ``SHA`` | ``CHA`` | ``other``
@@ -37,7 +38,7 @@ from .loadreport import LoadReport, warn_load
 from .repair import check_coordinates, points_to_circles, repair_geometries
 from .schema import map_columns, normalise_schema
 
-__all__ = ["SCHEMA", "LoadReport", "read_hazards", "read_vector", "validate_hazards"]
+__all__ = ["load_report", "read_hazards", "report_json", "validate_hazards"]
 
 
 # --------------------------------------------------------------------------- public
@@ -119,8 +120,7 @@ def read_hazards(
     if p.stat().st_size == 0:
         raise InputError(f"Hazard file {p.name} is empty (zero bytes).")
     report = LoadReport(source=p.name, path=str(p.resolve()))
-    options: dict[str, Any] = {"wkt": wkt, "lon": lon, "lat": lat, "crs": crs,
-                               "encoding": encoding}
+    options: dict[str, Any] = {"wkt": wkt, "lon": lon, "lat": lat, "crs": crs, "encoding": encoding}
     if encoding:
         python_encoding(encoding)  # a clear error for an unknown name
     frame = read_frame(p, layer, report, options)
@@ -154,8 +154,9 @@ def read_hazards(
     for i, (st, note) in enumerate(zip(frame["load_status"], frame["load_note"], strict=True)):
         if st != "ok":
             report.add(i + 1, frame["hazard_id"].iloc[i], st, note)
-    kinds = np.array([g.geom_type if g is not None and not g.is_empty else ""
-                      for g in frame.geometry])
+    kinds = np.array(
+        [g.geom_type if g is not None and not g.is_empty else "" for g in frame.geometry]
+    )
     usable = frame["load_status"].to_numpy() != "excluded"
     report.usable = int(usable.sum())
     report.repaired = int((frame["load_status"] == "repaired").sum())
@@ -184,8 +185,6 @@ def validate_hazards(path: str | os.PathLike, **kwargs: Any) -> LoadReport:
         warnings.simplefilter("ignore", RepairWarning)
         warnings.simplefilter("ignore", LoadWarning)  # the report holds every note
         return read_hazards(path, **kwargs).attrs["load_report"]
-
-
 
 
 def load_report(hazards: gpd.GeoDataFrame) -> LoadReport | None:

@@ -68,8 +68,11 @@ class LoadReport:
     @property
     def excluded_rows(self) -> list[dict[str, Any]]:
         """Rows excluded from the numbers: ``{"row", "hazard_id", "reason"}``."""
-        return [{"row": i.row, "hazard_id": i.hazard_id, "reason": i.reason}
-                for i in self.issues if i.action == "excluded"]
+        return [
+            {"row": i.row, "hazard_id": i.hazard_id, "reason": i.reason}
+            for i in self.issues
+            if i.action == "excluded"
+        ]
 
     def add(self, row: int, hazard_id: str, action: str, reason: str) -> None:
         """Record a repaired or excluded row."""
@@ -103,8 +106,8 @@ class LoadReport:
     def __str__(self) -> str:
         lines = [
             f"Hazards: {self.source}" + (f" (layer {self.layer})" if self.layer else ""),
-            f"  format: {self.driver}; CRS: {self.crs}" + (
-                f" ({self.crs_note})" if self.crs_note else ""),
+            f"  format: {self.driver}; CRS: {self.crs}"
+            + (f" ({self.crs_note})" if self.crs_note else ""),
             f"  rows: {self.rows}; usable: {self.usable} (of which repaired: {self.repaired}, "
             f"points without area: {self.points}, lines: {self.lines}); "
             f"excluded: {self.excluded}",
@@ -117,9 +120,7 @@ class LoadReport:
         for col, vals in self.unknown_values.items():
             lines.append(f"  values outside the {col} vocabulary (kept as is): {', '.join(vals)}")
         for issue in self.issues:
-            lines.append(
-                f"  row {issue.row} [{issue.hazard_id}]: {issue.action}: {issue.reason}"
-            )
+            lines.append(f"  row {issue.row} [{issue.hazard_id}]: {issue.action}: {issue.reason}")
         lines.append("  result: " + ("usable" if self.ok else "NOT usable: no hazard geometry"))
         return "\n".join(lines)
 
@@ -137,16 +138,20 @@ def warn_load(report: LoadReport, *, stacklevel: int = 3) -> None:
     """
     for text in report.warned:
         warnings.warn(f"{report.source}: {text}", LoadWarning, stacklevel=stacklevel)
-    excluded = [f"{r['hazard_id']} (row {r['row']}: {r['reason']})"
-                for r in report.excluded_rows]
+    excluded = [f"{r['hazard_id']} (row {r['row']}: {r['reason']})" for r in report.excluded_rows]
     if excluded:
         warnings.warn(
             f"{report.source}: {len(excluded)} row(s) excluded from the numbers: "
             f"{listing(excluded)}. They stay in the outputs with load_status='excluded'.",
-            LoadWarning, stacklevel=stacklevel)
+            LoadWarning,
+            stacklevel=stacklevel,
+        )
     if report.points_and_lines:
         warnings.warn(
             f"{report.source}: {len(report.points_and_lines)} point or line hazard(s) in a "
             f"polygon layer hold nobody inside (rings are measured from them): "
             f"{listing(report.points_and_lines)}. Give points a radius_m or area_m2 column "
-            "to make them areas.", LoadWarning, stacklevel=stacklevel)
+            "to make them areas.",
+            LoadWarning,
+            stacklevel=stacklevel,
+        )

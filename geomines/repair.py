@@ -34,11 +34,12 @@ def _implausible_rows(geoms: np.ndarray, crs: CRS) -> dict[int, str]:
     if crs.is_geographic:
         for i, (minx, miny, maxx, maxy) in zip(idx, b, strict=True):
             if abs(miny) > 90 or abs(maxy) > 90:
-                out[int(i)] = (f"latitude {miny if abs(miny) > 90 else maxy:.4f} outside ±90 "
-                               "(swapped lat/lon, or projected coordinates?)")
+                out[int(i)] = (
+                    f"latitude {miny if abs(miny) > 90 else maxy:.4f} outside ±90 "
+                    "(swapped lat/lon, or projected coordinates?)"
+                )
             elif minx < -180 or maxx > 360:
-                out[int(i)] = (f"longitude {minx if minx < -180 else maxx:.4f} outside "
-                               "-180..360")
+                out[int(i)] = f"longitude {minx if minx < -180 else maxx:.4f} outside -180..360"
         return out
     try:
         lonlat = transform_geoms(geoms[idx], crs, "EPSG:4326")
@@ -48,13 +49,16 @@ def _implausible_rows(geoms: np.ndarray, crs: CRS) -> dict[int, str]:
         bad = np.ones(len(idx), dtype=bool)
     for i, flag, (minx, miny, maxx, maxy) in zip(idx, bad, b, strict=True):
         if flag:
-            out[int(i)] = (f"coordinates {minx:.1f}..{maxx:.1f}, {miny:.1f}..{maxy:.1f} "
-                           f"outside the valid area of {crs.name}")
+            out[int(i)] = (
+                f"coordinates {minx:.1f}..{maxx:.1f}, {miny:.1f}..{maxy:.1f} "
+                f"outside the valid area of {crs.name}"
+            )
     return out
 
 
-def check_coordinates(frame: gpd.GeoDataFrame, path: Path, strict: bool = False
-                       ) -> gpd.GeoDataFrame:
+def check_coordinates(
+    frame: gpd.GeoDataFrame, path: Path, strict: bool = False
+) -> gpd.GeoDataFrame:
     """Exclude rows with impossible coordinates; refuse a file where every row is.
 
     One bad row is one bad row (excluded with its reason). Only a file whose every
@@ -64,7 +68,8 @@ def check_coordinates(frame: gpd.GeoDataFrame, path: Path, strict: bool = False
     status = frame["load_status"].to_numpy(dtype=object).copy()
     geoms = np.asarray(frame.geometry.values, dtype=object)
     usable = status != "excluded"
-    bad = _implausible_rows(np.where(usable, geoms, None), CRS.from_user_input(frame.crs))
+    candidates = np.where(usable, geoms, np.array(None, dtype=object))
+    bad = _implausible_rows(candidates, CRS.from_user_input(frame.crs))
     if not bad:
         return frame
     if len(bad) == int(usable.sum()):
@@ -75,7 +80,8 @@ def check_coordinates(frame: gpd.GeoDataFrame, path: Path, strict: bool = False
         raise InvalidGeometryError(
             f"strict=True: expected possible coordinates in every row, got {len(bad)} "
             f"impossible: {listing}. Fix them in the source, or load without strict to "
-            "exclude those rows.")
+            "exclude those rows."
+        )
     notes = frame["load_note"].to_numpy(dtype=object).copy()
     for i, reason in bad.items():
         status[i], notes[i] = "excluded", f"impossible coordinates: {reason}"
@@ -123,16 +129,70 @@ def _non_finite_rows(geoms: np.ndarray) -> set[int]:
 
 
 def polygonal_parts(geom: shapely.Geometry) -> shapely.Geometry:
-    parts = [p for p in shapely.get_parts(geom)
-             if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty]
+    """The polygonal parts of a geometry, unioned (an empty polygon when it has none)."""
+    parts = [
+        p
+        for p in shapely.get_parts(geom)
+        if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty
+    ]
     if not parts:
         return shapely.Polygon()
     return shapely.union_all(parts) if len(parts) > 1 else parts[0]
 
 
-def repair_geometries(frame: gpd.GeoDataFrame, report: LoadReport,
-                       strict: bool, bad_rows: list[int],
-                       decode_fixed: dict[int, bool] | None = None) -> gpd.GeoDataFrame:
+def repair_one(geom: shapely.Geometry | None) -> tuple[shapely.Geometry | None, str, str, bool]:
+    """One geometry repaired: ``(geometry, "ok" | "repaired" | "excluded", why, had Z/M)``.
+
+    Z/M dropped; a GeometryCollection keeps its polygonal parts (or, without any, its
+    lines or points); an invalid geometry is made valid with ``make_valid``, keeping the
+    polygonal parts of a polygonal input, or excluded when no area is left.
+    """
+    if geom is None:
+        return None, "excluded", "no geometry (null)", False
+    if geom.is_empty:
+        return geom, "excluded", "empty geometry", False
+    had_z = bool(shapely.has_z(geom))
+    g = shapely.force_2d(geom) if had_z else geom
+    kind = g.geom_type
+    notes = []
+    if kind == "GeometryCollection":
+        poly = polygonal_parts(g)
+        parts = shapely.get_parts(g)
+        if not poly.is_empty:
+            dropped = [p.geom_type for p in parts if p.geom_type not in ("Polygon", "MultiPolygon")]
+            if dropped:
+                notes.append(f"GeometryCollection: kept polygonal parts, dropped {dropped}")
+            g = poly
+        else:
+            lines = [p for p in parts if "LineString" in p.geom_type]
+            points = [p for p in parts if "Point" in p.geom_type]
+            g = shapely.union_all(lines) if lines else shapely.union_all(points)
+            notes.append("GeometryCollection without polygons: kept its lines or points")
+    if not g.is_valid:
+        reason = shapely.is_valid_reason(g)
+        fixed = shapely.make_valid(g)
+        if kind in ("Polygon", "MultiPolygon", "GeometryCollection"):
+            fixed = polygonal_parts(fixed)
+        if fixed.is_empty:
+            return (
+                g,
+                "excluded",
+                f"invalid geometry ({reason}) with no area left after repair",
+                had_z,
+            )
+        notes.append(f"invalid geometry ({reason}) repaired with make_valid")
+        g = fixed
+    return g, ("repaired" if notes else "ok"), "; ".join(notes), had_z
+
+
+def repair_geometries(
+    frame: gpd.GeoDataFrame,
+    report: LoadReport,
+    strict: bool,
+    bad_rows: list[int],
+    decode_fixed: dict[int, bool] | None = None,
+) -> gpd.GeoDataFrame:
+    """Repair or exclude each row's geometry, stating why per row; ``strict`` refuses instead."""
     geoms = np.asarray(frame.geometry.values, dtype=object).copy()
     status = np.array(["ok"] * len(frame), dtype=object)
     notes = np.array([""] * len(frame), dtype=object)
@@ -153,67 +213,39 @@ def repair_geometries(frame: gpd.GeoDataFrame, report: LoadReport,
         if status[i] != "excluded":
             status[i], notes[i] = "excluded", "a coordinate is NaN or infinite"
     has_z = 0
-    for i, g in enumerate(geoms):
+    for i, geom in enumerate(geoms):
         if status[i] == "excluded":
             continue
-        if g is None:
-            status[i], notes[i] = "excluded", "no geometry (null)"
+        fixed, outcome, note, had_z = repair_one(geom)
+        has_z += had_z
+        if outcome == "excluded":
+            status[i], notes[i] = "excluded", note
             continue
-        if g.is_empty:
-            status[i], notes[i] = "excluded", "empty geometry"
-            continue
-        if shapely.has_z(g):
-            g = shapely.force_2d(g)
-            has_z += 1
-        kind = g.geom_type
-        if kind == "GeometryCollection":
-            poly = polygonal_parts(g)
-            if not poly.is_empty:
-                dropped = [p.geom_type for p in shapely.get_parts(g)
-                           if p.geom_type not in ("Polygon", "MultiPolygon")]
-                if dropped:
-                    notes[i] = f"GeometryCollection: kept polygonal parts, dropped {dropped}"
-                    status[i] = "repaired"
-                    repairs.append(f"row {i + 1} [{ids[i]}]")
-                g = poly
-            else:
-                lines = [p for p in shapely.get_parts(g) if "LineString" in p.geom_type]
-                points = [p for p in shapely.get_parts(g) if "Point" in p.geom_type]
-                g = shapely.union_all(lines) if lines else shapely.union_all(points)
-                status[i] = "repaired"
-                notes[i] = "GeometryCollection without polygons: kept its lines or points"
-                repairs.append(f"row {i + 1} [{ids[i]}]")
-        if not g.is_valid:
-            reason = shapely.is_valid_reason(g)
-            fixed = shapely.make_valid(g)
-            if kind in ("Polygon", "MultiPolygon", "GeometryCollection"):
-                fixed = polygonal_parts(fixed)
-            if fixed.is_empty:
-                status[i], notes[i] = "excluded", f"invalid geometry ({reason}) with no area " \
-                    "left after repair"
-                continue
+        if outcome == "repaired":
             status[i] = "repaired"
-            notes[i] = (notes[i] + "; " if notes[i] else "") + \
-                f"invalid geometry ({reason}) repaired with make_valid"
+            notes[i] = f"{notes[i]}; {note}" if notes[i] else note
             repairs.append(f"row {i + 1} [{ids[i]}]")
-            g = fixed
-        geoms[i] = g
+        geoms[i] = fixed
     if has_z:
-        report.note(f"Z/M values dropped from {has_z} geometr{'y' if has_z == 1 else 'ies'}",
-                    warn=True)
+        report.note(
+            f"Z/M values dropped from {has_z} geometr{'y' if has_z == 1 else 'ies'}", warn=True
+        )
     if strict:
-        problems = [f"row {i + 1} [{ids[i]}]: {notes[i]}" for i in range(len(geoms))
-                    if status[i] != "ok"]
+        problems = [
+            f"row {i + 1} [{ids[i]}]: {notes[i]}" for i in range(len(geoms)) if status[i] != "ok"
+        ]
         if problems:
             raise InvalidGeometryError(
                 "strict=True: expected every geometry valid, got "
-                f"{len(problems)} to repair or exclude: " + "; ".join(problems[:10])
+                f"{len(problems)} to repair or exclude: "
+                + "; ".join(problems[:10])
                 + ". Fix them in the source, or load without strict to repair and report."
             )
     if repairs:
         warnings.warn(
             f"{len(repairs)} hazard geometr{'y was' if len(repairs) == 1 else 'ies were'} "
-            f"repaired: {', '.join(repairs[:10])}" + (" ..." if len(repairs) > 10 else "")
+            f"repaired: {', '.join(repairs[:10])}"
+            + (" ..." if len(repairs) > 10 else "")
             + ". See the load report.",
             RepairWarning,
             stacklevel=3,
@@ -225,17 +257,24 @@ def repair_geometries(frame: gpd.GeoDataFrame, report: LoadReport,
     return out
 
 
-def points_to_circles(frame: gpd.GeoDataFrame, report: LoadReport,
-                       radius_column: str | None, area_column: str | None,
-                       area_unit: str = "m2") -> gpd.GeoDataFrame:
+def points_to_circles(
+    frame: gpd.GeoDataFrame,
+    report: LoadReport,
+    radius_column: str | None,
+    area_column: str | None,
+    area_unit: str = "m2",
+) -> gpd.GeoDataFrame:
+    """Points with a radius or an area (in a stated unit) become circles built in metres."""
     keys = {column_key(c): c for c in frame.columns}
     rcol = radius_column or next((keys[k] for k in RADIUS_COLUMNS if k in keys), None)
     if area_unit not in AREA_UNITS:
         raise InputError(f"Expected area_unit among {tuple(AREA_UNITS)}, got {area_unit!r}.")
     acol, factor = area_column, AREA_UNITS[area_unit]
     if acol is not None and acol not in frame.columns:
-        raise InputError(f"area_column {acol!r} not found; columns are "
-                         f"{[c for c in frame.columns if c != frame.geometry.name]}.")
+        raise InputError(
+            f"area_column {acol!r} not found; columns are "
+            f"{[c for c in frame.columns if c != frame.geometry.name]}."
+        )
     if acol is None:
         for k, f in AREA_COLUMNS.items():
             if k in keys:
@@ -244,16 +283,21 @@ def points_to_circles(frame: gpd.GeoDataFrame, report: LoadReport,
     is_point = np.array([g is not None and g.geom_type == "Point" for g in frame.geometry])
     unitless = next((keys[k] for k in UNITLESS_AREA_COLUMNS if k in keys), None)
     if acol is None and unitless is not None and is_point.any():
-        report.note(f"column {unitless!r} looks like an area but names no unit: ignored (units "
-                    "are never guessed). Map it with area_column=..., area_unit='m2'|'ha'|'km2' "
-                    "(--area-column, --area-unit), or name it area_m2, area_ha or area_km2.",
-                    warn=True)
+        report.note(
+            f"column {unitless!r} looks like an area but names no unit: ignored (units "
+            "are never guessed). Map it with area_column=..., area_unit='m2'|'ha'|'km2' "
+            "(--area-column, --area-unit), or name it area_m2, area_ha or area_km2.",
+            warn=True,
+        )
     if rcol is None and acol is None:
         return frame
     if not is_point.any():
         return frame
-    radius = pd.to_numeric(frame[rcol], errors="coerce").to_numpy(dtype=float) \
-        if rcol is not None else np.full(len(frame), np.nan)
+    radius = (
+        pd.to_numeric(frame[rcol], errors="coerce").to_numpy(dtype=float)
+        if rcol is not None
+        else np.full(len(frame), np.nan)
+    )
     if acol is not None:
         area = pd.to_numeric(frame[acol], errors="coerce").to_numpy(dtype=float) * factor
         from_area = ~np.isfinite(radius) & np.isfinite(area)

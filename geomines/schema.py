@@ -24,45 +24,111 @@ SCHEMA = ("hazard_id", "land_class", "contamination", "status", "evidence", "rep
 
 #: Column synonyms, matched case-insensitively, ignoring spaces, dashes and underscores.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "hazard_id": ("hazard_id", "hazardid", "id", "hazard_ref", "hazardref", "ref", "reference",
-                  "local_id", "localid", "hazard_local_id", "imsma_id", "hazard_code", "code",
-                  "guid"),
-    "land_class": ("land_class", "landclass", "class", "hazard_class", "hazard_type",
-                   "hazardtype", "area_type", "type", "category", "classification"),
-    "contamination": ("contamination", "contamination_type", "contaminationtype",
-                      "device_type", "devicetype", "ordnance", "ordnance_type", "threat",
-                      "threat_type", "explosive_type", "hazard_contamination"),
+    "hazard_id": (
+        "hazard_id",
+        "hazardid",
+        "id",
+        "hazard_ref",
+        "hazardref",
+        "ref",
+        "reference",
+        "local_id",
+        "localid",
+        "hazard_local_id",
+        "imsma_id",
+        "hazard_code",
+        "code",
+        "guid",
+    ),
+    "land_class": (
+        "land_class",
+        "landclass",
+        "class",
+        "hazard_class",
+        "hazard_type",
+        "hazardtype",
+        "area_type",
+        "type",
+        "category",
+        "classification",
+    ),
+    "contamination": (
+        "contamination",
+        "contamination_type",
+        "contaminationtype",
+        "device_type",
+        "devicetype",
+        "ordnance",
+        "ordnance_type",
+        "threat",
+        "threat_type",
+        "explosive_type",
+        "hazard_contamination",
+    ),
     "status": ("status", "hazard_status", "hazardstatus", "state", "land_status"),
     "evidence": ("evidence", "evidence_type", "evidence_level", "evidencetype"),
-    "reported": ("reported", "date_reported", "reported_date", "report_date", "reportdate",
-                 "date", "date_of_report", "survey_date", "recorded", "date_recorded"),
+    "reported": (
+        "reported",
+        "date_reported",
+        "reported_date",
+        "report_date",
+        "reportdate",
+        "date",
+        "date_of_report",
+        "survey_date",
+        "recorded",
+        "date_recorded",
+    ),
 }
 
 
 LAND_CLASS_VALUES = {
-    "sha": "SHA", "suspected hazardous area": "SHA", "suspected": "SHA",
-    "cha": "CHA", "confirmed hazardous area": "CHA", "confirmed": "CHA",
+    "sha": "SHA",
+    "suspected hazardous area": "SHA",
+    "suspected": "SHA",
+    "cha": "CHA",
+    "confirmed hazardous area": "CHA",
+    "confirmed": "CHA",
     "other": "other",
 }
 
 
 CONTAMINATION_VALUES = {
-    "ap mine": "AP mine", "apm": "AP mine", "ap": "AP mine", "anti-personnel mine": "AP mine",
-    "antipersonnel mine": "AP mine", "anti personnel mine": "AP mine",
-    "at mine": "AT mine", "atm": "AT mine", "at": "AT mine", "anti-tank mine": "AT mine",
-    "antitank mine": "AT mine", "anti tank mine": "AT mine", "anti-vehicle mine": "AT mine",
-    "erw": "ERW", "uxo": "ERW", "axo": "ERW", "unexploded ordnance": "ERW",
-    "abandoned explosive ordnance": "ERW", "explosive remnants of war": "ERW",
-    "cmr": "CMR", "cluster munition remnants": "CMR", "cluster munitions": "CMR",
-    "cluster": "CMR", "submunitions": "CMR",
-    "ied": "IED", "improvised explosive device": "IED",
+    "ap mine": "AP mine",
+    "apm": "AP mine",
+    "ap": "AP mine",
+    "anti-personnel mine": "AP mine",
+    "antipersonnel mine": "AP mine",
+    "anti personnel mine": "AP mine",
+    "at mine": "AT mine",
+    "atm": "AT mine",
+    "at": "AT mine",
+    "anti-tank mine": "AT mine",
+    "antitank mine": "AT mine",
+    "anti tank mine": "AT mine",
+    "anti-vehicle mine": "AT mine",
+    "erw": "ERW",
+    "uxo": "ERW",
+    "axo": "ERW",
+    "unexploded ordnance": "ERW",
+    "abandoned explosive ordnance": "ERW",
+    "explosive remnants of war": "ERW",
+    "cmr": "CMR",
+    "cluster munition remnants": "CMR",
+    "cluster munitions": "CMR",
+    "cluster": "CMR",
+    "submunitions": "CMR",
+    "ied": "IED",
+    "improvised explosive device": "IED",
     "unknown": "unknown",
 }
 
 
 STATUS_VALUES = {
-    "open": "open", "active": "open",
-    "cancelled": "cancelled", "canceled": "cancelled",
+    "open": "open",
+    "active": "open",
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
     "reduced": "reduced",
     "cleared": "cleared",
 }
@@ -74,8 +140,13 @@ EVIDENCE_VALUES = {"direct": "direct", "indirect": "indirect", "none": "none", "
 RADIUS_COLUMNS = ("radius_m", "radius", "buffer_m", "radius_metres", "radius_meters")
 
 
-AREA_COLUMNS = {"area_m2": 1.0, "area_sqm": 1.0, "area_ha": 1e4, "area_hectares": 1e4,
-                "area_km2": 1e6}
+AREA_COLUMNS = {
+    "area_m2": 1.0,
+    "area_sqm": 1.0,
+    "area_ha": 1e4,
+    "area_hectares": 1e4,
+    "area_km2": 1e6,
+}
 
 
 #: Area units for an explicitly mapped area column: m² per unit.
@@ -87,27 +158,28 @@ UNITLESS_AREA_COLUMNS = ("area", "size", "surface", "superficie", "area_size")
 
 
 def column_key(name: str) -> str:
+    """A column name compared case-insensitively, spaces, dashes and underscores alike."""
     return re.sub(r"[\s\-_]+", "_", str(name).strip().lower())
 
 
 # --------------------------------------------------------------------------- schema
-def map_columns(frame: gpd.GeoDataFrame, columns: Mapping[str, str] | None,
-                 report: LoadReport) -> gpd.GeoDataFrame:
+def map_columns(
+    frame: gpd.GeoDataFrame, columns: Mapping[str, str] | None, report: LoadReport
+) -> gpd.GeoDataFrame:
+    """Rename input columns onto the schema: explicit mapping first, then synonyms."""
     rename: dict[str, str] = {}
     taken: set[str] = set()
     explicit = dict(columns or {})
     lookup = {column_key(c): c for c in frame.columns if c != frame.geometry.name}
-    for target, source in explicit.items():
+    for target, given in explicit.items():
         if target not in SCHEMA:
             raise InputError(f"Column mapping targets must be among {SCHEMA}, got {target!r}.")
-        if source not in frame.columns:
-            real = lookup.get(column_key(source))
-            if real is None:
-                raise InputError(
-                    f"Column mapping {target}={source!r}: no such column; "
-                    f"columns are {[c for c in frame.columns if c != frame.geometry.name]}."
-                )
-            source = real
+        source = given if given in frame.columns else lookup.get(column_key(given))
+        if source is None:
+            raise InputError(
+                f"Column mapping {target}={given!r}: no such column; "
+                f"columns are {[c for c in frame.columns if c != frame.geometry.name]}."
+            )
         rename[source] = target
         taken.add(target)
     for target in SCHEMA:
@@ -128,8 +200,9 @@ def map_columns(frame: gpd.GeoDataFrame, columns: Mapping[str, str] | None,
     return frame.rename(columns=rename)
 
 
-def _normalise_vocab(values: pd.Series, vocab: Mapping[str, str], name: str,
-                     report: LoadReport, default: str) -> pd.Series:
+def _normalise_vocab(
+    values: pd.Series, vocab: Mapping[str, str], name: str, report: LoadReport, default: str
+) -> pd.Series:
     out = []
     unknown: set[str] = set()
     missing = 0
@@ -185,12 +258,14 @@ def _unique_ids(ids: list[str], report: LoadReport, strict: bool) -> list[str]:
     if not len(dupes):
         return ids
     listing = ", ".join(f"{k!r} ×{v}" for k, v in dupes.head(10).items()) + (
-        f" and {len(dupes) - 10} more" if len(dupes) > 10 else "")
+        f" and {len(dupes) - 10} more" if len(dupes) > 10 else ""
+    )
     if strict:
         raise InputError(
             f"strict=True: expected unique hazard ids, got duplicates: {listing}. Fix the ids, "
             "map another column with columns={'hazard_id': ...}, or load without strict to "
-            "number the repeats (H-1, H-1#2).")
+            "number the repeats (H-1, H-1#2)."
+        )
     taken = set(ids)
     seen: dict[str, int] = {}
     out = []
@@ -206,21 +281,32 @@ def _unique_ids(ids: list[str], report: LoadReport, strict: bool) -> list[str]:
             taken.add(new)
             report.duplicate_ids.setdefault(value, [value]).append(new)
         out.append(new)
-    report.note(f"{len(dupes)} hazard id(s) repeated: {listing}. Every row is counted; repeats "
-                "are numbered '<id>#2', '<id>#3', ... in the outputs (the input id is kept in "
-                "'hazard_id_input').", warn=True)
+    report.note(
+        f"{len(dupes)} hazard id(s) repeated: {listing}. Every row is counted; repeats "
+        "are numbered '<id>#2', '<id>#3', ... in the outputs (the input id is kept in "
+        "'hazard_id_input').",
+        warn=True,
+    )
     return out
 
 
-def normalise_schema(frame: gpd.GeoDataFrame, report: LoadReport,
-                      strict: bool = False, date_format: str | None = None
-                      ) -> gpd.GeoDataFrame:
+def normalise_schema(
+    frame: gpd.GeoDataFrame,
+    report: LoadReport,
+    strict: bool = False,
+    date_format: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Ids, vocabularies and report dates of the schema columns, with what was done noted."""
     n = len(frame)
     # ids
     if "hazard_id" in frame.columns:
         raw = frame["hazard_id"]
-        ids = [None if (v is None or (isinstance(v, float) and math.isnan(v))
-                        or str(v).strip() == "") else str(v).strip() for v in raw.tolist()]
+        ids = [
+            None
+            if (v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == "")
+            else str(v).strip()
+            for v in raw.tolist()
+        ]
     else:
         ids = [None] * n
     present = {i for i in ids if i is not None}
@@ -235,10 +321,11 @@ def normalise_schema(frame: gpd.GeoDataFrame, report: LoadReport,
             generated += 1
     if generated:
         report.note(f"{generated} hazard id(s) generated as H-<row number>")
-    original = list(ids)
-    ids = _unique_ids(ids, report, strict)
-    if ids != original:
+    original = [str(i) for i in ids]
+    unique = _unique_ids(original, report, strict)
+    if unique != original:
         frame["hazard_id_input"] = pd.Series(original, index=frame.index, dtype=object)
+    ids = list(unique)
     frame["hazard_id"] = pd.Series(ids, index=frame.index, dtype=object)
 
     def column(name: str) -> pd.Series:
@@ -248,18 +335,20 @@ def normalise_schema(frame: gpd.GeoDataFrame, report: LoadReport,
 
     if "land_class" not in frame.columns:
         report.note("no land class column: every hazard is 'other'")
-    frame["land_class"] = _normalise_vocab(column("land_class"), LAND_CLASS_VALUES,
-                                           "land_class", report, "other")
+    frame["land_class"] = _normalise_vocab(
+        column("land_class"), LAND_CLASS_VALUES, "land_class", report, "other"
+    )
     if "contamination" not in frame.columns:
         report.note("no contamination column: every hazard is 'unknown'")
     frame["contamination"] = _normalise_contamination(column("contamination"), report)
     if "status" not in frame.columns:
         report.note("no status column: every hazard is treated as 'open'")
-    frame["status"] = _normalise_vocab(column("status"), STATUS_VALUES, "status", report,
-                                       "open")
-    frame["evidence"] = _normalise_vocab(column("evidence"), EVIDENCE_VALUES, "evidence",
-                                         report, "none") if "evidence" in frame.columns \
+    frame["status"] = _normalise_vocab(column("status"), STATUS_VALUES, "status", report, "open")
+    frame["evidence"] = (
+        _normalise_vocab(column("evidence"), EVIDENCE_VALUES, "evidence", report, "none")
+        if "evidence" in frame.columns
         else pd.Series(["none"] * n, index=frame.index, dtype=object)
+    )
     frame["reported"] = _parse_dates(column("reported"), report, date_format)
     ordered = [*SCHEMA, *[c for c in frame.columns if c not in SCHEMA]]
     return frame[ordered]
@@ -287,8 +376,7 @@ _YEAR_FIRST = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:$|[T\s])")
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?:$|[T\s])")
 
 
-def _date_convention(texts: list[str], date_format: str | None, report: LoadReport
-                     ) -> str | None:
+def _date_convention(texts: list[str], date_format: str | None, report: LoadReport) -> str | None:
     """``"%d"`` (day first) or ``"%m"`` for the whole column, or None when undecidable.
 
     A first field above 12 anywhere in the column decides day-first; else a second
@@ -297,27 +385,32 @@ def _date_convention(texts: list[str], date_format: str | None, report: LoadRepo
     """
     if date_format:
         return None
-    pairs = [(int(m.group(1)), int(m.group(3))) for t in texts
-             if (m := _NUMERIC_DATE.match(t))]
+    pairs = [(int(m.group(1)), int(m.group(3))) for t in texts if (m := _NUMERIC_DATE.match(t))]
     if not pairs:
         return None
     if any(a > 12 for a, _ in pairs):
         return "%d"
     if any(b > 12 for _, b in pairs):
         return "%m"
-    ambiguous = [t for t in texts if (m := _NUMERIC_DATE.match(t)) and m.group(1) != m.group(3)
-                 and int(m.group(1)) != int(m.group(3))]
+    ambiguous = [
+        t
+        for t in texts
+        if (m := _NUMERIC_DATE.match(t))
+        and m.group(1) != m.group(3)
+        and int(m.group(1)) != int(m.group(3))
+    ]
     if ambiguous:
         report.note(
             f"reported dates such as {ambiguous[0]!r} could be day-first or month-first and no "
             "date in the column decides; those dates were left empty. Pass the format with "
-            "date_format='%d/%m/%Y' (--date-format) to read them.", warn=True)
+            "date_format='%d/%m/%Y' (--date-format) to read them.",
+            warn=True,
+        )
         return "?"
     return "%d"
 
 
-def _one_text_date(text: str, convention: str | None, date_format: str | None
-                   ) -> pd.Timestamp:
+def _one_text_date(text: str, convention: str | None, date_format: str | None) -> pd.Timestamp:
     """One date by the column's convention; NaT when it does not fit."""
     if (m := _YEAR_FIRST.match(text)) is not None:
         try:
@@ -336,8 +429,13 @@ def _one_text_date(text: str, convention: str | None, date_format: str | None
                 return pd.NaT
         first, _, second, year = m.group(1), m.group(2), m.group(3), m.group(4)
         day, month = (first, second) if convention != "%m" else (second, first)
-        y = int(year) if len(year) == 4 else 2000 + int(year) if int(year) < 70 else \
-            1900 + int(year)
+        y = (
+            int(year)
+            if len(year) == 4
+            else 2000 + int(year)
+            if int(year) < 70
+            else 1900 + int(year)
+        )
         try:
             return pd.Timestamp(y, int(month), int(day))
         except (ValueError, OverflowError):
@@ -348,8 +446,9 @@ def _one_text_date(text: str, convention: str | None, date_format: str | None
     return _one_date(text)
 
 
-def _parse_dates(values: pd.Series, report: LoadReport,
-                 date_format: str | None = None) -> pd.Series:
+def _parse_dates(
+    values: pd.Series, report: LoadReport, date_format: str | None = None
+) -> pd.Series:
     """Report dates, with one day/month convention for the whole column.
 
     ISO 8601 (year first) is always read as such. Other numeric dates follow the
@@ -366,17 +465,27 @@ def _parse_dates(values: pd.Series, report: LoadReport,
     table = {}
     for v, t in texts.items():
         # a negative year ("-1-01-01") is no report date
-        table[v] = pd.NaT if t.strip().startswith("-") else _one_text_date(t, convention,
-                                                                            date_format)
-    parsed = pd.Series([table.get(v, pd.NaT) if v is not None and not (
-        isinstance(v, float) and math.isnan(v)) else pd.NaT for v in values.tolist()],
-        index=values.index, dtype="datetime64[ns]")
+        table[v] = (
+            pd.NaT if t.strip().startswith("-") else _one_text_date(t, convention, date_format)
+        )
+    parsed = pd.Series(
+        [
+            table.get(v, pd.NaT)
+            if v is not None and not (isinstance(v, float) and math.isnan(v))
+            else pd.NaT
+            for v in values.tolist()
+        ],
+        index=values.index,
+        dtype="datetime64[ns]",
+    )
     bad = values.notna() & parsed.isna()
     if bad.any():
         examples = ", ".join(repr(str(v)) for v in values[bad].head(5))
         report.unknown_values["reported"] = [str(v) for v in values[bad].head(20)]
         rule = {"%d": "day first", "%m": "month first"}.get(convention or "", "")
-        report.note(f"{int(bad.sum())} reported date(s) not understood or out of range "
-                    f"(left empty){f'; the column reads {rule}' if rule else ''}: {examples}",
-                    warn=True)
+        report.note(
+            f"{int(bad.sum())} reported date(s) not understood or out of range "
+            f"(left empty){f'; the column reads {rule}' if rule else ''}: {examples}",
+            warn=True,
+        )
     return parsed

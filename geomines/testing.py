@@ -13,9 +13,16 @@ from affine import Affine
 __all__ = ["write_raster"]
 
 
-def write_raster(path: str | os.PathLike, data: np.ndarray, *, transform: Affine | None = None,
-                 crs: Any = "EPSG:32633", nodata: float | None = None,
-                 dtype: str | None = None, tiled: bool = False) -> Path:
+def write_raster(
+    path: str | os.PathLike,
+    data: np.ndarray,
+    *,
+    transform: Affine | None = None,
+    crs: Any = "EPSG:32633",
+    nodata: float | None = None,
+    dtype: str | None = None,
+    tiled: bool = False,
+) -> Path:
     """Write a single-band GeoTIFF and return its path.
 
     Parameters
@@ -36,9 +43,14 @@ def write_raster(path: str | os.PathLike, data: np.ndarray, *, transform: Affine
     data = np.asarray(data)
     if transform is None:
         transform = Affine(1, 0, 0, 0, -1, data.shape[0])
-    profile: dict[str, Any] = {"driver": "GTiff", "height": data.shape[0],
-                               "width": data.shape[1], "count": 1,
-                               "dtype": dtype or str(data.dtype), "transform": transform}
+    profile: dict[str, Any] = {
+        "driver": "GTiff",
+        "height": data.shape[0],
+        "width": data.shape[1],
+        "count": 1,
+        "dtype": dtype or str(data.dtype),
+        "transform": transform,
+    }
     if crs is not None:
         profile["crs"] = crs
     if nodata is not None:

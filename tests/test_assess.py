@@ -31,13 +31,17 @@ INSCRIBED = 64 / (2 * math.pi) * math.sin(2 * math.pi / 64)  # 64-gon / circle a
 @pytest.fixture
 def uniform_utm(raster_factory):
     """1 person per 10 m pixel (10,000 per km²) over 20 km × 20 km in UTM 33N."""
-    return raster_factory(np.ones((2000, 2000), dtype="float32"),
-                          transform=from_origin(400_000, 5_010_000, 10, 10), crs="EPSG:32633")
+    return raster_factory(
+        np.ones((2000, 2000), dtype="float32"),
+        transform=from_origin(400_000, 5_010_000, 10, 10),
+        crs="EPSG:32633",
+    )
 
 
 def test_rings_around_a_point_match_pi_r_squared(uniform_utm):
-    point = gpd.GeoDataFrame({"hazard_id": ["P"]}, geometry=[shapely.Point(410_000, 5_000_000)],
-                             crs="EPSG:32633")
+    point = gpd.GeoDataFrame(
+        {"hazard_id": ["P"]}, geometry=[shapely.Point(410_000, 5_000_000)], crs="EPSG:32633"
+    )
     a = assess(point, uniform_utm, rings_m=(500, 1000, 5000))
     assert a.people_inside == 0
     for d in (500, 1000, 5000):
@@ -50,10 +54,13 @@ def test_rings_around_a_point_match_pi_r_squared(uniform_utm):
 
 
 def test_dissolved_counts_nobody_twice(uniform_utm):
-    boxes = [shapely.box(405_000, 5_000_000, 406_000, 5_001_000),
-             shapely.box(405_500, 5_000_000, 406_500, 5_001_000)]  # overlap by half
-    h = gpd.GeoDataFrame({"hazard_id": ["A", "B"], "status": ["open", "open"]},
-                         geometry=boxes, crs="EPSG:32633")
+    boxes = [
+        shapely.box(405_000, 5_000_000, 406_000, 5_001_000),
+        shapely.box(405_500, 5_000_000, 406_500, 5_001_000),
+    ]  # overlap by half
+    h = gpd.GeoDataFrame(
+        {"hazard_id": ["A", "B"], "status": ["open", "open"]}, geometry=boxes, crs="EPSG:32633"
+    )
     a = assess(h, uniform_utm, rings_m=(100,))
     assert list(a.hazards["people_inside"]) == pytest.approx([10_000, 10_000])
     assert a.people_inside == pytest.approx(15_000)
@@ -62,10 +69,13 @@ def test_dissolved_counts_nobody_twice(uniform_utm):
 
 
 def test_only_counted_statuses_enter_the_totals(uniform_utm):
-    boxes = [shapely.box(405_000, 5_000_000, 406_000, 5_001_000),
-             shapely.box(408_000, 5_000_000, 409_000, 5_001_000)]
-    h = gpd.GeoDataFrame({"hazard_id": ["A", "B"], "status": ["open", "cleared"]},
-                         geometry=boxes, crs="EPSG:32633")
+    boxes = [
+        shapely.box(405_000, 5_000_000, 406_000, 5_001_000),
+        shapely.box(408_000, 5_000_000, 409_000, 5_001_000),
+    ]
+    h = gpd.GeoDataFrame(
+        {"hazard_id": ["A", "B"], "status": ["open", "cleared"]}, geometry=boxes, crs="EPSG:32633"
+    )
     a = assess(h, uniform_utm, rings_m=(100,))
     assert a.people_inside == pytest.approx(10_000)
     assert list(a.hazards["counted"]) == [True, False]
@@ -78,9 +88,11 @@ def test_only_counted_statuses_enter_the_totals(uniform_utm):
 
 
 def test_hazards_are_moved_into_the_raster_crs(uniform_utm):
-    box = gpd.GeoDataFrame({"hazard_id": ["A"]},
-                           geometry=[shapely.box(405_000, 5_000_000, 406_000, 5_001_000)],
-                           crs="EPSG:32633")
+    box = gpd.GeoDataFrame(
+        {"hazard_id": ["A"]},
+        geometry=[shapely.box(405_000, 5_000_000, 406_000, 5_001_000)],
+        crs="EPSG:32633",
+    )
     direct = assess(box, uniform_utm, rings_m=(250,))
     with pytest.warns(ReprojectionWarning):
         moved = assess(box.to_crs(4326), uniform_utm, rings_m=(250,))
@@ -99,14 +111,18 @@ def test_no_crs_and_no_overlap_are_errors(uniform_utm):
 
 def test_rings_at_high_latitude_are_metres_not_degrees(raster_factory):
     # 0.001° pixels at 70° N, density raster of 1000 people/km²: people = area × 1000
-    path = raster_factory(np.full((400, 1200), 1000.0), crs="EPSG:4326",
-                          transform=from_origin(24.4, 70.2, 0.001, 0.001))
+    path = raster_factory(
+        np.full((400, 1200), 1000.0),
+        crs="EPSG:4326",
+        transform=from_origin(24.4, 70.2, 0.001, 0.001),
+    )
     r = read_population(path, units="density")
     h = gpd.GeoDataFrame(geometry=[shapely.Point(25.0, 70.0)], crs=4326)
     a = assess(h, r, rings_m=(1000, 5000))
     for d in (1000, 5000):
-        assert a.people_within(d) == pytest.approx(math.pi * (d / 1000) ** 2 * 1000 * INSCRIBED,
-                                                   rel=5e-3)
+        assert a.people_within(d) == pytest.approx(
+            math.pi * (d / 1000) ** 2 * 1000 * INSCRIBED, rel=5e-3
+        )
 
 
 def test_sao_miguel_municipalities_reconcile(sao_count):
@@ -132,8 +148,9 @@ def test_sao_miguel_municipalities_reconcile(sao_count):
 def test_municipalities_agree_with_exactextract(sao_count):
     exactextract = pytest.importorskip("exactextract")
     admin = read_vector(SAO_MIGUEL / "concelhos.gpkg")
-    theirs = exactextract.exact_extract(str(sao_count), admin, "sum", include_cols=["name"],
-                                        output="pandas").set_index("name")["sum"]
+    theirs = exactextract.exact_extract(
+        str(sao_count), admin, "sum", include_cols=["name"], output="pandas"
+    ).set_index("name")["sum"]
     r = read_population(sao_count)
     for geom, name in zip(admin.geometry, admin["name"], strict=True):
         assert zonal_sum(geom, r).people == pytest.approx(theirs[name], rel=1e-6)
@@ -150,14 +167,21 @@ def test_coastal_pixels_with_land_area(sao_count):
     plain = assess(hazards, sao_count, admin=admin, admin_id="name", rings_m=(500,))
     land = read_population(sao_count, land_area=SAO_MIGUEL / "gpw_v411_2020_land_area_2020.tif")
     coastal = assess(hazards, land, admin=admin, admin_id="name", rings_m=(500,))
-    density = assess(hazards, read_population(SAO_MIGUEL / "gpw_v411_2020_density_2020.tif",
-                                              units="density"),
-                     admin=admin, admin_id="name", rings_m=(500,))
+    density = assess(
+        hazards,
+        read_population(SAO_MIGUEL / "gpw_v411_2020_density_2020.tif", units="density"),
+        admin=admin,
+        admin_id="name",
+        rings_m=(500,),
+    )
     units = slice(0, -1)
     assert plain.by_admin["population"].iloc[units].sum() < 0.91 * plain.totals["population"]
     assert coastal.by_admin["population"].iloc[units].sum() > 0.998 * coastal.totals["population"]
-    np.testing.assert_allclose(coastal.by_admin["population"].iloc[units],
-                               density.by_admin["population"].iloc[units], rtol=2e-3)
+    np.testing.assert_allclose(
+        coastal.by_admin["population"].iloc[units],
+        density.by_admin["population"].iloc[units],
+        rtol=2e-3,
+    )
     # people outside every unit, counted from the region's own geometry: never negative
     outside = coastal.by_admin.iloc[-1]
     assert outside["admin_id"] == "(outside)" and 0 <= outside["population"] < 300
@@ -181,20 +205,29 @@ def test_batches_of_hazards_change_nothing(monkeypatch):
     assert sorted(np.concatenate(batches).tolist()) == list(range(len(hazards)))
     batched = assess(hazards, raster)
     cols = [c for c in whole.hazards.columns if c.startswith("people_")]
-    np.testing.assert_allclose(batched.hazards[cols].to_numpy(float),
-                               whole.hazards[cols].to_numpy(float), rtol=1e-9, atol=1e-9,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        batched.hazards[cols].to_numpy(float),
+        whole.hazards[cols].to_numpy(float),
+        rtol=1e-9,
+        atol=1e-9,
+        equal_nan=True,
+    )
     np.testing.assert_allclose(batched.bands["people"], whole.bands["people"], rtol=1e-9)
-    np.testing.assert_allclose(batched.by_class.iloc[:, 5:].to_numpy(float),
-                               whole.by_class.iloc[:, 5:].to_numpy(float), rtol=1e-9)
+    np.testing.assert_allclose(
+        batched.by_class.iloc[:, 5:].to_numpy(float),
+        whole.by_class.iloc[:, 5:].to_numpy(float),
+        rtol=1e-9,
+    )
 
 
 def test_a_buffer_does_not_depend_on_the_other_hazards():
     """Each hazard is buffered in the projection of its 0.5° cell, whoever is with it."""
     from geomines.engine.rings import buffers_m
 
-    pts = gpd.GeoSeries([shapely.Point(25.1, -3.2), shapely.Point(25.4, -3.4),
-                         shapely.Point(25.2, -3.1)], crs="EPSG:4326")
+    pts = gpd.GeoSeries(
+        [shapely.Point(25.1, -3.2), shapely.Point(25.4, -3.4), shapely.Point(25.2, -3.1)],
+        crs="EPSG:4326",
+    )
     together = buffers_m(pts, [1000])[0]
     for i in range(len(pts)):
         alone = buffers_m(pts.iloc[[i]], [1000])[0]
@@ -211,16 +244,27 @@ def test_class_unions_closed_early_give_the_same_numbers(where, tmp_path, monkey
     if where == "utm":
         rng = np.random.default_rng(5)
         data = rng.gamma(0.5, 20, (400, 500)).astype("float32")
-        raster = write_raster(tmp_path / "pop.tif", data, tiled=True,
-                              transform=from_origin(400_000, 5_004_000, 10, 10),
-                              crs="EPSG:32633")
-        geoms = [shapely.Point(400_000 + rng.uniform(300, 4700),
-                               5_004_000 - rng.uniform(300, 3700)).buffer(rng.uniform(10, 150))
-                 for _ in range(80)]
+        raster = write_raster(
+            tmp_path / "pop.tif",
+            data,
+            tiled=True,
+            transform=from_origin(400_000, 5_004_000, 10, 10),
+            crs="EPSG:32633",
+        )
+        geoms = [
+            shapely.Point(
+                400_000 + rng.uniform(300, 4700), 5_004_000 - rng.uniform(300, 3700)
+            ).buffer(rng.uniform(10, 150))
+            for _ in range(80)
+        ]
         hazards = gpd.GeoDataFrame(
-            {"land_class": rng.choice(["CHA", "SHA"], 80),
-             "contamination": rng.choice(["AP mine", "ERW"], 80)},
-            geometry=geoms, crs="EPSG:32633")
+            {
+                "land_class": rng.choice(["CHA", "SHA"], 80),
+                "contamination": rng.choice(["AP mine", "ERW"], 80),
+            },
+            geometry=geoms,
+            crs="EPSG:32633",
+        )
         rings, tile = (100, 300), 32
     else:
         with pytest.warns(UserWarning):
@@ -239,6 +283,10 @@ def test_class_unions_closed_early_give_the_same_numbers(where, tmp_path, monkey
     batched = assess(hazards, raster, rings_m=rings, engine=LocalEngine(union_tile=tile))
     assert sum(flushed) > 0  # tiles were really closed early
     cols = [c for c in whole.by_class.columns if c.startswith("people_")]
-    np.testing.assert_allclose(batched.by_class[cols].to_numpy(float),
-                               whole.by_class[cols].to_numpy(float), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        batched.by_class[cols].to_numpy(float),
+        whole.by_class[cols].to_numpy(float),
+        rtol=1e-9,
+        atol=1e-9,
+    )
     np.testing.assert_allclose(batched.bands["people"], whole.bands["people"], rtol=1e-9)

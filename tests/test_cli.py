@@ -33,13 +33,20 @@ def test_version(runner):
 
 def test_assess_writes_every_output(runner, tmp_path):
     out = tmp_path / "out"
-    result = runner.invoke(cli, ["assess", HAZARDS, COUNT, "--admin", ADMIN, "--admin-id", "name",
-                                 "--out", str(out)])
+    result = runner.invoke(
+        cli, ["assess", HAZARDS, COUNT, "--admin", ADMIN, "--admin-id", "name", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "People inside counted hazards" in result.stdout
     assert "repaired" in result.stderr  # the bow-tie warning goes to stderr
-    for name in ("summary.json", "summary.csv", "hazards.geojson", "rings.geojson",
-                 "by_admin.csv", "map.html"):
+    for name in (
+        "summary.json",
+        "summary.csv",
+        "hazards.geojson",
+        "rings.geojson",
+        "by_admin.csv",
+        "map.html",
+    ):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     people = summary["people"]
@@ -54,13 +61,21 @@ def test_assess_writes_every_output(runner, tmp_path):
     assert "geomines assess" in summary["method"]["command"]
     hazards = gpd.read_file(out / "hazards.geojson")
     assert len(hazards) == 39
-    assert {"hazard_id", "people_inside", "people_within_500m", "people_within_1000m",
-            "people_within_5000m", "load_status", "load_note"} <= set(hazards.columns)
+    assert {
+        "hazard_id",
+        "people_inside",
+        "people_within_500m",
+        "people_within_1000m",
+        "people_within_5000m",
+        "load_status",
+        "load_note",
+    } <= set(hazards.columns)
     # a second run refuses to overwrite, then replaces with --overwrite
     again = runner.invoke(cli, ["assess", HAZARDS, COUNT, "--out", str(out)])
     assert again.exit_code == 1 and "--overwrite" in again.output
-    again = runner.invoke(cli, ["-q", "assess", HAZARDS, COUNT, "--out", str(out), "--overwrite",
-                                "--no-map"])
+    again = runner.invoke(
+        cli, ["-q", "assess", HAZARDS, COUNT, "--out", str(out), "--overwrite", "--no-map"]
+    )
     assert again.exit_code == 0
     assert not (out / "map.html").exists()
     assert again.stderr == ""  # -q: nothing on stderr
@@ -70,8 +85,9 @@ def test_bad_input_is_one_line_exit_1(runner, tmp_path):
     gdf = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
     gdf.to_file(tmp_path / "h.shp")
     (tmp_path / "h.prj").unlink()
-    result = runner.invoke(cli, ["assess", str(tmp_path / "h.shp"), COUNT,
-                                 "--out", str(tmp_path / "o")])
+    result = runner.invoke(
+        cli, ["assess", str(tmp_path / "h.shp"), COUNT, "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 1
     assert "no CRS" in result.output and "--hazards-crs" in result.output
     assert "Traceback" not in result.output
@@ -94,13 +110,19 @@ def test_validate(runner, tmp_path):
     data = json.loads(as_json.stdout)
     assert data["hazards"]["rows"] == 39 and data["hazards"]["ok"]
     empty = tmp_path / "none.geojson"
-    empty.write_text('{"type": "FeatureCollection", "features": '
-                     '[{"type": "Feature", "properties": {}, "geometry": null}]}')
+    empty.write_text(
+        '{"type": "FeatureCollection", "features": '
+        '[{"type": "Feature", "properties": {}, "geometry": null}]}'
+    )
     result = runner.invoke(cli, ["validate", str(empty)])
     assert result.exit_code == 1 and "NOT usable" in result.stdout
 
 
 def test_console_script_runs_as_a_real_process(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "geomines.cli", "--version"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "geomines.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0 and __version__ in result.stdout

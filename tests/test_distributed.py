@@ -36,8 +36,9 @@ def client():
 
 def _compare(a, b, rel=1e-9):
     cols = [c for c in a.hazards.columns if c.startswith("people_")]
-    np.testing.assert_allclose(b.hazards[cols].to_numpy(float), a.hazards[cols].to_numpy(float),
-                               rtol=rel, atol=1e-9)
+    np.testing.assert_allclose(
+        b.hazards[cols].to_numpy(float), a.hazards[cols].to_numpy(float), rtol=rel, atol=1e-9
+    )
     assert b.totals["inside"] == pytest.approx(a.totals["inside"], rel=rel, abs=1e-9)
     for k, v in a.totals["within_m"].items():
         assert b.totals["within_m"][k] == pytest.approx(v, rel=rel)
@@ -45,8 +46,9 @@ def _compare(a, b, rel=1e-9):
     np.testing.assert_allclose(b.bands["people"], a.bands["people"], rtol=rel, atol=1e-6)
     if a.by_admin is not None:
         np.testing.assert_allclose(b.by_admin["population"], a.by_admin["population"], rtol=rel)
-        np.testing.assert_allclose(b.by_admin["people_inside"], a.by_admin["people_inside"],
-                                   rtol=rel, atol=1e-9)
+        np.testing.assert_allclose(
+            b.by_admin["people_inside"], a.by_admin["people_inside"], rtol=rel, atol=1e-9
+        )
 
 
 def test_sample_data_same_numbers(client):
@@ -63,22 +65,35 @@ def _synthetic(tmp_path):
     rng = np.random.default_rng(4)
     data = rng.gamma(0.5, 20, (600, 700)).astype("float32")
     data[rng.random(data.shape) < 0.02] = -1
-    path = write_raster(tmp_path / "pop.tif", data, nodata=-1, tiled=True,
-                        transform=from_origin(400_000, 5_006_000, 10, 10), crs="EPSG:32633")
+    path = write_raster(
+        tmp_path / "pop.tif",
+        data,
+        nodata=-1,
+        tiled=True,
+        transform=from_origin(400_000, 5_006_000, 10, 10),
+        crs="EPSG:32633",
+    )
     geoms = []
     for k in range(60):
         # centred near partition borders (every 128 px = 1,280 m) so many cross them
         bx = 400_000 + 1280 * rng.integers(1, 5) + rng.normal(0, 80)
         by = 5_006_000 - 1280 * rng.integers(1, 4) + rng.normal(0, 80)
         r = rng.uniform(20, 400)
-        geoms.append(shapely.Point(bx, by).buffer(r, quad_segs=4) if k % 3 else
-                     shapely.box(bx - r, by - r / 2, bx + r, by + r / 2))
+        geoms.append(
+            shapely.Point(bx, by).buffer(r, quad_segs=4)
+            if k % 3
+            else shapely.box(bx - r, by - r / 2, bx + r, by + r / 2)
+        )
     geoms.append(shapely.LineString([(401_000, 5_001_000), (406_500, 5_000_500)]))
     geoms.append(shapely.Point(403_840, 5_002_160))  # exactly on a partition corner
-    hazards = gpd.GeoDataFrame({"hazard_id": [f"S{i}" for i in range(len(geoms))],
-                                "land_class": ["CHA", "SHA", "other"] * (len(geoms) // 3)
-                                + ["SHA"] * (len(geoms) % 3)},
-                               geometry=geoms, crs="EPSG:32633")
+    hazards = gpd.GeoDataFrame(
+        {
+            "hazard_id": [f"S{i}" for i in range(len(geoms))],
+            "land_class": ["CHA", "SHA", "other"] * (len(geoms) // 3) + ["SHA"] * (len(geoms) % 3),
+        },
+        geometry=geoms,
+        crs="EPSG:32633",
+    )
     return hazards, path
 
 
@@ -87,8 +102,9 @@ def test_hazards_across_partition_borders_counted_once(client, tmp_path):
 
     hazards, path = _synthetic(tmp_path)
     raster = geomines.read_population(path)
-    local = geomines.assess(hazards, raster, rings_m=(100, 500),
-                            engine=LocalEngine(union_tile=64, window_px=4096))
+    local = geomines.assess(
+        hazards, raster, rings_m=(100, 500), engine=LocalEngine(union_tile=64, window_px=4096)
+    )
     engine = DaskEngine(client, union_tile=64, partition_px=128, window_px=4096)
     remote = geomines.assess(hazards, raster, rings_m=(100, 500), engine=engine)
     assert len(engine.futures) > 10  # really partitioned
@@ -105,16 +121,22 @@ def test_many_tiles_give_the_same_totals(client, tmp_path):
     tiles = []
     for i, rows in enumerate(np.array_split(np.arange(600), 4)):
         for j, cols in enumerate(np.array_split(np.arange(700), 4)):
-            sub = data[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+            sub = data[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
             t = tmp_path / f"tile_{i}_{j}.tif"
-            with rasterio.open(t, "w", **dict(profile, height=sub.shape[0], width=sub.shape[1],
-                                              transform=tr @ Affine.translation(cols[0],
-                                                                                rows[0]))) as d:
+            with rasterio.open(
+                t,
+                "w",
+                **dict(
+                    profile,
+                    height=sub.shape[0],
+                    width=sub.shape[1],
+                    transform=tr @ Affine.translation(cols[0], rows[0]),
+                ),
+            ) as d:
                 d.write(sub, 1)
             tiles.append(t)
     single = geomines.assess(hazards, path, rings_m=(500,))
-    tiled = geomines.assess(hazards, geomines.read_population(tiles), rings_m=(500,),
-                            client=client)
+    tiled = geomines.assess(hazards, geomines.read_population(tiles), rings_m=(500,), client=client)
     _compare(single, tiled)
 
 
@@ -147,13 +169,16 @@ def test_hazards_in_small_batches_give_the_same_numbers(client, tmp_path, monkey
     raster = geomines.read_population(path)
     whole = geomines.assess(hazards, raster, rings_m=(100, 500))
     monkeypatch.setattr(batching, "BATCH_COORDS", 150)  # a few hazards per batch
-    assert len(batching.spatial_batches(np.asarray(hazards.geometry.values),
-                                   np.arange(len(hazards)))) > 10
+    assert (
+        len(batching.spatial_batches(np.asarray(hazards.geometry.values), np.arange(len(hazards))))
+        > 10
+    )
     engine = DaskEngine(client, union_tile=64, partition_px=128, window_px=4096)
     batched = geomines.assess(hazards, raster, rings_m=(100, 500), engine=engine)
     _compare(whole, batched)
-    np.testing.assert_allclose(batched.by_class["people_within_500m"],
-                               whole.by_class["people_within_500m"], rtol=1e-9)
+    np.testing.assert_allclose(
+        batched.by_class["people_within_500m"], whole.by_class["people_within_500m"], rtol=1e-9
+    )
 
 
 def test_land_area_same_numbers_and_outside_never_negative(client):
@@ -162,15 +187,18 @@ def test_land_area_same_numbers_and_outside_never_negative(client):
     with pytest.warns(UserWarning):
         hazards = geomines.read_hazards(SAO_MIGUEL / "hazards_illustrative.geojson")
     admin = geomines.read_vector(SAO_MIGUEL / "concelhos.gpkg")
-    raster = geomines.read_population(SAO_MIGUEL / "gpw_v411_2020_count_2020.tif",
-                                      land_area=SAO_MIGUEL / "gpw_v411_2020_land_area_2020.tif")
+    raster = geomines.read_population(
+        SAO_MIGUEL / "gpw_v411_2020_count_2020.tif",
+        land_area=SAO_MIGUEL / "gpw_v411_2020_land_area_2020.tif",
+    )
     local = geomines.assess(hazards, raster, admin=admin, admin_id="name")
     remote = geomines.assess(hazards, raster, admin=admin, admin_id="name", client=client)
     _compare(local, remote)
     for result in (local, remote):
         assert (result.by_admin.drop(columns=["admin_id", "admin_name"]).fillna(0) >= 0).all().all()
         assert result.totals["population"] == pytest.approx(
-            geomines.read_population(SAO_MIGUEL / "gpw_v411_2020_count_2020.tif").total())
+            geomines.read_population(SAO_MIGUEL / "gpw_v411_2020_count_2020.tif").total()
+        )
         for key in ("bands_add_up", "classes_add_up", "admin_units_add_up"):
             assert result.checks[key]["ok"], (key, result.checks[key])
 
@@ -183,8 +211,12 @@ def test_rasters_scattered_by_token_never_by_reused_id(client, tmp_path):
     engine = DaskEngine(client, partition_px=1024)
     tokens = []
     for value in (1.0, 2.0, 3.0, 4.0):
-        path = write_raster(tmp_path / f"r{value:g}.tif", np.full((50, 50), value, "float32"),
-                            crs="EPSG:4326", transform=from_origin(30, 48, 0.01, 0.01))
+        path = write_raster(
+            tmp_path / f"r{value:g}.tif",
+            np.full((50, 50), value, "float32"),
+            crs="EPSG:4326",
+            transform=from_origin(30, 48, 0.01, 0.01),
+        )
         raster = geomines.read_population(path)
         assert engine.total(raster) == pytest.approx(value * 2500)
         tokens.append(raster.token)
@@ -200,18 +232,27 @@ def test_multi_threaded_worker_never_closes_a_raster_another_thread_reads(tmp_pa
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=4, processes=True,
-                                           dashboard_address=None)
+        cluster = distributed.LocalCluster(
+            n_workers=1, threads_per_worker=4, processes=True, dashboard_address=None
+        )
         c = distributed.Client(cluster)
     try:
         rng = np.random.default_rng(3)
-        path = write_raster(tmp_path / "pop.tif", rng.gamma(0.5, 4, (1024, 1024)).astype(
-            "float32"), crs="EPSG:4326", transform=from_origin(30, 48, 0.001, 0.001),
-            tiled=True)
+        path = write_raster(
+            tmp_path / "pop.tif",
+            rng.gamma(0.5, 4, (1024, 1024)).astype("float32"),
+            crs="EPSG:4326",
+            transform=from_origin(30, 48, 0.001, 0.001),
+            tiled=True,
+        )
         raster = geomines.read_population(path)
-        geoms = np.array([shapely.Point(30 + x, 48 - y).buffer(r) for x, y, r in
-                          rng.uniform([0, 0, 0.001], [1.02, 1.02, 0.02], (400, 3))],
-                         dtype=object)
+        geoms = np.array(
+            [
+                shapely.Point(30 + x, 48 - y).buffer(r)
+                for x, y, r in rng.uniform([0, 0, 0.001], [1.02, 1.02, 0.02], (400, 3))
+            ],
+            dtype=object,
+        )
         local = LocalEngine().sums(geoms, raster).people
         engine = DaskEngine(c, partition_px=128, union_tile=128)
         for _ in range(3):

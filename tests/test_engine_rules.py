@@ -20,8 +20,11 @@ INSCRIBED = 64 / (2 * math.pi) * math.sin(2 * math.pi / 64)
 @pytest.fixture
 def uniform(raster_factory):
     """1 person per 10 m pixel over 20 km × 20 km in UTM 33N (10,000 per km²)."""
-    return raster_factory(np.ones((2000, 2000), dtype="float32"),
-                          transform=from_origin(400_000, 5_010_000, 10, 10), crs="EPSG:32633")
+    return raster_factory(
+        np.ones((2000, 2000), dtype="float32"),
+        transform=from_origin(400_000, 5_010_000, 10, 10),
+        crs="EPSG:32633",
+    )
 
 
 def _frame(geoms, **cols):
@@ -31,11 +34,12 @@ def _frame(geoms, **cols):
 
 
 def test_class_precedence_counts_each_person_once_in_the_highest_class(uniform):
-    cha = shapely.box(405_000, 5_000_000, 406_000, 5_001_000)      # 10,000 people
-    sha = shapely.box(405_500, 5_000_000, 407_000, 5_001_000)      # 15,000, half under CHA
-    other = shapely.box(406_500, 5_000_000, 407_500, 5_000_500)    # 5,000, half under SHA
-    a = assess(_frame([cha, sha, other], land_class=["CHA", "SHA", "other"]), uniform,
-               rings_m=(100,))
+    cha = shapely.box(405_000, 5_000_000, 406_000, 5_001_000)  # 10,000 people
+    sha = shapely.box(405_500, 5_000_000, 407_000, 5_001_000)  # 15,000, half under CHA
+    other = shapely.box(406_500, 5_000_000, 407_500, 5_000_500)  # 5,000, half under SHA
+    a = assess(
+        _frame([cha, sha, other], land_class=["CHA", "SHA", "other"]), uniform, rings_m=(100,)
+    )
     parts = a.by_precedence.set_index("part")["people"]
     assert parts["inside CHA"] == pytest.approx(10_000)
     assert parts["inside SHA"] == pytest.approx(10_000)
@@ -46,19 +50,29 @@ def test_class_precedence_counts_each_person_once_in_the_highest_class(uniform):
 
 
 def test_by_class_groups_are_dissolved_within_themselves(uniform):
-    boxes = [shapely.box(405_000, 5_000_000, 406_000, 5_001_000),
-             shapely.box(405_500, 5_000_000, 406_500, 5_001_000),
-             shapely.box(408_000, 5_000_000, 409_000, 5_001_000)]
-    a = assess(_frame(boxes, land_class=["SHA", "SHA", "CHA"],
-                      contamination=["AP mine", "AP mine", "ERW"],
-                      status=["open", "open", "cleared"]), uniform, rings_m=(100,))
+    boxes = [
+        shapely.box(405_000, 5_000_000, 406_000, 5_001_000),
+        shapely.box(405_500, 5_000_000, 406_500, 5_001_000),
+        shapely.box(408_000, 5_000_000, 409_000, 5_001_000),
+    ]
+    a = assess(
+        _frame(
+            boxes,
+            land_class=["SHA", "SHA", "CHA"],
+            contamination=["AP mine", "AP mine", "ERW"],
+            status=["open", "open", "cleared"],
+        ),
+        uniform,
+        rings_m=(100,),
+    )
     table = a.by_class.set_index(["land_class", "contamination", "status"])
     assert table.loc[("SHA", "AP mine", "open"), "people_inside"] == pytest.approx(15_000)
     assert table.loc[("SHA", "AP mine", "open"), "hazards"] == 2
     assert table.loc[("CHA", "ERW", "cleared"), "people_inside"] == pytest.approx(10_000)
     within = table.loc[("CHA", "ERW", "cleared"), "people_within_100m"]
-    assert within == pytest.approx((1200 * 1200 - (4 - math.pi * INSCRIBED) * 100**2) / 100,
-                                   rel=1e-3)
+    assert within == pytest.approx(
+        (1200 * 1200 - (4 - math.pi * INSCRIBED) * 100**2) / 100, rel=1e-3
+    )
 
 
 def test_line_hazard_rings_are_a_stadium(uniform):
@@ -85,10 +99,18 @@ def test_hazard_across_an_admin_border_is_split_by_area(uniform):
 
 def test_rings_across_the_antimeridian(tmp_path):
     # two tiles of one global 0.001° grid, on either side of ±180°: 1000 people/km²
-    east = write_raster(tmp_path / "east.tif", np.full((200, 300), 1000.0), crs="EPSG:4326",
-                        transform=from_origin(179.7, 0.1, 0.001, 0.001))
-    west = write_raster(tmp_path / "west.tif", np.full((200, 300), 1000.0), crs="EPSG:4326",
-                        transform=from_origin(-180.0, 0.1, 0.001, 0.001))
+    east = write_raster(
+        tmp_path / "east.tif",
+        np.full((200, 300), 1000.0),
+        crs="EPSG:4326",
+        transform=from_origin(179.7, 0.1, 0.001, 0.001),
+    )
+    west = write_raster(
+        tmp_path / "west.tif",
+        np.full((200, 300), 1000.0),
+        crs="EPSG:4326",
+        transform=from_origin(-180.0, 0.1, 0.001, 0.001),
+    )
     pop = read_population([east, west], units="density")
     point = gpd.GeoDataFrame(geometry=[shapely.Point(179.99, 0.0)], crs=4326)
     a = assess(point, pop, rings_m=(5000,))
@@ -103,10 +125,13 @@ def test_rings_across_the_antimeridian(tmp_path):
 
 def test_pixel_rules_are_named_and_bracket_exact(uniform, raster_factory):
     rng = np.random.default_rng(0)
-    pop = raster_factory(rng.uniform(0, 5, (200, 200)),
-                         transform=from_origin(0, 2000, 10, 10), crs="EPSG:32633")
-    polys = [shapely.Point(rng.uniform(300, 1700), rng.uniform(300, 1700)).buffer(
-        rng.uniform(20, 200)) for _ in range(5)]
+    pop = raster_factory(
+        rng.uniform(0, 5, (200, 200)), transform=from_origin(0, 2000, 10, 10), crs="EPSG:32633"
+    )
+    polys = [
+        shapely.Point(rng.uniform(300, 1700), rng.uniform(300, 1700)).buffer(rng.uniform(20, 200))
+        for _ in range(5)
+    ]
     exact = assess(_frame(polys), pop, rings_m=(50,))
     center = assess(_frame(polys), pop, rings_m=(50,), pixel_rule="center")
     touched = assess(_frame(polys), pop, rings_m=(50,), pixel_rule="all-touched")

@@ -28,9 +28,22 @@ ADMIN = SAO_MIGUEL / "concelhos.gpkg"
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
-    result = CliRunner().invoke(cli, ["-q", "assess", str(HAZARDS), str(COUNT), "--admin",
-                                      str(ADMIN), "--admin-id", "name", "--out", str(out),
-                                      "--hxl"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "-q",
+            "assess",
+            str(HAZARDS),
+            str(COUNT),
+            "--admin",
+            str(ADMIN),
+            "--admin-id",
+            "name",
+            "--out",
+            str(out),
+            "--hxl",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -38,6 +51,7 @@ def out(tmp_path_factory):
 def _strict_json(path):
     def no_nan(token):
         raise AssertionError(f"{path.name} holds {token}")
+
     return json.loads(path.read_text(encoding="utf-8"), parse_constant=no_nan)
 
 
@@ -58,8 +72,12 @@ def test_geojson_follows_rfc_7946(out, name):
     assert len(ids) == len(set(ids))
     geoms = [shapely.geometry.shape(f["geometry"]) for f in doc["features"] if f["geometry"]]
     lo = [g.bounds for g in geoms]
-    bbox = [min(b[0] for b in lo), min(b[1] for b in lo), max(b[2] for b in lo),
-            max(b[3] for b in lo)]
+    bbox = [
+        min(b[0] for b in lo),
+        min(b[1] for b in lo),
+        max(b[2] for b in lo),
+        max(b[3] for b in lo),
+    ]
     assert doc["bbox"] == pytest.approx(bbox, abs=1e-6)
     assert -180 <= bbox[0] <= bbox[2] <= 180 and -90 <= bbox[1] <= bbox[3] <= 90
     for f in doc["features"]:
@@ -72,9 +90,18 @@ def test_geojson_follows_rfc_7946(out, name):
             assert poly.exterior.is_ccw, f"exterior of {f['id']} is not counter-clockwise"
             assert all(not ring.is_ccw for ring in poly.interiors)
     method = doc["geomines"]
-    for key in ("geomines_version", "population_source", "population_sha256",
-                "population_crs", "population_resolution", "rings_m", "dissolve_rule",
-                "counted_statuses", "pixel_rule", "share_of_hazard_area_on_nodata"):
+    for key in (
+        "geomines_version",
+        "population_source",
+        "population_sha256",
+        "population_crs",
+        "population_resolution",
+        "rings_m",
+        "dissolve_rule",
+        "counted_statuses",
+        "pixel_rule",
+        "share_of_hazard_area_on_nodata",
+    ):
         assert key in method, key
     assert method["population_sha256"] == hashlib.sha256(COUNT.read_bytes()).hexdigest()
     # GDAL reads it back
@@ -85,15 +112,34 @@ def test_geojson_follows_rfc_7946(out, name):
 def test_hazard_properties(out):
     doc = _strict_json(out / "hazards.geojson")
     props = doc["features"][0]["properties"]
-    for key in ("hazard_id", "land_class", "contamination", "status", "evidence", "reported",
-                "people_inside", "people_within_500m", "people_within_5000m", "load_status",
-                "load_note", "counted", "admin_id"):
+    for key in (
+        "hazard_id",
+        "land_class",
+        "contamination",
+        "status",
+        "evidence",
+        "reported",
+        "people_inside",
+        "people_within_500m",
+        "people_within_5000m",
+        "load_status",
+        "load_note",
+        "counted",
+        "admin_id",
+    ):
         assert key in props, key
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT00:00:00", props["reported"])
     assert {f["properties"]["load_status"] for f in doc["features"]} >= {"ok", "repaired"}
     admin_ids = {f["properties"]["admin_id"] for f in doc["features"]}
-    assert admin_ids <= {"Lagoa", "Nordeste", "Ponta Delgada", "Povoação", "Ribeira Grande",
-                         "Vila Franca do Campo", None}
+    assert admin_ids <= {
+        "Lagoa",
+        "Nordeste",
+        "Ponta Delgada",
+        "Povoação",
+        "Ribeira Grande",
+        "Vila Franca do Campo",
+        None,
+    }
 
 
 def _read_csv(path):
@@ -114,17 +160,22 @@ def test_tables_reconcile_and_carry_hxl_tags(out):
     assert tags[:2] == ["#adm1+code", "#adm1+name"]
     assert rows[-1]["admin_id"] == "(outside)"
     assert sum(float(r["population"]) for r in rows) == pytest.approx(
-        summary["population"]["total"])
+        summary["population"]["total"]
+    )
     assert sum(float(r["people_inside"]) for r in rows) == pytest.approx(
-        summary["people"]["inside"])
+        summary["people"]["inside"]
+    )
     header, tags, rows = _read_csv(out / "by_class.csv")
     assert {"land_class", "contamination", "status", "people_inside"} <= set(header)
     header, tags, rows = _read_csv(out / "by_class_precedence.csv")
     assert sum(float(r["people"]) for r in rows) == pytest.approx(
-        summary["people"]["within_m"]["5000"])
+        summary["people"]["within_m"]["5000"]
+    )
     checks = summary["checks"]
-    assert all(checks[k]["ok"] and checks[k]["relative_difference"] < 1e-9
-               for k in ("bands_add_up", "admin_units_add_up", "classes_add_up"))
+    assert all(
+        checks[k]["ok"] and checks[k]["relative_difference"] < 1e-9
+        for k in ("bands_add_up", "admin_units_add_up", "classes_add_up")
+    )
     assert checks["double_counting_factor"] >= 1
 
 

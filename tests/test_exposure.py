@@ -91,16 +91,16 @@ def test_agrees_with_exactextract_on_random_data(raster_factory, tmp_path):
     rng = np.random.default_rng(3)
     data = (rng.pareto(1.5, (120, 150)) * 10).astype("float32")
     data[rng.random(data.shape) < 0.05] = -99
-    path = raster_factory(data, transform=from_origin(500, 3000, 10, 10), nodata=-99,
-                          tiled=True)
+    path = raster_factory(data, transform=from_origin(500, 3000, 10, 10), nodata=-99, tiled=True)
     r = read_population(path)
     polys = []
     for _ in range(60):
         cx, cy = rng.uniform(400, 2100), rng.uniform(1700, 3100)
         angles = np.sort(rng.uniform(0, 2 * np.pi, 9))
         radii = rng.uniform(1, 250) * rng.uniform(0.3, 1.0, 9)
-        star = shapely.Polygon(np.column_stack([cx + radii * np.cos(angles),
-                                                cy + radii * np.sin(angles)]))
+        star = shapely.Polygon(
+            np.column_stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)])
+        )
         polys.append(shapely.make_valid(star))
     polys.append(shapely.box(505, 2995, 506, 2996))  # far below one pixel
     polys.append(shapely.box(300, 2000, 700, 2400))  # partly outside
@@ -119,8 +119,15 @@ def test_unions_built_in_batches_equal_the_union_and_reference(raster_factory):
     path = raster_factory(rng.gamma(0.6, 5, (300, 300)).astype("float32"))
     raster = read_population(path)
     top = raster.bounds[3]
-    geoms = np.array([shapely.Point(rng.uniform(20, 280), top - rng.uniform(20, 280))
-                      .buffer(rng.uniform(2, 25), quad_segs=6) for _ in range(80)], dtype=object)
+    geoms = np.array(
+        [
+            shapely.Point(rng.uniform(20, 280), top - rng.uniform(20, 280)).buffer(
+                rng.uniform(2, 25), quad_segs=6
+            )
+            for _ in range(80)
+        ],
+        dtype=object,
+    )
     builder = UnionBuilder(raster, 2, tile=32)
     for part in np.array_split(np.arange(80), 9):
         builder.add(0, geoms[part])
@@ -131,8 +138,10 @@ def test_unions_built_in_batches_equal_the_union_and_reference(raster_factory):
     expected = reference_sum(shapely.union_all(geoms), raster)
     assert batched.total.people == pytest.approx(expected.people, rel=1e-9)
     assert evens.total.people == pytest.approx(
-        reference_sum(shapely.union_all(geoms[::2]), raster).people, rel=1e-9)
+        reference_sum(shapely.union_all(geoms[::2]), raster).people, rel=1e-9
+    )
     # the pieces partition the union over the raster (work is bounded by the raster's
     # extent): no overlap between tiles
     assert shapely.area(batched.pieces).sum() == pytest.approx(
-        shapely.clip_by_rect(shapely.union_all(geoms), *raster.bounds).area, rel=1e-12)
+        shapely.clip_by_rect(shapely.union_all(geoms), *raster.bounds).area, rel=1e-12
+    )

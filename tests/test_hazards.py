@@ -36,8 +36,10 @@ def _frame(n=3, crs="EPSG:4326", **cols):
     return gpd.GeoDataFrame(data, geometry=geoms, crs=crs)
 
 
-@pytest.mark.parametrize("ext,driver", [("geojson", "GeoJSON"), ("gpkg", "GPKG"),
-                                         ("shp", "ESRI Shapefile"), ("fgb", "FlatGeobuf")])
+@pytest.mark.parametrize(
+    "ext,driver",
+    [("geojson", "GeoJSON"), ("gpkg", "GPKG"), ("shp", "ESRI Shapefile"), ("fgb", "FlatGeobuf")],
+)
 def test_vector_formats(tmp_path, ext, driver):
     path = tmp_path / f"h.{ext}"
     _frame().to_file(path, driver=driver)
@@ -70,8 +72,10 @@ def test_geopackage_any_layer(tmp_path):
 
 def test_csv_with_wkt(tmp_path):
     path = tmp_path / "h.csv"
-    path.write_text("ref,WKT,Status\nX1,\"POLYGON((30 48,30.01 48,30.01 48.01,30 48.01,30 48))\",Open\n"
-                    "X2,POLYGON((not wkt)),open\n")
+    path.write_text(
+        'ref,WKT,Status\nX1,"POLYGON((30 48,30.01 48,30.01 48.01,30 48.01,30 48))",Open\n'
+        "X2,POLYGON((not wkt)),open\n"
+    )
     with pytest.raises(CRSError, match="no CRS"):
         read_hazards(path)
     with pytest.warns(LoadWarning, match=r"1 row\(s\) excluded from the numbers: X2 \(row 2"):
@@ -84,8 +88,9 @@ def test_csv_with_wkt(tmp_path):
 
 def test_csv_points_with_radius_or_area_become_circles_in_metres(tmp_path):
     path = tmp_path / "legacy.csv"
-    path.write_text("id,lon,lat,radius_m,area_m2\nP1,30.5,60.0,500,\nP2,30.6,60.1,,1000000\n"
-                    "P3,30.7,60.2,,\n")
+    path.write_text(
+        "id,lon,lat,radius_m,area_m2\nP1,30.5,60.0,500,\nP2,30.6,60.1,,1000000\nP3,30.7,60.2,,\n"
+    )
     with pytest.warns(LoadWarning, match=r"1 point or line hazard\(s\) in a polygon layer.*: P3\."):
         h = read_hazards(path)
     assert h.crs.to_epsg() == 4326
@@ -191,14 +196,25 @@ def test_bow_tie_is_repaired_and_reported(tmp_path):
 
 
 def test_null_empty_z_points_lines_and_collections(tmp_path):
-    geoms = [None, shapely.Polygon(), shapely.Polygon([(30, 48, 5), (30.01, 48, 5), (30, 48.01, 5)]),
-             shapely.Point(30.2, 48.2), shapely.LineString([(30, 48), (30.1, 48.1)]),
-             shapely.GeometryCollection([shapely.box(30, 48, 30.01, 48.01),
-                                         shapely.LineString([(30, 48), (31, 49)])])]
+    geoms = [
+        None,
+        shapely.Polygon(),
+        shapely.Polygon([(30, 48, 5), (30.01, 48, 5), (30, 48.01, 5)]),
+        shapely.Point(30.2, 48.2),
+        shapely.LineString([(30, 48), (30.1, 48.1)]),
+        shapely.GeometryCollection(
+            [shapely.box(30, 48, 30.01, 48.01), shapely.LineString([(30, 48), (31, 49)])]
+        ),
+    ]
     path = tmp_path / "mixed.geojson"
-    features = [{"type": "Feature", "properties": {"hazard_id": f"M{i}"},
-                 "geometry": None if g is None else json.loads(shapely.to_geojson(g))}
-                for i, g in enumerate(geoms)]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"hazard_id": f"M{i}"},
+            "geometry": None if g is None else json.loads(shapely.to_geojson(g)),
+        }
+        for i, g in enumerate(geoms)
+    ]
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -69,19 +69,20 @@ def test_api(case: Case, tmp_path):
         assert result.totals["population"] == pytest.approx(expect["total"], rel=1e-12)
     if "share_outside" in expect:
         assert result.checks["share_of_hazard_area_outside_raster"] == pytest.approx(
-            expect["share_outside"], rel=1e-6)
+            expect["share_outside"], rel=1e-6
+        )
     if "inside_total" in expect:
         value = expect["inside_total"]
-        assert result.people_inside == pytest.approx(value, rel=expect.get("inside_rel", 1e-9),
-                                                     abs=1e-9)
+        assert result.people_inside == pytest.approx(
+            value, rel=expect.get("inside_rel", 1e-9), abs=1e-9
+        )
     if "dates" in expect:
         got = [None if pd.isna(v) else str(v.date()) for v in hazards["reported"]]
         assert got == expect["dates"]
     if "max_seconds" in expect:
         assert seconds < expect["max_seconds"], seconds
     if "share_outside_above" in expect:
-        assert result.checks["share_of_hazard_area_outside_raster"] > expect[
-            "share_outside_above"]
+        assert result.checks["share_of_hazard_area_outside_raster"] > expect["share_outside_above"]
     if result is not None:  # every check shown to users holds on these inputs
         for key in ("bands_add_up", "classes_add_up"):
             if key in result.checks:
@@ -101,8 +102,18 @@ def test_cli(case: Case, tmp_path):
         outputs = [] if made.get("outputs") else ["--no-map", "--no-report"]
         rings = made.get("rings", "100")
         units = ["--units", made["units"]] if "units" in made else []
-        args = ["assess", str(made["hazards"]), *map(str, rasters), "--rings", rings,
-                "--out", str(out), *outputs, *units, *extra]
+        args = [
+            "assess",
+            str(made["hazards"]),
+            *map(str, rasters),
+            "--rings",
+            rings,
+            "--out",
+            str(out),
+            *outputs,
+            *units,
+            *extra,
+        ]
     else:
         args = ["validate", str(made["hazards"]), *extra]
     result = CliRunner().invoke(cli, args)
@@ -119,7 +130,8 @@ def test_cli(case: Case, tmp_path):
     if "inside_total" in case.expect and "raster" in made:
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         assert summary["people"]["inside"] == pytest.approx(
-            case.expect["inside_total"], rel=case.expect.get("inside_rel", 1e-9), abs=1e-9)
+            case.expect["inside_total"], rel=case.expect.get("inside_rel", 1e-9), abs=1e-9
+        )
     if "outputs_escaped" in case.expect:
         _check_outputs(out, tmp_path, case.expect["outputs_escaped"])
 
@@ -136,20 +148,21 @@ def _check_outputs(out: Path, root: Path, markup: str) -> None:
         html = (out / name).read_text(encoding="utf-8")
         assert markup not in html and "<script>alert(1)</script>" not in html, name
     # the text is still there, as text
-    assert "onerror" in (out / "report.html").read_text(encoding="utf-8") or \
-        "onerror" in (out / "map.html").read_text(encoding="utf-8")
+    assert "onerror" in (out / "report.html").read_text(encoding="utf-8") or "onerror" in (
+        out / "map.html"
+    ).read_text(encoding="utf-8")
 
 
 def test_bad_wkt_rows_refused_when_strict(tmp_path):
     made = next(c for c in CASES if c.name == "bad_wkt_rows").make(tmp_path)
     with pytest.raises(geomines.InvalidGeometryError, match="line 3 of the CSV"):
         geomines.read_hazards(made["hazards"], strict=True, **made["kwargs"])
-    result = CliRunner().invoke(cli, ["validate", str(made["hazards"]), "--strict",
-                                      *made["cli"]])
+    result = CliRunner().invoke(cli, ["validate", str(made["hazards"]), "--strict", *made["cli"]])
     assert result.exit_code == 1 and "line 5 of the CSV" in result.output
 
 
 def test_readme_lists_the_corpus():
     assert markdown() in README.read_text(encoding="utf-8"), (
         "README's 'What geomines refuses, repairs and reports' table is out of date: "
-        "paste the output of `python -m tests.hostile`")
+        "paste the output of `python -m tests.hostile`"
+    )

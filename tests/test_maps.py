@@ -25,12 +25,20 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api")
 if CHROMIUM is None and os.environ.get("CI"):
-    pytest.fail("CI needs Debian's chromium for the map tests; `make test` installs it.",
-                pytrace=False)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
-                                "(make test installs it)")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+    pytest.fail(
+        "CI needs Debian's chromium for the map tests; `make test` installs it.", pytrace=False
+    )
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)"
+)
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +76,12 @@ def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     with pytest.warns(UserWarning):
         hazards = read_hazards(SAO_MIGUEL / "hazards_illustrative.geojson")
-    result = assess(hazards, SAO_MIGUEL / "gpw_v411_2020_count_2020.tif",
-                    admin=read_vector(SAO_MIGUEL / "concelhos.gpkg"), admin_id="name")
+    result = assess(
+        hazards,
+        SAO_MIGUEL / "gpw_v411_2020_count_2020.tif",
+        admin=read_vector(SAO_MIGUEL / "concelhos.gpkg"),
+        admin_id="name",
+    )
     path = out / "map.html"
     exposure_map(result).save(str(path))
     return result, path
@@ -92,8 +104,10 @@ def test_demo_map_renders_offline_and_complete(browser, demo):
     assert panel.is_visible()
     assert panel.locator("b[data-key=inside]").inner_text() == f"{result.totals['inside']:,.0f}"
     for d in result.rings_m:
-        assert panel.locator(f"b[data-key='within_{d:g}']").inner_text() == \
-            f"{result.people_within(d):,.0f}"
+        assert (
+            panel.locator(f"b[data-key='within_{d:g}']").inner_text()
+            == f"{result.people_within(d):,.0f}"
+        )
     assert "fictional" in panel.inner_text()
     legend = page.locator(".geomines-legend").inner_text()
     for band in result.bands.iloc[1:].itertuples():
@@ -114,18 +128,26 @@ def test_demo_map_renders_offline_and_complete(browser, demo):
 def test_hostile_text_is_shown_as_text_and_runs_nothing(browser, tmp_path):
     payload = '<img src=x onerror="window.__xss=1;alert(1)">'
     frame = gpd.GeoDataFrame(
-        {"hazard_id": [payload, "ok"], "contamination": [payload, "ERW"],
-         "status": ["open", "open"]},
-        geometry=[shapely.box(-25.70, 37.74, -25.69, 37.75), shapely.box(-25.6, 37.8,
-                                                                        -25.59, 37.81)],
-        crs=4326)
+        {
+            "hazard_id": [payload, "ok"],
+            "contamination": [payload, "ERW"],
+            "status": ["open", "open"],
+        },
+        geometry=[
+            shapely.box(-25.70, 37.74, -25.69, 37.75),
+            shapely.box(-25.6, 37.8, -25.59, 37.81),
+        ],
+        crs=4326,
+    )
     result = assess(frame, SAO_MIGUEL / "gpw_v411_2020_count_2020.tif", rings_m=(500,))
     path = tmp_path / "xss.html"
     exposure_map(result).save(str(path))
     assert "<img src=x" not in path.read_text()
     page, errors, _, dialogs = open_offline(browser, path)
-    page.evaluate("(() => { const l = geominesLayers.hazards.getLayers()[0];"
-                  "l.fire('click', {latlng: l.getBounds().getCenter()}, true); })()")
+    page.evaluate(
+        "(() => { const l = geominesLayers.hazards.getLayers()[0];"
+        "l.fire('click', {latlng: l.getBounds().getCenter()}, true); })()"
+    )
     page.wait_for_timeout(200)
     text = page.locator(".leaflet-popup-content").first.inner_text()
     assert payload in text

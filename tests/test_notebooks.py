@@ -19,22 +19,29 @@ def executed(name: str) -> nbformat.NotebookNode:
         for cell in nb.cells:  # committed with outputs cleared
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None
-        NotebookClient(nb, timeout=300, kernel_name="python3",
-                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        NotebookClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+        ).execute()
         _executed[name] = nb
     return _executed[name]
 
 
 def _stream_text(nb: nbformat.NotebookNode) -> str:
-    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.outputs if o.output_type == "stream")
+    return "".join(
+        o.get("text", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "stream"
+    )
 
 
 @pytest.mark.parametrize("name", ["quickstart.ipynb", "burundi_events.ipynb"])
 def test_notebook_runs_without_errors(name):
     nb = executed(name)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
     assert errors == []
 
 
@@ -45,6 +52,10 @@ def test_burundi_totals_and_independent_check():
 
 def test_quickstart_shows_the_map_inline_offline():
     nb = executed("quickstart.ipynb")
-    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells
-                   if c.cell_type == "code" for o in c.outputs)
+    html = "".join(
+        o.get("data", {}).get("text/html", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    )
     assert "<iframe srcdoc=" in html and "cdn.jsdelivr" not in html

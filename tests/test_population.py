@@ -37,8 +37,12 @@ def _split(path, tmp_path, rows=2, cols=3):
         for j, cs in enumerate(np.array_split(np.arange(w), cols)):
             p = tmp_path / f"tile_{i}_{j}.tif"
             sub = data[rs[0] : rs[-1] + 1, cs[0] : cs[-1] + 1]
-            prof = dict(profile, height=sub.shape[0], width=sub.shape[1],
-                        transform=tr @ Affine.translation(cs[0], rs[0]))
+            prof = dict(
+                profile,
+                height=sub.shape[0],
+                width=sub.shape[1],
+                transform=tr @ Affine.translation(cs[0], rs[0]),
+            )
             with rasterio.open(p, "w", **prof) as dst:
                 dst.write(sub, 1)
             paths.append(p)
@@ -59,8 +63,9 @@ def test_tiles_give_the_same_numbers_as_one_file(sao_count, tmp_path):
 
 def test_tiles_must_share_crs_resolution_and_grid(tmp_path):
     a = write_raster(tmp_path / "a.tif", np.ones((4, 4)), transform=from_origin(0, 4, 1, 1))
-    b = write_raster(tmp_path / "b.tif", np.ones((4, 4)), transform=from_origin(4, 4, 1, 1),
-                     crs="EPSG:32634")
+    b = write_raster(
+        tmp_path / "b.tif", np.ones((4, 4)), transform=from_origin(4, 4, 1, 1), crs="EPSG:32634"
+    )
     with pytest.raises(RasterError, match="share one CRS"):
         read_population([a, b])
     c = write_raster(tmp_path / "c.tif", np.ones((4, 4)), transform=from_origin(4, 4, 2, 2))
@@ -76,16 +81,23 @@ def test_tiles_must_share_crs_resolution_and_grid(tmp_path):
 
 def test_no_crs_is_an_error(tmp_path):
     p = tmp_path / "nocrs.tif"
-    with rasterio.open(p, "w", driver="GTiff", height=2, width=2, count=1, dtype="float32",
-                       transform=from_origin(0, 2, 1, 1)) as dst:
+    with rasterio.open(
+        p,
+        "w",
+        driver="GTiff",
+        height=2,
+        width=2,
+        count=1,
+        dtype="float32",
+        transform=from_origin(0, 2, 1, 1),
+    ) as dst:
         dst.write(np.ones((1, 2, 2), dtype="float32"))
     with pytest.raises(RasterError, match="no CRS.*gdal_edit"):
         read_population(p)
 
 
 def test_rotated_transform_is_an_error(tmp_path):
-    p = write_raster(tmp_path / "rot.tif", np.ones((3, 3)),
-                     transform=Affine(1, 0.2, 0, 0.1, -1, 3))
+    p = write_raster(tmp_path / "rot.tif", np.ones((3, 3)), transform=Affine(1, 0.2, 0, 0.1, -1, 3))
     with pytest.raises(RasterError, match="rotated"):
         read_population(p)
 
@@ -128,13 +140,16 @@ def test_integer_raster_sums_do_not_overflow(tmp_path):
 def test_density_uses_each_pixels_geodesic_area(tmp_path):
     # 100 people per km² on a 1°×... grid at high latitude: the total is 100 × true area
     tr = from_origin(10, 70, 0.5, 0.5)
-    p = write_raster(tmp_path / "dens.tif", np.full((20, 8), 100.0), transform=tr,
-                     crs="EPSG:4326")
+    p = write_raster(tmp_path / "dens.tif", np.full((20, 8), 100.0), transform=tr, crs="EPSG:4326")
     r = read_population(p, units="density")
     # independent: a geodesic polygon whose edges follow the parallels closely
     lon = np.linspace(10, 14, 2001)
-    ring = np.concatenate([np.column_stack([lon, np.full_like(lon, 60)]),
-                           np.column_stack([lon[::-1], np.full_like(lon, 70)])])
+    ring = np.concatenate(
+        [
+            np.column_stack([lon, np.full_like(lon, 60)]),
+            np.column_stack([lon[::-1], np.full_like(lon, 70)]),
+        ]
+    )
     area_km2 = abs(Geod(ellps="WGS84").polygon_area_perimeter(ring[:, 0], ring[:, 1])[0]) / 1e6
     assert r.total() == pytest.approx(100 * area_km2, rel=1e-6)
     assert zonal_sum(shapely.box(10, 60, 14, 70), r).people == pytest.approx(r.total(), rel=1e-12)
@@ -155,26 +170,35 @@ def test_density_in_projected_crs_uses_true_ground_area(tmp_path):
     """UTM far from its central meridian (here ~495 km west of it) and Web Mercator at
     60° N: each pixel's true area, never the nominal one (independent: the geodesic
     area of the raster's extent)."""
-    p = write_raster(tmp_path / "utm.tif", np.full((10, 10), 50.0),
-                     transform=from_origin(0, 10_000, 1000, 1000), crs="EPSG:32633")
+    p = write_raster(
+        tmp_path / "utm.tif",
+        np.full((10, 10), 50.0),
+        transform=from_origin(0, 10_000, 1000, 1000),
+        crs="EPSG:32633",
+    )
     utm = read_population(p, units="density")
     true_km2 = _geodesic_km2("EPSG:32633", 0, 0, 10_000, 10_000)
     assert true_km2 < 99.6  # the nominal 100 km² is 0.5% too much here
     assert utm.total() == pytest.approx(50 * true_km2, rel=1e-5)
     assert zonal_sum(shapely.box(0, 0, 10_000, 10_000), utm).people == pytest.approx(
-        50 * true_km2, rel=1e-5)
+        50 * true_km2, rel=1e-5
+    )
     # Web Mercator: a 100 km square at 60° N covers about a quarter of its nominal area
     y0 = 8_399_737.89  # 60° N
-    q = write_raster(tmp_path / "merc.tif", np.full((100, 100), 10.0),
-                     transform=from_origin(1_000_000, y0 + 100_000, 1000, 1000),
-                     crs="EPSG:3857")
+    q = write_raster(
+        tmp_path / "merc.tif",
+        np.full((100, 100), 10.0),
+        transform=from_origin(1_000_000, y0 + 100_000, 1000, 1000),
+        crs="EPSG:3857",
+    )
     merc = read_population(q, units="density")
     true_km2 = _geodesic_km2("EPSG:3857", 1_000_000, y0, 1_100_000, y0 + 100_000)
     assert true_km2 < 0.3 * 10_000
     assert merc.total() == pytest.approx(10 * true_km2, rel=1e-5)
     half = shapely.box(1_000_000, y0, 1_100_000, y0 + 50_000)
     assert zonal_sum(half, merc).people == pytest.approx(
-        10 * _geodesic_km2("EPSG:3857", 1_000_000, y0, 1_100_000, y0 + 50_000), rel=1e-5)
+        10 * _geodesic_km2("EPSG:3857", 1_000_000, y0, 1_100_000, y0 + 50_000), rel=1e-5
+    )
     # count rasters are unaffected
     c = read_population(q)
     assert c.total() == pytest.approx(10 * 100 * 100)

@@ -14,12 +14,20 @@ from geomines.engine import union_sum, zonal_sums
 from geomines.engine.rings import buffers_m
 from geomines.testing import write_raster
 
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
-def _raster(tmp_path, seed, shape=(40, 50), origin=(500_000.0, 5_000_000.0), res=10.0,
-            name="r.tif", ones=False):
+def _raster(
+    tmp_path,
+    seed,
+    shape=(40, 50),
+    origin=(500_000.0, 5_000_000.0),
+    res=10.0,
+    name="r.tif",
+    ones=False,
+):
     rng = np.random.default_rng(seed)
     data = np.ones(shape) if ones else rng.gamma(0.6, 30, shape)
     transform = from_origin(origin[0], origin[1], res, res)
@@ -36,8 +44,9 @@ def _polygons(seed, n, raster, *, min_r=1.0, max_r=150.0):
         k = int(rng.integers(3, 14))
         a = np.sort(rng.uniform(0, 2 * np.pi, k))
         r = rng.uniform(min_r, max_r) * rng.uniform(0.3, 1.0, k)
-        p = shapely.make_valid(shapely.Polygon(np.column_stack([cx + r * np.cos(a),
-                                                                 cy + r * np.sin(a)])))
+        p = shapely.make_valid(
+            shapely.Polygon(np.column_stack([cx + r * np.cos(a), cy + r * np.sin(a)]))
+        )
         if rng.random() < 0.3:
             p = p.difference(shapely.Point(cx, cy).buffer(r.min() * 0.4))
         out.append(p)
@@ -66,13 +75,16 @@ def test_union_between_largest_and_sum(tmp_path, seed, n):
     assert union <= per.sum() * (1 + 1e-9) + 1e-9
     assert union >= per.max() * (1 - 1e-9) - 1e-9
     # the tile size never changes the union's count
-    assert union == pytest.approx(union_sum(polys, raster, tile=1024).total.people,
-                                  rel=1e-9, abs=1e-9)
+    assert union == pytest.approx(
+        union_sum(polys, raster, tile=1024).total.people, rel=1e-9, abs=1e-9
+    )
 
 
 @SETTINGS
-@given(seed=st.integers(0, 2**31 - 1), d=st.lists(st.floats(1, 400), min_size=2, max_size=4,
-                                                   unique=True))
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    d=st.lists(st.floats(1, 400), min_size=2, max_size=4, unique=True),
+)
 def test_more_distance_never_fewer_people(tmp_path, seed, d):
     import geopandas as gpd
 
@@ -91,8 +103,9 @@ def test_more_distance_never_fewer_people(tmp_path, seed, d):
 @given(seed=st.integers(0, 2**31 - 1), dx=st.integers(-7, 7), dy=st.integers(-7, 7))
 def test_translating_by_whole_pixels_changes_nothing(tmp_path, seed, dx, dy):
     raster, _ = _raster(tmp_path, seed, name="a.tif")
-    moved, _ = _raster(tmp_path, seed, name="b.tif",
-                       origin=(500_000.0 + 10 * dx, 5_000_000.0 + 10 * dy))
+    moved, _ = _raster(
+        tmp_path, seed, name="b.tif", origin=(500_000.0 + 10 * dx, 5_000_000.0 + 10 * dy)
+    )
     polys = _polygons(seed, 8, raster)
     shifted = shapely.transform(polys, lambda xy: xy + np.array([10.0 * dx, 10.0 * dy]))
     a = zonal_sums(polys, raster).people

@@ -27,8 +27,12 @@ WGS84 = "EPSG:4326"
 
 def _ones(tmp_path, name="pop.tif"):
     """1 person per 0.001° pixel over 29.99..30.11 E, 47.99..48.11 N."""
-    return write_raster(tmp_path / name, np.ones((120, 120), dtype="float32"), crs=WGS84,
-                        transform=from_origin(29.99, 48.11, 0.001, 0.001))
+    return write_raster(
+        tmp_path / name,
+        np.ones((120, 120), dtype="float32"),
+        crs=WGS84,
+        transform=from_origin(29.99, 48.11, 0.001, 0.001),
+    )
 
 
 def _box(x, y=48.0, d=0.01):
@@ -53,9 +57,11 @@ def test_duplicate_ids_counted_once_each_and_numbered(tmp_path):
     """A multi-part hazard exported as two rows with one id, plus the same field twice:
     every row is counted, the dissolved numbers are those of the union."""
     path = tmp_path / "dupes.geojson"
-    gpd.GeoDataFrame({"hazard_id": ["H-1", "H-1", "H-2", "H-2"]},
-                     geometry=[_box(30.0), _box(30.02), _box(30.05), _box(30.05)],
-                     crs=WGS84).to_file(path)
+    gpd.GeoDataFrame(
+        {"hazard_id": ["H-1", "H-1", "H-2", "H-2"]},
+        geometry=[_box(30.0), _box(30.02), _box(30.05), _box(30.05)],
+        crs=WGS84,
+    ).to_file(path)
     raster = _ones(tmp_path)
     hazards, text = _quiet(geomines.read_hazards, path)
     assert "'H-1' ×2, 'H-2' ×2" in text
@@ -64,8 +70,10 @@ def test_duplicate_ids_counted_once_each_and_numbered(tmp_path):
     # 3 distinct 10 × 10 px fields (one twice): 300 people dissolved, 400 summed per hazard
     assert result.people_inside == pytest.approx(300.0, rel=1e-12)
     assert result.hazards["people_inside"].sum() == pytest.approx(400.0, rel=1e-12)
-    assert result.summary()["hazards"]["duplicate_ids"] == {"H-1": ["H-1", "H-1#2"],
-                                                           "H-2": ["H-2", "H-2#2"]}
+    assert result.summary()["hazards"]["duplicate_ids"] == {
+        "H-1": ["H-1", "H-1#2"],
+        "H-2": ["H-2", "H-2#2"],
+    }
     out = tmp_path / "out"
     res = _run("assess", path, raster, "--rings", "100", "--out", out, "--no-map", "--no-report")
     assert res.exit_code == 0 and "'H-1' ×2" in res.output
@@ -82,8 +90,9 @@ CYR = "Минное поле"
 
 
 def _cp1251_shapefile(tmp_path, cpg):
-    gpd.GeoDataFrame({"hazard_id": ["A"], "name": [CYR]}, geometry=[_box(30.0)],
-                     crs=WGS84).to_file(tmp_path / "h.shp", encoding="cp1251")
+    gpd.GeoDataFrame({"hazard_id": ["A"], "name": [CYR]}, geometry=[_box(30.0)], crs=WGS84).to_file(
+        tmp_path / "h.shp", encoding="cp1251"
+    )
     if cpg is None:
         (tmp_path / "h.cpg").unlink()
     else:
@@ -106,7 +115,7 @@ def test_encoding_explicit_wins_and_wrong_one_is_a_clear_error(tmp_path, cpg):
 
 def test_wrong_explicit_encoding_never_a_raw_decode_error(tmp_path):
     path = tmp_path / "h.csv"
-    path.write_bytes(f"id,name,wkt\nA,{CYR},\"{_box(30.0).wkt}\"\n".encode("cp1251"))
+    path.write_bytes(f'id,name,wkt\nA,{CYR},"{_box(30.0).wkt}"\n'.encode("cp1251"))
     with pytest.raises(geomines.InputError, match=r"could not be parsed as utf-8.*--encoding"):
         geomines.read_hazards(path, crs=WGS84, encoding="utf-8")
     res = _run("validate", path, "--hazards-crs", WGS84, "--encoding", "utf-8")
@@ -128,20 +137,40 @@ def test_guess_encoding_rule():
 # --------------------------------------------------------------------------- notes
 def test_file_notes_reach_stderr_and_summary(tmp_path):
     crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32636"}}
-    doc = {"type": "FeatureCollection", "crs": crs, "features": [
-        {"type": "Feature", "properties": {"hazard_id": "L"},
-         "geometry": {"type": "Polygon", "coordinates": [[[500000, 5300000, 7],
-                      [501000, 5300000, 7], [501000, 5301000, 7], [500000, 5300000, 7]]]}}]}
+    doc = {
+        "type": "FeatureCollection",
+        "crs": crs,
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"hazard_id": "L"},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [500000, 5300000, 7],
+                            [501000, 5300000, 7],
+                            [501000, 5301000, 7],
+                            [500000, 5300000, 7],
+                        ]
+                    ],
+                },
+            }
+        ],
+    }
     path = tmp_path / "legacy.geojson"
     path.write_text(json.dumps(doc))
     from pyproj import Transformer
 
     lon, lat = Transformer.from_crs(32636, 4326, always_xy=True).transform(500500, 5300500)
-    raster = write_raster(tmp_path / "pop.tif", np.ones((100, 100), dtype="float32"),
-                          crs=WGS84, transform=from_origin(lon - 0.05, lat + 0.05, 0.001, 0.001))
+    raster = write_raster(
+        tmp_path / "pop.tif",
+        np.ones((100, 100), dtype="float32"),
+        crs=WGS84,
+        transform=from_origin(lon - 0.05, lat + 0.05, 0.001, 0.001),
+    )
     out = tmp_path / "out"
-    res = _run("assess", path, raster, "--rings", "100", "--out", out, "--no-map",
-               "--no-report")
+    res = _run("assess", path, raster, "--rings", "100", "--out", out, "--no-map", "--no-report")
     assert res.exit_code == 0, res.output
     assert "warning: legacy.geojson: GeoJSON has a legacy 'crs' member (EPSG:32636)" in res.output
     assert "Z/M values dropped from 1 geometry" in res.output
@@ -151,9 +180,9 @@ def test_file_notes_reach_stderr_and_summary(tmp_path):
 
 
 def test_excluded_and_special_rows_named_first_ten_and_count(tmp_path):
-    rows = ["id,wkt"] + [f"OK{i},\"{_box(30.0 + 0.011 * i).wkt}\"" for i in range(3)]
+    rows = ["id,wkt"] + [f'OK{i},"{_box(30.0 + 0.011 * i).wkt}"' for i in range(3)]
     rows += [f"BAD{i},NOT WKT" for i in range(12)]
-    rows += ["NAN,\"POLYGON((30 48,nan 48,30.01 48.01,30 48))\"", "PT,POINT (30.1 48.1)"]
+    rows += ['NAN,"POLYGON((30 48,nan 48,30.01 48.01,30 48))"', "PT,POINT (30.1 48.1)"]
     path = tmp_path / "h.csv"
     path.write_text("\n".join(rows) + "\n")
     raster = _ones(tmp_path)
@@ -165,12 +194,25 @@ def test_excluded_and_special_rows_named_first_ten_and_count(tmp_path):
     result = geomines.assess(hazards, raster, rings_m=(100,))
     summary = result.summary()["hazards"]
     assert [r["hazard_id"] for r in summary["excluded_rows"]] == [
-        *[f"BAD{i}" for i in range(12)], "NAN"]
+        *[f"BAD{i}" for i in range(12)],
+        "NAN",
+    ]
     assert "NaN or infinite" in summary["excluded_rows"][-1]["reason"]
     assert summary["points_and_lines"] == ["PT"]
     out = tmp_path / "out"
-    res = _run("assess", path, raster, "--hazards-crs", WGS84, "--rings", "100", "--out", out,
-               "--no-map", "--no-report")
+    res = _run(
+        "assess",
+        path,
+        raster,
+        "--hazards-crs",
+        WGS84,
+        "--rings",
+        "100",
+        "--out",
+        out,
+        "--no-map",
+        "--no-report",
+    )
     assert res.exit_code == 0 and "and 3 more" in res.output and "PT." in res.output
     saved = json.loads((out / "summary.json").read_text())["hazards"]
     assert len(saved["excluded_rows"]) == 13 and saved["points_and_lines"] == ["PT"]
@@ -178,45 +220,69 @@ def test_excluded_and_special_rows_named_first_ten_and_count(tmp_path):
 
 def test_hazards_partly_off_the_raster_named(tmp_path):
     path = tmp_path / "h.geojson"
-    gpd.GeoDataFrame({"hazard_id": ["ON", "OFF"]}, geometry=[_box(30.0), _box(10.0)],
-                     crs=WGS84).to_file(path)
-    with pytest.warns(geomines.CoverageWarning, match=r"1 counted hazard\(s\) lie wholly "
-                      r"outside the population raster pop.tif.*: OFF\."):
+    gpd.GeoDataFrame(
+        {"hazard_id": ["ON", "OFF"]}, geometry=[_box(30.0), _box(10.0)], crs=WGS84
+    ).to_file(path)
+    with pytest.warns(
+        geomines.CoverageWarning,
+        match=r"1 counted hazard\(s\) lie wholly "
+        r"outside the population raster pop.tif.*: OFF\.",
+    ):
         result = geomines.assess(geomines.read_hazards(path), _ones(tmp_path), rings_m=(100,))
     assert result.summary()["hazards"]["outside_raster"] == ["OFF"]
     assert result.people_inside == pytest.approx(100.0, rel=1e-12)
 
 
 # --------------------------------------------------------------------------- dates
-@pytest.mark.parametrize(("values", "expected"), [
-    (["03/04/2020", "12/25/2021"], ["2020-03-04", "2021-12-25"]),   # month-first column
-    (["03.04.2020", "25.12.2021"], ["2020-04-03", "2021-12-25"]),   # day-first column
-    (["2020-03-04", "25/12/2021"], ["2020-03-04", "2021-12-25"]),   # ISO always ISO
-    (["12 March 2020", "2021-02-03T10:00:00"], ["2020-03-12", "2021-02-03"]),
-    (["04/04/2020", "05/05/20"], ["2020-04-04", "2020-05-05"]),     # same either way
-])
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["03/04/2020", "12/25/2021"], ["2020-03-04", "2021-12-25"]),  # month-first column
+        (["03.04.2020", "25.12.2021"], ["2020-04-03", "2021-12-25"]),  # day-first column
+        (["2020-03-04", "25/12/2021"], ["2020-03-04", "2021-12-25"]),  # ISO always ISO
+        (["12 March 2020", "2021-02-03T10:00:00"], ["2020-03-12", "2021-02-03"]),
+        (["04/04/2020", "05/05/20"], ["2020-04-04", "2020-05-05"]),  # same either way
+    ],
+)
 def test_dates_one_convention_per_column(tmp_path, values, expected):
     path = tmp_path / "d.gpkg"
-    gpd.GeoDataFrame({"hazard_id": ["A", "B"], "reported": values},
-                     geometry=[_box(30.0), _box(30.02)], crs=WGS84).to_file(path)
+    gpd.GeoDataFrame(
+        {"hazard_id": ["A", "B"], "reported": values}, geometry=[_box(30.0), _box(30.02)], crs=WGS84
+    ).to_file(path)
     h = geomines.read_hazards(path)
     assert [str(v.date()) for v in h["reported"]] == expected
 
 
 def test_ambiguous_dates_read_with_a_format(tmp_path):
     path = tmp_path / "d.gpkg"
-    gpd.GeoDataFrame({"hazard_id": ["A", "B"], "reported": ["03/04/2020", "05/06/2021"]},
-                     geometry=[_box(30.0), _box(30.02)], crs=WGS84).to_file(path)
+    gpd.GeoDataFrame(
+        {"hazard_id": ["A", "B"], "reported": ["03/04/2020", "05/06/2021"]},
+        geometry=[_box(30.0), _box(30.02)],
+        crs=WGS84,
+    ).to_file(path)
     h, text = _quiet(geomines.read_hazards, path)
     assert h["reported"].isna().all() and "--date-format" in text
     h = geomines.read_hazards(path, date_format="%d/%m/%Y")
     assert [str(v.date()) for v in h["reported"]] == ["2020-04-03", "2021-06-05"]
     out = tmp_path / "out"
-    res = _run("assess", path, _ones(tmp_path), "--date-format", "%m/%d/%Y", "--rings", "100",
-               "--out", out, "--no-map", "--no-report")
+    res = _run(
+        "assess",
+        path,
+        _ones(tmp_path),
+        "--date-format",
+        "%m/%d/%Y",
+        "--rings",
+        "100",
+        "--out",
+        out,
+        "--no-map",
+        "--no-report",
+    )
     assert res.exit_code == 0, res.output
-    props = [f["properties"]["reported"] for f in
-             json.loads((out / "hazards.geojson").read_text())["features"]]
+    props = [
+        f["properties"]["reported"]
+        for f in json.loads((out / "hazards.geojson").read_text())["features"]
+    ]
     assert [p[:10] for p in props] == ["2020-03-04", "2021-05-06"]
 
 
@@ -234,8 +300,21 @@ def test_unitless_area_mapped_with_its_unit(tmp_path):
     inscribed = 64 / (2 * math.pi) * math.sin(2 * math.pi / 64)
     assert area == pytest.approx(250_000 * inscribed, rel=2e-3)
     out = tmp_path / "out"
-    res = _run("assess", path, _ones(tmp_path), "--area-column", "area", "--area-unit", "ha",
-               "--rings", "100", "--out", out, "--no-map", "--no-report")
+    res = _run(
+        "assess",
+        path,
+        _ones(tmp_path),
+        "--area-column",
+        "area",
+        "--area-unit",
+        "ha",
+        "--rings",
+        "100",
+        "--out",
+        out,
+        "--no-map",
+        "--no-report",
+    )
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["people"]["inside"] > 0 and summary["hazards"]["points_and_lines"] == []
@@ -244,8 +323,9 @@ def test_unitless_area_mapped_with_its_unit(tmp_path):
 # --------------------------------------------------------------------------- rings
 def test_ring_distances_with_decimals_and_beyond_1000_km(tmp_path):
     path = tmp_path / "h.geojson"
-    gpd.GeoDataFrame({"hazard_id": ["A"]}, geometry=[_box(30.05, 48.05, 0.002)],
-                     crs=WGS84).to_file(path)
+    gpd.GeoDataFrame({"hazard_id": ["A"]}, geometry=[_box(30.05, 48.05, 0.002)], crs=WGS84).to_file(
+        path
+    )
     raster = _ones(tmp_path)
     result = geomines.assess(geomines.read_hazards(path), raster, rings_m="0.5,1500000")
     assert set(result.totals["within_m"]) == {"0.5", "1500000"}
@@ -267,10 +347,18 @@ def test_ring_distances_with_decimals_and_beyond_1000_km(tmp_path):
 def test_land_area_pixel_never_yields_more_than_it_holds(tmp_path):
     """One pixel of 10 people whose land is a quarter of its area (k = 4)."""
     tr = from_origin(0, 1000, 1000, 1000)
-    pop = write_raster(tmp_path / "pop.tif", np.array([[10.0, 10.0]], dtype="float32"),
-                       crs="EPSG:6933", transform=tr)  # equal-area: each pixel 1 km²
-    land = write_raster(tmp_path / "land.tif", np.array([[0.25, 1.0]], dtype="float32"),
-                        crs="EPSG:6933", transform=tr)
+    pop = write_raster(
+        tmp_path / "pop.tif",
+        np.array([[10.0, 10.0]], dtype="float32"),
+        crs="EPSG:6933",
+        transform=tr,
+    )  # equal-area: each pixel 1 km²
+    land = write_raster(
+        tmp_path / "land.tif",
+        np.array([[0.25, 1.0]], dtype="float32"),
+        crs="EPSG:6933",
+        transform=tr,
+    )
     r = geomines.read_population(pop, land_area=land)
     zs = geomines.zonal_sum
     # covering the coastal pixel whole: its 10 people, not 40
@@ -285,8 +373,11 @@ def test_land_area_pixel_never_yields_more_than_it_holds(tmp_path):
 
     # the region outside (water first): a tenth of the pixel holds max(0, 1 − 0.9 × 4) = 0,
     # nine tenths hold max(0, 1 − 0.1 × 4) = 0.6
-    sea = zonal_sums(np.array([shapely.box(0, 0, 100, 1000), shapely.box(100, 0, 1000, 1000)]),
-                     r, land_rule="water-first").people
+    sea = zonal_sums(
+        np.array([shapely.box(0, 0, 100, 1000), shapely.box(100, 0, 1000, 1000)]),
+        r,
+        land_rule="water-first",
+    ).people
     np.testing.assert_allclose(sea, [0.0, 6.0], atol=1e-9)
     assert r.total() == pytest.approx(20.0)
 
@@ -300,10 +391,14 @@ def test_reconciliation_checks_fire_on_broken_parts(tmp_path, monkeypatch):
     raster = _ones(tmp_path)
     hazards = gpd.GeoDataFrame(
         {"hazard_id": ["C", "S", "O"], "land_class": ["CHA", "SHA", "other"]},
-        geometry=[_box(30.02), _box(30.05), _box(30.08)], crs=WGS84)
-    admin = gpd.GeoDataFrame({"id": ["W", "E"]}, geometry=[
-        shapely.box(29.99, 47.99, 30.05, 48.11), shapely.box(30.05, 47.99, 30.11, 48.11)],
-        crs=WGS84)
+        geometry=[_box(30.02), _box(30.05), _box(30.08)],
+        crs=WGS84,
+    )
+    admin = gpd.GeoDataFrame(
+        {"id": ["W", "E"]},
+        geometry=[shapely.box(29.99, 47.99, 30.05, 48.11), shapely.box(30.05, 47.99, 30.11, 48.11)],
+        crs=WGS84,
+    )
     good = geomines.assess(hazards, raster, rings_m=(500, 1000), admin=admin, admin_id="id")
     for key in ("bands_add_up", "classes_add_up", "admin_units_add_up"):
         assert good.checks[key]["ok"] and good.checks[key]["relative_difference"] < 1e-9, key
@@ -335,7 +430,8 @@ def test_reconciliation_checks_fire_on_broken_parts(tmp_path, monkeypatch):
 def test_check_failure_shown_in_the_report(tmp_path):
     from geomines.outputs.report import _check_text
 
-    text = _check_text({"ok": False, "parts": 110.0, "whole": 100.0,
-                        "relative_difference": 0.1, "what": "x"})
+    text = _check_text(
+        {"ok": False, "parts": 110.0, "whole": 100.0, "relative_difference": 0.1, "what": "x"}
+    )
     assert text.startswith("DOES NOT ADD UP: parts 110.00 vs whole 100.00")
     assert "(relative difference 1.0e-01)" in text

@@ -35,8 +35,12 @@ def spatial_batches(geoms: np.ndarray, positions: np.ndarray) -> list[np.ndarray
     cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
     span = max(float(np.ptp(cx)), float(np.ptp(cy)), 1e-12)
     scale = 65535 / span
-    order = np.argsort(morton(((cx - cx.min()) * scale).astype(np.int64),
-                               ((cy - cy.min()) * scale).astype(np.int64)), kind="stable")
+    order = np.argsort(
+        morton(
+            ((cx - cx.min()) * scale).astype(np.int64), ((cy - cy.min()) * scale).astype(np.int64)
+        ),
+        kind="stable",
+    )
     weight = shapely.get_num_coordinates(geoms[positions[order]]) + 4 * QUAD_SEGS
     cuts = np.flatnonzero(np.diff(np.cumsum(weight) // BATCH_COORDS)) + 1
     return [np.sort(part) for part in np.split(positions[order], cuts)]
@@ -50,9 +54,14 @@ _M_PER_DEG_LAT = 110_000.0
 _M_PER_DEG_LON = 111_000.0
 
 
-def closing_tiles(geoms: np.ndarray, batches: list[np.ndarray], distance_m: float,
-                   crs: CRS, raster: PopulationRaster, side: int | None
-                   ) -> list[set[tuple[int, int]]]:
+def closing_tiles(
+    geoms: np.ndarray,
+    batches: list[np.ndarray],
+    distance_m: float,
+    crs: CRS,
+    raster: PopulationRaster,
+    side: int | None,
+) -> list[set[tuple[int, int]]]:
     """For each batch, the union tiles that no later batch's buffers can reach.
 
     A buffer of ``distance_m`` around a batch lies within the batch's lon/lat box
@@ -72,10 +81,12 @@ def closing_tiles(geoms: np.ndarray, batches: list[np.ndarray], distance_m: floa
             last = {key: b for key in last}  # everything stays open until this batch
             continue
         minx, miny, maxx, maxy = box
-        c0, c1 = sorted((int(np.floor((minx - tr.c) / tr.a / side)),
-                         int(np.floor((maxx - tr.c) / tr.a / side))))
-        r0, r1 = sorted((int(np.floor((maxy - tr.f) / tr.e / side)),
-                         int(np.floor((miny - tr.f) / tr.e / side))))
+        c0, c1 = sorted(
+            (int(np.floor((minx - tr.c) / tr.a / side)), int(np.floor((maxx - tr.c) / tr.a / side)))
+        )
+        r0, r1 = sorted(
+            (int(np.floor((maxy - tr.f) / tr.e / side)), int(np.floor((miny - tr.f) / tr.e / side)))
+        )
         # union tiles exist only over the raster (geometries are cut to it)
         c0, c1 = max(c0, 0), min(c1, (raster.width - 1) // side)
         r0, r1 = max(r0, 0), min(r1, (raster.height - 1) // side)
@@ -90,16 +101,18 @@ def closing_tiles(geoms: np.ndarray, batches: list[np.ndarray], distance_m: floa
     return out
 
 
-def _reach_box(geoms: np.ndarray, distance_m: float, crs: CRS, dst: CRS
-               ) -> tuple[float, float, float, float] | None:
+def _reach_box(
+    geoms: np.ndarray, distance_m: float, crs: CRS, dst: CRS
+) -> tuple[float, float, float, float] | None:
     """A box in ``dst`` holding every point within ``distance_m`` of the geometries."""
     west, south, east, north = shapely.total_bounds(geoms)
     if crs != WGS84:
         try:
             to_lonlat = get_transformer(crs_key(crs), crs_key(WGS84))
-            west, south, east, north = to_lonlat.transform_bounds(west, south, east, north,
-                                                                  densify_pts=21)
-        except Exception:  # noqa: BLE001 - a CRS that does not transform: no bound
+            west, south, east, north = to_lonlat.transform_bounds(
+                west, south, east, north, densify_pts=21
+            )
+        except Exception:
             return None
     if not np.all(np.isfinite([west, south, east, north])):
         return None
@@ -117,8 +130,9 @@ def _reach_box(geoms: np.ndarray, distance_m: float, crs: CRS, dst: CRS
         return west, south, east, north
     try:
         x0, y0, x1, y1 = get_transformer(crs_key(WGS84), crs_key(dst)).transform_bounds(
-            west, south, east, north, densify_pts=21)
-    except Exception:  # noqa: BLE001
+            west, south, east, north, densify_pts=21
+        )
+    except Exception:
         return None
     if not np.all(np.isfinite([x0, y0, x1, y1])):
         return None

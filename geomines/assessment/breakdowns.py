@@ -26,11 +26,20 @@ from .checks import Reconciliation, outside_region, plain_rule, tile_differences
 from .result import ring_column
 
 
-def admin_of_hazards(geoms_r: np.ndarray, admin: gpd.GeoDataFrame, admin_id: str, crs: CRS,
-              bounds: tuple[float, float, float, float]) -> list[str | None]:
+def admin_of_hazards(
+    geoms_r: np.ndarray,
+    admin: gpd.GeoDataFrame,
+    admin_id: str,
+    crs: CRS,
+    bounds: tuple[float, float, float, float],
+) -> list[str | None]:
     """The admin unit holding each hazard's representative point (None if outside all)."""
-    units = move_to_grid(np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
-                         CRS.from_user_input(admin.crs), crs, bounds)
+    units = move_to_grid(
+        np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
+        CRS.from_user_input(admin.crs),
+        crs,
+        bounds,
+    )
     ids = admin[admin_id].astype(str).to_numpy()
     out: list[str | None] = [None] * len(geoms_r)
     ok = np.array([g is not None and not g.is_empty for g in geoms_r], dtype=bool)
@@ -51,10 +60,16 @@ def admin_of_hazards(geoms_r: np.ndarray, admin: gpd.GeoDataFrame, admin_id: str
 CLASS_PRECEDENCE = ("CHA", "SHA", "other")
 
 
-def precedence_table(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.ndarray,
-                   union_u: UnionSum, rings: tuple[float, ...], ring_u: dict[float, UnionSum],
-                   raster: PopulationRaster, engine: Engine
-                   ) -> tuple[pd.DataFrame, list[UnionSum]]:
+def precedence_table(
+    frame: gpd.GeoDataFrame,
+    geoms_r: np.ndarray,
+    counted: np.ndarray,
+    union_u: UnionSum,
+    rings: tuple[float, ...],
+    ring_u: dict[float, UnionSum],
+    raster: PopulationRaster,
+    engine: Engine,
+) -> tuple[pd.DataFrame, list[UnionSum]]:
     """People by land class with precedence (CHA over SHA over other over ring bands).
 
     ``N(CHA)``, ``N(CHA ∪ SHA) − N(CHA)``, ``N(all) − N(CHA ∪ SHA)``, then the
@@ -64,38 +79,58 @@ def precedence_table(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.n
     rank = np.where(classes == "CHA", 0, np.where(classes == "SHA", 1, 2))
     rows = []
     previous = 0.0
-    levels = engine.unions([geoms_r[counted & (rank <= level)]
-                            for level in range(len(CLASS_PRECEDENCE) - 1)], raster)
+    levels = engine.unions(
+        [geoms_r[counted & (rank <= level)] for level in range(len(CLASS_PRECEDENCE) - 1)], raster
+    )
     for level, name in enumerate(CLASS_PRECEDENCE):
         if level == len(CLASS_PRECEDENCE) - 1:
             people = union_u.total.people
         else:
             people = levels[level].total.people
-        rows.append({"part": f"inside {name}", "from_m": None, "to_m": 0.0,
-                     "people": people - previous,
-                     "hazards": int((counted & (rank == level)).sum())})
+        rows.append(
+            {
+                "part": f"inside {name}",
+                "from_m": None,
+                "to_m": 0.0,
+                "people": people - previous,
+                "hazards": int((counted & (rank == level)).sum()),
+            }
+        )
         previous = people
     prev_d = 0.0
     for d in rings:
         people = ring_u[d].total.people
-        rows.append({"part": f"{format_m(prev_d)}-{format_m(d)} m", "from_m": prev_d, "to_m": d,
-                     "people": people - previous, "hazards": None})
+        rows.append(
+            {
+                "part": f"{format_m(prev_d)}-{format_m(d)} m",
+                "from_m": prev_d,
+                "to_m": d,
+                "people": people - previous,
+                "hazards": None,
+            }
+        )
         previous, prev_d = people, d
     return pd.DataFrame(rows), levels
 
 
-def class_groups(frame: gpd.GeoDataFrame, usable: np.ndarray
-                  ) -> list[tuple[tuple[Any, ...], np.ndarray]]:
+def class_groups(
+    frame: gpd.GeoDataFrame, usable: np.ndarray
+) -> list[tuple[tuple[Any, ...], np.ndarray]]:
     """Usable hazards grouped by land class × contamination × status: (key, positions)."""
     keys = ["land_class", "contamination", "status"]
     table = frame.loc[usable, keys]
-    return [(values if isinstance(values, tuple) else (values,),
-             frame.index.get_indexer(idx))
-            for values, idx in table.groupby(keys, sort=True).groups.items()]
+    return [
+        (values if isinstance(values, tuple) else (values,), frame.index.get_indexer(idx))
+        for values, idx in table.groupby(keys, sort=True).groups.items()
+    ]
 
 
-def class_table(frame: gpd.GeoDataFrame, groups: list[tuple[tuple[Any, ...], np.ndarray]],
-              columns: dict[str, list[float]], rings: tuple[float, ...]) -> pd.DataFrame:
+def class_table(
+    frame: gpd.GeoDataFrame,
+    groups: list[tuple[tuple[Any, ...], np.ndarray]],
+    columns: dict[str, list[float]],
+    rings: tuple[float, ...],
+) -> pd.DataFrame:
     """Dissolved people per land class × contamination × status group.
 
     Each group is dissolved on its own, so a group's numbers count nobody twice;
@@ -115,8 +150,9 @@ def class_table(frame: gpd.GeoDataFrame, groups: list[tuple[tuple[Any, ...], np.
     return pd.DataFrame(rows, columns=names)
 
 
-def band_frame(union: UnionSum, rings: tuple[float, ...], ring_u: dict[float, UnionSum],
-           crs: CRS) -> gpd.GeoDataFrame:
+def band_frame(
+    union: UnionSum, rings: tuple[float, ...], ring_u: dict[float, UnionSum], crs: CRS
+) -> gpd.GeoDataFrame:
     """Exclusive bands: the union, then each ring minus the previous one (tile by tile)."""
     names, froms, tos = ["inside"], [np.nan], [0.0]
     people, geoms = [union.total.people], [union.geometry()]
@@ -128,24 +164,45 @@ def band_frame(union: UnionSum, rings: tuple[float, ...], ring_u: dict[float, Un
         for key, piece in cur.by_tile().items():
             inner = before.get(key)
             parts.append(piece if inner is None else shapely.difference(piece, inner))
-        polys = [p for p in shapely.get_parts(np.array(parts, dtype=object))
-                 if p.geom_type == "Polygon" and not p.is_empty] if parts else []
+        polys = (
+            [
+                p
+                for p in shapely.get_parts(np.array(parts, dtype=object))
+                if p.geom_type == "Polygon" and not p.is_empty
+            ]
+            if parts
+            else []
+        )
         names.append(f"{format_m(prev_d)}-{format_m(d)} m")
         froms.append(prev_d)
         tos.append(d)
         people.append(cur.total.people - prev.total.people)
         geoms.append(shapely.MultiPolygon(polys) if polys else shapely.Polygon())
         prev, prev_d = cur, d
-    frame = gpd.GeoDataFrame({"band": names, "from_m": froms, "to_m": tos, "people": people},
-                             geometry=gpd.GeoSeries(geoms, crs=crs))
+    frame = gpd.GeoDataFrame(
+        {"band": names, "from_m": froms, "to_m": tos, "people": people},
+        geometry=gpd.GeoSeries(geoms, crs=crs),
+    )
     return frame.to_crs(4326)
 
 
-def admin_table(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None,
-              admin_name: str | None, raster: PopulationRaster, union: UnionSum,
-              rings: tuple[float, ...], ring_u: dict[float, UnionSum],
-              total_pop: float, totals: dict[str, Any], engine: Engine
-              ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, Reconciliation]:
+def admin_table(
+    admin: gpd.GeoDataFrame | str | os.PathLike,
+    admin_id: str | None,
+    admin_name: str | None,
+    raster: PopulationRaster,
+    union: UnionSum,
+    rings: tuple[float, ...],
+    ring_u: dict[float, UnionSum],
+    total_pop: float,
+    totals: dict[str, Any],
+    engine: Engine,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, Reconciliation]:
+    """People by admin unit: population, inside and within each ring.
+
+    Plus the region outside every unit (counted from its own geometry) and the check
+    that units and outside add up to the whole.
+    """
     if not isinstance(admin, gpd.GeoDataFrame):
         admin = read_vector(admin)
     if admin.crs is None:
@@ -158,10 +215,16 @@ def admin_table(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | Non
             raise InputError(f"Admin column {col!r} not found; columns are {columns}.")
     ids = admin[admin_id].astype(str)
     if ids.duplicated().any():
-        raise InputError(f"Admin ids in {admin_id!r} must be unique; duplicated: "
-                         f"{sorted(set(ids[ids.duplicated()]))[:10]}.")
-    geoms = move_to_grid(np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
-                         CRS.from_user_input(admin.crs), raster.crs, raster.bounds)
+        raise InputError(
+            f"Admin ids in {admin_id!r} must be unique; duplicated: "
+            f"{sorted(set(ids[ids.duplicated()]))[:10]}."
+        )
+    geoms = move_to_grid(
+        np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
+        CRS.from_user_input(admin.crs),
+        raster.crs,
+        raster.bounds,
+    )
     # every unit ∩ every union piece (inside and each ring), plus the units themselves,
     # counted in one pass so that shared windows are prepared once
     layers_u = [union, *[ring_u[d] for d in rings]]
@@ -179,21 +242,34 @@ def admin_table(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | Non
     all_parts = np.concatenate(parts)
     people = engine.sums(all_parts, raster).people
     owner_all, layer_all = np.concatenate(owner), np.concatenate(layer_of)
-    per_layer = [np.bincount(owner_all[layer_all == k], people[layer_all == k], len(geoms))
-                 for k in range(len(layers) + 1)]
+    per_layer = [
+        np.bincount(owner_all[layer_all == k], people[layer_all == k], len(geoms))
+        for k in range(len(layers) + 1)
+    ]
     # the units' parts with plain weighting, for the check (the same numbers without a
     # land-area raster)
-    plain = people if raster.land_area is None else \
-        engine.sums(all_parts, raster, **plain_rule(raster)).people
+    plain = (
+        people
+        if raster.land_area is None
+        else engine.sums(all_parts, raster, **plain_rule(raster)).people
+    )
     units_plain = [float(plain[layer_all == k].sum()) for k in range(len(layers) + 1)]
     population, inside = per_layer[0], per_layer[1]
     near = {d: per_layer[2 + j] for j, d in enumerate(rings)}
     rows = []
-    pcode = next((c for c in admin.columns if c != admin_id and
-                  re.fullmatch(r"(adm\d_?)?p_?code|.*pcode", str(c), re.IGNORECASE)), None)
+    pcode = next(
+        (
+            c
+            for c in admin.columns
+            if c != admin_id and re.fullmatch(r"(adm\d_?)?p_?code|.*pcode", str(c), re.IGNORECASE)
+        ),
+        None,
+    )
     for i in range(len(geoms)):
-        row = {"admin_id": ids.iloc[i],
-               "admin_name": str(admin[admin_name].iloc[i]) if admin_name else ids.iloc[i]}
+        row = {
+            "admin_id": ids.iloc[i],
+            "admin_name": str(admin[admin_name].iloc[i]) if admin_name else ids.iloc[i],
+        }
         if pcode is not None:
             row["pcode"] = str(admin[pcode].iloc[i])
         row.update({"population": population[i], "people_inside": inside[i]})
@@ -201,8 +277,7 @@ def admin_table(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | Non
             row[ring_column(d)] = near[d][i]
         rows.append(row)
     table = pd.DataFrame(rows)
-    outside, check = _outside_units(geoms, layers_u, rings, raster, total_pop, units_plain,
-                                    engine)
+    outside, check = _outside_units(geoms, layers_u, rings, raster, total_pop, units_plain, engine)
     table = pd.concat([table, pd.DataFrame([outside])], ignore_index=True)
     pop = table["population"].where(table["population"] > 0)
     table["share_inside"] = table["people_inside"] / pop
@@ -211,9 +286,15 @@ def admin_table(admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | Non
     return admin, table, check
 
 
-def _outside_units(units: np.ndarray, layers_u: list[UnionSum], rings: tuple[float, ...],
-                   raster: PopulationRaster, total_pop: float, units_plain: list[float],
-                   engine: Engine) -> tuple[dict[str, Any], Reconciliation]:
+def _outside_units(
+    units: np.ndarray,
+    layers_u: list[UnionSum],
+    rings: tuple[float, ...],
+    raster: PopulationRaster,
+    total_pop: float,
+    units_plain: list[float],
+    engine: Engine,
+) -> tuple[dict[str, Any], Reconciliation]:
     """The row for people outside every admin unit, each number counted from its own
     geometry (the raster's extent minus the units, tile by tile), and the check that
     the units plus the outside add up to the whole, for the population and each layer
@@ -230,33 +311,46 @@ def _outside_units(units: np.ndarray, layers_u: list[UnionSum], rings: tuple[flo
     flat = np.empty(len(owner), dtype=object)
     flat[:] = [g for part in parts for g in part]
     land = raster.land_area is not None
-    reported = np.zeros(len(parts))
+    reported: np.ndarray = np.zeros(len(parts))
     if flat.size:
         people = engine.sums(flat, raster).people
         if land:  # the region outside: its water first
             sea = engine.sums(flat[owner == 0], raster, land_rule="water-first").people
             people[owner == 0] = sea
         reported = np.bincount(owner, people, len(parts))
-    checked = reported
+    checked: np.ndarray = reported
     wholes = [total_pop] + [u.total.people for u in layers_u]
     if land and flat.size:
-        checked = np.bincount(owner, engine.sums(flat, raster, **plain_rule(raster)).people,
-                              len(parts))
+        checked = np.bincount(
+            owner, engine.sums(flat, raster, **plain_rule(raster)).people, len(parts)
+        )
         pieces = [list(u.pieces) for u in layers_u]
         owner_w = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
         arr = np.empty(len(owner_w), dtype=object)
         arr[:] = [g for p in pieces for g in p]
         if arr.size:
-            wholes = [total_pop, *np.bincount(owner_w, engine.sums(
-                arr, raster, **plain_rule(raster)).people, len(pieces))]
+            wholes = [
+                total_pop,
+                *np.bincount(
+                    owner_w, engine.sums(arr, raster, **plain_rule(raster)).people, len(pieces)
+                ),
+            ]
     names = ["population", "people_inside", *[ring_column(d) for d in rings]]
-    row = {"admin_id": "(outside)", "admin_name": "outside every admin unit",
-           **{n: float(reported[j]) for j, n in enumerate(names)}}
-    checks = [Reconciliation(units_plain[j] + float(checked[j]), float(wholes[j]), n)
-              for j, n in enumerate(names)]
+    row = {
+        "admin_id": "(outside)",
+        "admin_name": "outside every admin unit",
+        **{n: float(reported[j]) for j, n in enumerate(names)},
+    }
+    checks = [
+        Reconciliation(units_plain[j] + float(checked[j]), float(wholes[j]), n)
+        for j, n in enumerate(names)
+    ]
     worst = max(checks, key=lambda r: r.relative_difference)
-    check = Reconciliation(worst.parts, worst.whole,
-                           "each admin unit plus the region outside every unit, each counted "
-                           f"from its own geometry, against the whole (worst of "
-                           f"{', '.join(names)}: {worst.what})")
+    check = Reconciliation(
+        worst.parts,
+        worst.whole,
+        "each admin unit plus the region outside every unit, each counted "
+        f"from its own geometry, against the whole (worst of "
+        f"{', '.join(names)}: {worst.what})",
+    )
     return row, check

@@ -69,8 +69,13 @@ class Reconciliation:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``ok``, ``parts``, ``whole``, ``relative_difference``, ``what``."""
-        return {"ok": self.ok, "parts": float(self.parts), "whole": float(self.whole),
-                "relative_difference": float(self.relative_difference), "what": self.what}
+        return {
+            "ok": self.ok,
+            "parts": float(self.parts),
+            "whole": float(self.whole),
+            "relative_difference": float(self.relative_difference),
+            "what": self.what,
+        }
 
     def __bool__(self) -> bool:
         return self.ok
@@ -88,8 +93,9 @@ def tile_differences(outer: UnionSum, inner: UnionSum | None) -> list[shapely.Ge
     return parts
 
 
-def _count(engine: Any, raster: PopulationRaster, groups: Sequence[list[shapely.Geometry]],
-           **kwargs: Any) -> list[float]:
+def _count(
+    engine: Any, raster: PopulationRaster, groups: Sequence[list[shapely.Geometry]], **kwargs: Any
+) -> list[float]:
     """People in each group of disjoint pieces, all counted in one pass."""
     flat = [g for group in groups for g in group]
     if not flat:
@@ -106,9 +112,14 @@ def plain_rule(raster: PopulationRaster) -> dict[str, Any]:
     return {"land_rule": "plain"} if raster.land_area is not None else {}
 
 
-def reconcile_rings(union_u: UnionSum, rings: Sequence[float], ring_u: dict[float, UnionSum],
-                    levels: Sequence[UnionSum], engine: Any, raster: PopulationRaster
-                    ) -> dict[str, Reconciliation]:
+def reconcile_rings(
+    union_u: UnionSum,
+    rings: Sequence[float],
+    ring_u: dict[float, UnionSum],
+    levels: Sequence[UnionSum],
+    engine: Any,
+    raster: PopulationRaster,
+) -> dict[str, Reconciliation]:
     """``bands_add_up`` and ``classes_add_up`` (see the module notes).
 
     ``levels`` are the unions of CHA and of CHA ∪ SHA (the union of every class is
@@ -116,35 +127,42 @@ def reconcile_rings(union_u: UnionSum, rings: Sequence[float], ring_u: dict[floa
     the parts of a coastal pixel, parts and whole are counted with plain pixel
     weighting: the check is of the geometry that every number is counted on.
     """
-    band_parts = [tile_differences(ring_u[d], ring_u[rings[i - 1]] if i else union_u)
-                  for i, d in enumerate(rings)]
+    band_parts = [
+        tile_differences(ring_u[d], ring_u[rings[i - 1]] if i else union_u)
+        for i, d in enumerate(rings)
+    ]
     chain = [*levels, union_u]
-    class_parts = [tile_differences(u, chain[i - 1] if i else None)
-                   for i, u in enumerate(chain)]
+    class_parts = [tile_differences(u, chain[i - 1] if i else None) for i, u in enumerate(chain)]
     outer = ring_u[rings[-1]] if rings else union_u
     extra = []
     if raster.land_area is not None:  # the wholes again, with plain weighting
         extra = [list(union_u.pieces), list(outer.pieces)]
-    counts = _count(engine, raster, [*band_parts, *class_parts, *extra],
-                    **plain_rule(raster))
+    counts = _count(engine, raster, [*band_parts, *class_parts, *extra], **plain_rule(raster))
     bands_own = sum(counts[: len(band_parts)])
-    classes_own = sum(counts[len(band_parts): len(band_parts) + len(class_parts)])
+    classes_own = sum(counts[len(band_parts) : len(band_parts) + len(class_parts)])
     inside = counts[-2] if extra else union_u.total.people
     whole = counts[-1] if extra else outer.total.people
-    out = {"classes_add_up": Reconciliation(
-        classes_own + bands_own, whole,
-        "inside CHA, SHA, other land and each band, each counted from its own geometry, "
-        "against the largest ring counted directly")}
+    out = {
+        "classes_add_up": Reconciliation(
+            classes_own + bands_own,
+            whole,
+            "inside CHA, SHA, other land and each band, each counted from its own geometry, "
+            "against the largest ring counted directly",
+        )
+    }
     if rings:
         out["bands_add_up"] = Reconciliation(
-            inside + bands_own, whole,
+            inside + bands_own,
+            whole,
             "the dissolved hazards and each exclusive band, each counted from its own "
-            "geometry, against the largest ring counted directly")
+            "geometry, against the largest ring counted directly",
+        )
     return out
 
 
-def outside_region(units: UnionSum, raster: PopulationRaster, side: int | None
-                   ) -> list[shapely.Geometry]:
+def outside_region(
+    units: UnionSum, raster: PopulationRaster, side: int | None
+) -> list[shapely.Geometry]:
     """The raster's extent minus the admin units, tile by tile (disjoint pieces)."""
     side = side or UNION_TILE
     tr = raster.transform
@@ -155,8 +173,12 @@ def outside_region(units: UnionSum, raster: PopulationRaster, side: int | None
         for c in range(-(-raster.width // side)):
             x0, x1 = tr.c + c * side * tr.a, tr.c + (c + 1) * side * tr.a
             y0, y1 = tr.f + (r + 1) * side * tr.e, tr.f + r * side * tr.e
-            box = shapely.box(max(min(x0, x1), west), max(min(y0, y1), south),
-                              min(max(x0, x1), east), min(max(y0, y1), north))
+            box = shapely.box(
+                max(min(x0, x1), west),
+                max(min(y0, y1), south),
+                min(max(x0, x1), east),
+                min(max(y0, y1), north),
+            )
             inner = pieces.get((r, c))
             part = box if inner is None else shapely.difference(box, inner)
             if not part.is_empty:
@@ -164,23 +186,29 @@ def outside_region(units: UnionSum, raster: PopulationRaster, side: int | None
     return out
 
 
-def quality_checks(frame: gpd.GeoDataFrame, inside: list[ZonalSum], union_sum: ZonalSum,
-            ring_sums: dict[float, ZonalSum],
-            rings: tuple[float, ...], raster: PopulationRaster,
-            by_admin: pd.DataFrame | None, total_pop: float) -> dict[str, Any]:
+def quality_checks(
+    frame: gpd.GeoDataFrame,
+    inside: list[ZonalSum],
+    union_sum: ZonalSum,
+    ring_sums: dict[float, ZonalSum],
+    rings: tuple[float, ...],
+    raster: PopulationRaster,
+    by_admin: pd.DataFrame | None,
+    total_pop: float,
+) -> dict[str, Any]:
     counted = frame["counted"].to_numpy()
     per_hazard = float(frame.loc[counted, "people_inside"].sum())
     pixel_area = raster.res[0] * raster.res[1]
-    sub_pixel = sum(1 for z, c in zip(inside, counted, strict=True)
-                    if c and 0 < z.area < pixel_area)
+    sub_pixel = sum(
+        1 for z, c in zip(inside, counted, strict=True) if c and 0 < z.area < pixel_area
+    )
     area = sum(z.area for z, c in zip(inside, counted, strict=True) if c)
     area_in = sum(z.area_in_raster for z, c in zip(inside, counted, strict=True) if c)
     weight = sum(z.weight for z, c in zip(inside, counted, strict=True) if c)
     weight_nd = sum(z.weight_nodata for z, c in zip(inside, counted, strict=True) if c)
     checks: dict[str, Any] = {
         "sum_of_per_hazard_inside": per_hazard,
-        "double_counting_factor": (per_hazard / union_sum.people) if union_sum.people > 0
-        else None,
+        "double_counting_factor": (per_hazard / union_sum.people) if union_sum.people > 0 else None,
         "hazards_smaller_than_one_pixel": sub_pixel,
         "share_of_hazard_area_outside_raster": (1 - area_in / area) if area > 0 else 0.0,
         "share_of_hazard_area_on_nodata": (weight_nd / weight) if weight > 0 else 0.0,
@@ -188,6 +216,7 @@ def quality_checks(frame: gpd.GeoDataFrame, inside: list[ZonalSum], union_sum: Z
     if by_admin is not None:
         units = by_admin[by_admin["admin_id"] != "(outside)"]
         checks["people_outside_every_admin_unit"] = float(
-            by_admin.loc[by_admin["admin_id"] == "(outside)", "population"].iloc[0])
+            by_admin.loc[by_admin["admin_id"] == "(outside)", "population"].iloc[0]
+        )
         checks["admin_units_overlap"] = bool(units["population"].sum() > total_pop * (1 + 1e-9))
     return checks

@@ -1,5 +1,4 @@
-"""What was counted and how: the method block of ``summary.json`` and the report.
-"""
+"""What was counted and how: the method block of ``summary.json`` and the report."""
 
 from __future__ import annotations
 
@@ -18,17 +17,22 @@ DISSOLVE_RULE = (
 )
 
 
-
-
-def method_block(raster: PopulationRaster, rings: tuple[float, ...], statuses: tuple[str, ...],
-            pixel_rule: str, report: Any, frame: gpd.GeoDataFrame) -> dict[str, Any]:
+def method_block(
+    raster: PopulationRaster,
+    rings: tuple[float, ...],
+    statuses: tuple[str, ...],
+    pixel_rule: str,
+    report: Any,
+    frame: gpd.GeoDataFrame,
+) -> dict[str, Any]:
+    """What was counted and how, for ``summary.json`` and the report."""
     return {
         "question": "people living inside, and within given distances of, counted hazards",
         "counted_statuses": list(statuses),
         "dissolve_rule": DISSOLVE_RULE,
         "rings_m": [float(d) for d in rings],
         "ring_construction": "buffers in metres in a local azimuthal equidistant projection "
-                             f"per {CLUSTER_DEG:g}° cluster of hazards (never in degrees)",
+        f"per {CLUSTER_DEG:g}° cluster of hazards (never in degrees)",
         "pixel_rule": pixel_rule,
         "pixel_rule_text": {
             "exact": "each pixel weighted by the exact fraction of its area covered",

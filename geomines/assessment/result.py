@@ -24,8 +24,6 @@ def ring_column(distance_m: float) -> str:
     return f"people_within_{format_m(distance_m)}m"
 
 
-
-
 @dataclass
 class Assessment:
     """Result of :func:`assess`.
@@ -95,20 +93,29 @@ class Assessment:
                 "within_m": within,
                 "rings": [
                     {"band": b, "from_m": _none(f), "to_m": _none(t), "people": float(p)}
-                    for b, f, t, p in zip(self.bands["band"], self.bands["from_m"],
-                                          self.bands["to_m"], self.bands["people"],
-                                          strict=True)
+                    for b, f, t, p in zip(
+                        self.bands["band"],
+                        self.bands["from_m"],
+                        self.bands["to_m"],
+                        self.bands["people"],
+                        strict=True,
+                    )
                 ],
                 "sum_of_per_hazard_inside": float(
-                    self.hazards.loc[self.hazards["counted"], "people_inside"].sum()),
+                    self.hazards.loc[self.hazards["counted"], "people_inside"].sum()
+                ),
             },
             "hazards": {
                 "count": len(self.hazards),
                 "counted": int(self.hazards["counted"].sum()),
-                "by_status": {str(k): int(v) for k, v in
-                              self.hazards["status"].value_counts().sort_index().items()},
-                "by_land_class": {str(k): int(v) for k, v in
-                                  self.hazards["land_class"].value_counts().sort_index().items()},
+                "by_status": {
+                    str(k): int(v)
+                    for k, v in self.hazards["status"].value_counts().sort_index().items()
+                },
+                "by_land_class": {
+                    str(k): int(v)
+                    for k, v in self.hazards["land_class"].value_counts().sort_index().items()
+                },
                 "excluded": int((self.hazards["load_status"] == "excluded").sum()),
                 "repaired": int((self.hazards["load_status"] == "repaired").sum()),
                 **self._load_notes(),
@@ -132,11 +139,14 @@ class Assessment:
         """What loading noted and which rows it excluded or found special, by id."""
         frame = self.hazards
         excluded = frame["load_status"].to_numpy() == "excluded"
-        rows = [{"row": int(i) + 1, "hazard_id": str(h), "reason": str(n)}
-                for i, (h, n) in enumerate(zip(frame["hazard_id"], frame["load_note"],
-                                               strict=True)) if excluded[i]]
-        kinds = np.array([g.geom_type if g is not None and not g.is_empty else ""
-                          for g in frame.geometry])
+        rows = [
+            {"row": int(i) + 1, "hazard_id": str(h), "reason": str(n)}
+            for i, (h, n) in enumerate(zip(frame["hazard_id"], frame["load_note"], strict=True))
+            if excluded[i]
+        ]
+        kinds = np.array(
+            [g.geom_type if g is not None and not g.is_empty else "" for g in frame.geometry]
+        )
         polygonal = np.char.find(kinds.astype(str), "Polygon") >= 0
         special = ~excluded & ~polygonal & (kinds != "")
         report = self.load_report
@@ -146,7 +156,8 @@ class Assessment:
             "duplicate_ids": dict(report.duplicate_ids) if report is not None else {},
             "excluded_rows": rows,
             "points_and_lines": [str(h) for h in frame.loc[special, "hazard_id"]]
-            if polygonal[~excluded].any() else [],
+            if polygonal[~excluded].any()
+            else [],
             "outside_raster": list(self.extra.get("outside_raster", [])),
         }
 
@@ -173,6 +184,14 @@ def _none(v: float) -> float | None:
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for rec in df.to_dict(orient="records"):
-        out.append({k: (None if isinstance(v, float) and np.isnan(v) else
-                        (float(v) if isinstance(v, np.floating) else v)) for k, v in rec.items()})
+        out.append(
+            {
+                k: (
+                    None
+                    if isinstance(v, float) and np.isnan(v)
+                    else (float(v) if isinstance(v, np.floating) else v)
+                )
+                for k, v in rec.items()
+            }
+        )
     return out

@@ -53,9 +53,10 @@ from .result import STATUSES, Assessment, ring_column
 __all__ = ["Assessment", "assess", "ring_column"]
 
 
-def _load_inputs(hazards: gpd.GeoDataFrame | str | os.PathLike,
-                 population: PopulationRaster | str | os.PathLike | Sequence[str]
-                 ) -> tuple[gpd.GeoDataFrame, PopulationRaster]:
+def _load_inputs(
+    hazards: gpd.GeoDataFrame | str | os.PathLike,
+    population: PopulationRaster | str | os.PathLike | Sequence[str],
+) -> tuple[gpd.GeoDataFrame, PopulationRaster]:
     if not isinstance(population, PopulationRaster):
         population = read_population(population)
     if not isinstance(hazards, gpd.GeoDataFrame):
@@ -72,8 +73,14 @@ def _prepare(hazards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Fill the schema columns a hand-made frame may lack."""
     frame = hazards.copy()
     n = len(frame)
-    defaults = {"land_class": "other", "contamination": "unknown", "status": "open",
-                "evidence": "none", "load_status": "ok", "load_note": ""}
+    defaults = {
+        "land_class": "other",
+        "contamination": "unknown",
+        "status": "open",
+        "evidence": "none",
+        "load_status": "ok",
+        "load_note": "",
+    }
     if "hazard_id" not in frame.columns:
         frame["hazard_id"] = [f"H-{i + 1:04d}" for i in range(n)]
     for col, value in defaults.items():
@@ -150,7 +157,9 @@ def assess(
     statuses = tuple(dict.fromkeys(s.strip().lower() for s in count_status if s.strip()))
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown or not statuses:
-        raise InputError(f"count_status must name statuses among {STATUSES}, got {unknown or statuses}.")
+        raise InputError(
+            f"count_status must name statuses among {STATUSES}, got {unknown or statuses}."
+        )
     rings = parse_rings(rings_m)
     if engine is None:
         engine = LocalEngine(pixel_rule)
@@ -159,15 +168,24 @@ def assess(
 
             engine = DaskEngine(client, pixel_rule=pixel_rule)
     elif engine.pixel_rule != pixel_rule:
-        raise InputError(f"pixel_rule {pixel_rule!r} differs from the engine's "
-                         f"{engine.pixel_rule!r}; set it on the engine.")
+        raise InputError(
+            f"pixel_rule {pixel_rule!r} differs from the engine's "
+            f"{engine.pixel_rule!r}; set it on the engine."
+        )
     steps = 3 + 2 * len(rings) + (1 if admin is not None else 0)
     # a bar on stderr when asked and stderr is a terminal (tqdm's disable=None)
-    bar = tqdm(total=steps, desc="geomines", unit="step", disable=True if not progress else None,
-               file=sys.stderr, leave=False)
+    bar = tqdm(
+        total=steps,
+        desc="geomines",
+        unit="step",
+        disable=True if not progress else None,
+        file=sys.stderr,
+        leave=False,
+    )
     try:
-        admin_path = str(admin) if admin is not None and not isinstance(
-            admin, gpd.GeoDataFrame) else None
+        admin_path = (
+            str(admin) if admin is not None and not isinstance(admin, gpd.GeoDataFrame) else None
+        )
         hazards, raster = _load_inputs(hazards, population)
         report = load_report(hazards)
         frame = _prepare(hazards)
@@ -202,12 +220,19 @@ def assess(
             areas[usable] = area_m2(frame.geometry[usable])
         frame["area_m2"] = areas
         if not counted.any():
-            warnings.warn("No hazard is counted (check count_status); totals are 0.",
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                "No hazard is counted (check count_status); totals are 0.",
+                UserWarning,
+                stacklevel=2,
+            )
         groups = class_groups(frame, usable)
         class_columns: dict[str, list[float]] = {
-            "people_inside": [u.total.people for u in engine.unions(
-                [geoms_r[pos] for _, pos in groups], raster)] if groups else []}
+            "people_inside": [
+                u.total.people for u in engine.unions([geoms_r[pos] for _, pos in groups], raster)
+            ]
+            if groups
+            else []
+        }
         group_of = np.full(len(frame), -1, dtype=np.int64)
         for k, (_, pos) in enumerate(groups):
             group_of[pos] = k
@@ -223,11 +248,16 @@ def assess(
             people_d = np.full(len(frame), np.nan)
             dissolved = engine.union_builder(raster, 1)
             by_group = engine.union_builder(raster, len(groups), tile=CLASS_TILE)
-            closing = closing_tiles(geoms, batches, d, src_crs, raster,
-                                     getattr(by_group, "side", None))
+            closing = closing_tiles(
+                geoms, batches, d, src_crs, raster, getattr(by_group, "side", None)
+            )
             for b, pos in enumerate(batches):
-                buf = _on_grid(buffers_m(gpd.GeoSeries(geoms[pos], crs=src_crs), [d],
-                                         to_crs=raster.crs)[0].values, raster)
+                buf = _on_grid(
+                    buffers_m(gpd.GeoSeries(geoms[pos], crs=src_crs), [d], to_crs=raster.crs)[
+                        0
+                    ].values,
+                    raster,
+                )
                 people_d[pos] = engine.sums(buf, raster).people
                 dissolved.add(0, buf[counted[pos]])
                 for k in np.unique(group_of[pos]):
@@ -256,8 +286,9 @@ def assess(
         bar.update()
         totals = {"inside": union_sum_.people, "within_m": within, "population": total_pop}
 
-        by_precedence, levels = precedence_table(frame, geoms_r, counted, union_u, rings, ring_u,
-                                               raster, engine)
+        by_precedence, levels = precedence_table(
+            frame, geoms_r, counted, union_u, rings, ring_u, raster, engine
+        )
         ring_checks = reconcile_rings(union_u, rings, ring_u, levels, engine, raster)
         del levels
         by_class = class_table(frame, groups, class_columns, rings)
@@ -265,11 +296,21 @@ def assess(
         by_admin = admin_frame = None
         if admin is not None:
             bar.set_postfix_str("by admin unit")
-            admin_frame, by_admin, admin_check = admin_table(admin, admin_id, admin_name, raster,
-                                                           union_u, rings, ring_u, total_pop,
-                                                           totals, engine)
-            frame["admin_id"] = admin_of_hazards(geoms_r, admin_frame, admin_id, raster.crs,
-                                          raster.bounds)
+            admin_frame, by_admin, admin_check = admin_table(
+                admin,
+                admin_id,
+                admin_name,
+                raster,
+                union_u,
+                rings,
+                ring_u,
+                total_pop,
+                totals,
+                engine,
+            )
+            frame["admin_id"] = admin_of_hazards(
+                geoms_r, admin_frame, str(admin_id), raster.crs, raster.bounds
+            )
             release_memory()
             bar.update()
 
@@ -277,23 +318,37 @@ def assess(
         # at once (memory)
         bands = band_frame(union_u, rings, ring_u, raster.crs)
         release_memory()
-        checks = quality_checks(frame, inside, union_sum_, ring_sums, rings, raster, by_admin,
-                         total_pop)
+        checks = quality_checks(
+            frame, inside, union_sum_, ring_sums, rings, raster, by_admin, total_pop
+        )
         for name, rec in ring_checks.items():
             checks[name] = rec.to_dict()
         if by_admin is not None:
             checks["admin_units_add_up"] = admin_check.to_dict()
         method = method_block(raster, rings, statuses, pixel_rule, report, frame)
         method["share_of_hazard_area_on_nodata"] = checks["share_of_hazard_area_on_nodata"]
-        method["share_of_hazard_area_outside_raster"] = checks["share_of_hazard_area_outside_raster"]
-        return Assessment(hazards=frame, bands=bands, totals=totals, rings_m=rings,
-                          population=raster, method=method, checks=checks, by_admin=by_admin,
-                          admin=admin_frame, by_class=by_class, by_precedence=by_precedence,
-                          extra={"hazard_path": report.path if report is not None else None,
-                                 "admin_path": admin_path,
-                                 "outside_raster": _outside_raster(frame, geoms_r, counted,
-                                                                   raster)},
-                          load_report=report)
+        method["share_of_hazard_area_outside_raster"] = checks[
+            "share_of_hazard_area_outside_raster"
+        ]
+        return Assessment(
+            hazards=frame,
+            bands=bands,
+            totals=totals,
+            rings_m=rings,
+            population=raster,
+            method=method,
+            checks=checks,
+            by_admin=by_admin,
+            admin=admin_frame,
+            by_class=by_class,
+            by_precedence=by_precedence,
+            extra={
+                "hazard_path": report.path if report is not None else None,
+                "admin_path": admin_path,
+                "outside_raster": _outside_raster(frame, geoms_r, counted, raster),
+            },
+            load_report=report,
+        )
     finally:
         bar.close()
 
@@ -306,8 +361,13 @@ def _on_grid(geoms: np.ndarray, raster: PopulationRaster) -> np.ndarray:
     return geoms
 
 
-def _check_moved(frame: gpd.GeoDataFrame, usable: np.ndarray, geoms: np.ndarray,
-                 moved: np.ndarray, raster: PopulationRaster) -> None:
+def _check_moved(
+    frame: gpd.GeoDataFrame,
+    usable: np.ndarray,
+    geoms: np.ndarray,
+    moved: np.ndarray,
+    raster: PopulationRaster,
+) -> None:
     """Refuse, naming them, hazards whose area vanished or broke in the raster's CRS.
 
     A polygon with area in its own CRS must keep area in the raster's CRS; one that
@@ -335,18 +395,27 @@ def _check_moved(frame: gpd.GeoDataFrame, usable: np.ndarray, geoms: np.ndarray,
     )
 
 
-def _outside_raster(frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.ndarray,
-                    raster: PopulationRaster) -> list[str]:
+def _outside_raster(
+    frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.ndarray, raster: PopulationRaster
+) -> list[str]:
     """Ids of counted hazards wholly outside the raster's extent."""
     off = counted & ~shapely.intersects(geoms_r, shapely.box(*raster.bounds))
     return frame.loc[off, "hazard_id"].astype(str).tolist()
 
 
-def _check_overlap(frame: gpd.GeoDataFrame, geoms: np.ndarray, geoms_r: np.ndarray,
-                   counted: np.ndarray, inside: list[ZonalSum], reach: UnionSum,
-                   src_crs: CRS, raster: PopulationRaster) -> None:
+def _check_overlap(
+    frame: gpd.GeoDataFrame,
+    geoms: np.ndarray,
+    geoms_r: np.ndarray,
+    counted: np.ndarray,
+    inside: list[ZonalSum],
+    reach: UnionSum,
+    src_crs: CRS,
+    raster: PopulationRaster,
+) -> None:
     """Refuse when no counted hazard (or its largest ring) touches the raster; warn by id
-    when some counted hazards lie wholly outside it."""
+    when some counted hazards lie wholly outside it.
+    """
     if not counted.any():
         return
     box = shapely.box(*raster.bounds)
@@ -372,7 +441,10 @@ def _check_overlap(frame: gpd.GeoDataFrame, geoms: np.ndarray, geoms_r: np.ndarr
             f"{len(listing)} counted hazard(s) lie wholly outside the population raster "
             f"{raster.name} and hold nobody on it: {', '.join(listing[:10])}"
             + (f" and {len(listing) - 10} more" if len(listing) > 10 else "")
-            + ". Use a raster that covers them.", CoverageWarning, stacklevel=4)
+            + ". Use a raster that covers them.",
+            CoverageWarning,
+            stacklevel=4,
+        )
 
 
 def _raise_if_swapped(geoms: np.ndarray, crs: CRS, raster: PopulationRaster) -> None:
@@ -382,7 +454,7 @@ def _raise_if_swapped(geoms: np.ndarray, crs: CRS, raster: PopulationRaster) -> 
     swapped = shapely.transform(geoms, lambda xy: xy[:, ::-1].copy())
     try:
         moved = transform_geoms(swapped, crs, raster.crs)
-    except Exception:  # noqa: BLE001 - swapped coordinates may not transform at all
+    except Exception:
         return
     box = shapely.box(*raster.bounds)
     if shapely.intersects(moved, box).any():

@@ -1,5 +1,6 @@
 """The exact engine: sums by Green's theorem, unions tile by tile, rings in metres, and
-one interface for running them on local threads or a Dask cluster."""
+one interface for running them on local threads or a Dask cluster.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +15,19 @@ from .exact import (
 )
 from .local import Engine, LocalEngine
 from .unions import UnionBuilder, UnionSum, union_sum, union_sums
-__all__ = ["PIXEL_RULES", "Engine", "LocalEngine", "PixelRule", "UnionBuilder", "UnionSum",
-           "ZonalSum", "ZonalSums", "coverage_fractions", "union_sum", "union_sums", "zonal_sum",
-           "zonal_sums"]
+
+__all__ = [
+    "PIXEL_RULES",
+    "Engine",
+    "LocalEngine",
+    "PixelRule",
+    "UnionBuilder",
+    "UnionSum",
+    "ZonalSum",
+    "ZonalSums",
+    "coverage_fractions",
+    "union_sum",
+    "union_sums",
+    "zonal_sum",
+    "zonal_sums",
+]

@@ -55,74 +55,101 @@ def require_dask() -> Any:
         import dask.distributed as dd
     except ImportError as exc:  # pragma: no cover - exercised without dask installed
         raise MissingDependencyError(
-            "Running on Dask needs dask.distributed: pip install \"geomines[dask]\""
+            'Running on Dask needs dask.distributed: pip install "geomines[dask]"'
         ) from exc
     return dd
 
 
-def local_client(workers: int = 2, *, threads_per_worker: int = 1,
-                 memory_limit: str = "auto") -> Any:
+def local_client(
+    workers: int = 2, *, threads_per_worker: int = 1, memory_limit: str = "auto"
+) -> Any:
     """A ``dask.distributed.Client`` on a local cluster of worker processes."""
     dd = require_dask()
-    cluster = dd.LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,
-                              processes=True, memory_limit=memory_limit,
-                              dashboard_address=None)
+    cluster = dd.LocalCluster(
+        n_workers=workers,
+        threads_per_worker=threads_per_worker,
+        processes=True,
+        memory_limit=memory_limit,
+        dashboard_address=None,
+    )
     return dd.Client(cluster)
 
 
 def _label(raster: PopulationRaster, key: tuple[int, int], side: int) -> str:
     r, c = key
-    return (f"partition rows {r * side}-{(r + 1) * side}, cols {c * side}-{(c + 1) * side} "
-            f"of {raster.name}")
+    return (
+        f"partition rows {r * side}-{(r + 1) * side}, cols {c * side}-{(c + 1) * side} "
+        f"of {raster.name}"
+    )
 
 
-def _task_sums(raster: PopulationRaster, key: tuple[int, int], side: int, pieces: np.ndarray,
-               gids: np.ndarray, opts: dict) -> tuple[np.ndarray, ...]:
+def _task_sums(
+    raster: PopulationRaster,
+    key: tuple[int, int],
+    side: int,
+    pieces: np.ndarray,
+    gids: np.ndarray,
+    opts: dict,
+) -> tuple[np.ndarray, ...]:
     """Worker side: sums of one partition's pieces (reads its own windows)."""
     os.environ.setdefault("GEOMINES_THREADS", "1")
     try:
-        sums = zonal_sums(pieces, raster, pixel_rule=opts["pixel_rule"],
-                          max_window_pixels=opts["window_px"],
-                          land_rule=opts.get("land_rule", "land-first"))
+        sums = zonal_sums(
+            pieces,
+            raster,
+            pixel_rule=opts["pixel_rule"],
+            max_window_pixels=opts["window_px"],
+            land_rule=opts.get("land_rule", "land-first"),
+        )
     except Exception as exc:
-        raise PartitionError(f"{_label(raster, key, side)} failed: "
-                             f"{type(exc).__name__}: {exc}") from None
+        raise PartitionError(
+            f"{_label(raster, key, side)} failed: {type(exc).__name__}: {exc}"
+        ) from None
     finally:
         raster.release()
     return gids, sums.people, sums.weight, sums.weight_nodata
 
 
-def _task_merge(raster: PopulationRaster, key: tuple[int, int], side: int,
-                prev: dict | None, pieces: np.ndarray, opts: dict) -> dict:
+def _task_merge(
+    raster: PopulationRaster,
+    key: tuple[int, int],
+    side: int,
+    prev: dict | None,
+    pieces: np.ndarray,
+    opts: dict,
+) -> dict:
     """Worker side: a batch of one partition's pieces merged into its union tiles."""
     os.environ.setdefault("GEOMINES_THREADS", "1")
     try:
         keys, new = tile_pieces(pieces, raster, opts["union_tile"])
         return merge_tiles(dict(prev or {}), keys, new)  # a copy: the input may be reused
     except Exception as exc:
-        raise PartitionError(f"{_label(raster, key, side)} failed: "
-                             f"{type(exc).__name__}: {exc}") from None
+        raise PartitionError(
+            f"{_label(raster, key, side)} failed: {type(exc).__name__}: {exc}"
+        ) from None
 
 
-def _task_count(raster: PopulationRaster, key: tuple[int, int], side: int, tiles: dict,
-                opts: dict) -> UnionSum:
+def _task_count(
+    raster: PopulationRaster, key: tuple[int, int], side: int, tiles: dict, opts: dict
+) -> UnionSum:
     """Worker side: the people in one partition's union tiles (reads its own windows)."""
     os.environ.setdefault("GEOMINES_THREADS", "1")
     try:
         pieces = np.empty(len(tiles), dtype=object)
         pieces[:] = list(tiles.values())
-        sums = zonal_sums(pieces, raster, pixel_rule=opts["pixel_rule"],
-                          max_window_pixels=opts["window_px"])
+        sums = zonal_sums(
+            pieces, raster, pixel_rule=opts["pixel_rule"], max_window_pixels=opts["window_px"]
+        )
         return UnionSum(sums.total(), pieces, list(tiles))
     except Exception as exc:
-        raise PartitionError(f"{_label(raster, key, side)} failed: "
-                             f"{type(exc).__name__}: {exc}") from None
+        raise PartitionError(
+            f"{_label(raster, key, side)} failed: {type(exc).__name__}: {exc}"
+        ) from None
     finally:
         raster.release()
 
 
-def _task_total(raster: PopulationRaster, key: tuple[int, int], side: int,
-                opts: dict) -> float:
+def _task_total(raster: PopulationRaster, key: tuple[int, int], side: int, opts: dict) -> float:
     """Worker side: the people in one partition of the raster (float64)."""
     os.environ.setdefault("GEOMINES_THREADS", "1")
     try:
@@ -136,8 +163,9 @@ def _task_total(raster: PopulationRaster, key: tuple[int, int], side: int,
                 total += float(np.nansum(raster.read(r, c, h, w)))
         return total
     except Exception as exc:
-        raise PartitionError(f"{_label(raster, key, side)} failed: "
-                             f"{type(exc).__name__}: {exc}") from None
+        raise PartitionError(
+            f"{_label(raster, key, side)} failed: {type(exc).__name__}: {exc}"
+        ) from None
     finally:
         raster.release()
 
@@ -189,8 +217,9 @@ class DaskEngine:
         top = tr.f + key[0] * side * tr.e
         return (left, top + side * tr.e, left + side * tr.a, top)
 
-    def _split(self, geoms: np.ndarray, raster: PopulationRaster
-               ) -> dict[tuple[int, int], tuple[list, list]]:
+    def _split(
+        self, geoms: np.ndarray, raster: PopulationRaster
+    ) -> dict[tuple[int, int], tuple[list, list]]:
         """Geometries clipped to each partition they touch: ``{key: (pieces, ids)}``."""
         geoms = clip_to_raster(geoms, raster)  # work bounded by the raster's extent
         ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
@@ -213,20 +242,35 @@ class DaskEngine:
                     bucket[1].append(int(i))
         return out
 
-    def _submit(self, func: Callable, raster: PopulationRaster, key: tuple[int, int],
-                *args: Any, **extra: Any) -> Any:
+    def _submit(
+        self,
+        func: Callable,
+        raster: PopulationRaster,
+        key: tuple[int, int],
+        *args: Any,
+        **extra: Any,
+    ) -> Any:
         # scattered once per raster and kept while the engine lives, keyed by the
         # raster's token (never reused, unlike id() of an object that was collected)
         remote = self._remote.get(raster.token)
         if remote is None:
             remote = self.client.scatter(raster, broadcast=True, hash=False)
             self._remote[raster.token] = remote
-        opts = {"pixel_rule": self.pixel_rule, "union_tile": self.union_tile,
-                "window_px": self.window_px, **extra}
+        opts = {
+            "pixel_rule": self.pixel_rule,
+            "union_tile": self.union_tile,
+            "window_px": self.window_px,
+            **extra,
+        }
         return self.client.submit(func, remote, key, self.partition_px, *args, opts, pure=False)
 
-    def _map(self, func: Callable, raster: PopulationRaster,
-             jobs: Sequence[tuple[tuple[int, int], tuple]], **extra: Any) -> list:
+    def _map(
+        self,
+        func: Callable,
+        raster: PopulationRaster,
+        jobs: Sequence[tuple[tuple[int, int], tuple]],
+        **extra: Any,
+    ) -> list:
         if not jobs:
             return []
         futures = [self._submit(func, raster, key, *args, **extra) for key, args in jobs]
@@ -238,18 +282,19 @@ class DaskEngine:
         except Exception as exc:  # a task error that did not travel back as itself
             text = str(exc)
             match = re.search(r"PartitionError\(['\"](.*)['\"]\)", text, re.DOTALL)
-            raise PartitionError(match.group(1) if match else
-                                 f"a Dask task failed on {raster.name}: {text}") from None
+            raise PartitionError(
+                match.group(1) if match else f"a Dask task failed on {raster.name}: {text}"
+            ) from None
 
     # -------------------------------------------------------------- engine API
-    def sums(self, geoms: np.ndarray, raster: PopulationRaster, *,
-             land_rule: LandRule = "land-first") -> ZonalSums:
+    def sums(
+        self, geoms: np.ndarray, raster: PopulationRaster, *, land_rule: LandRule = "land-first"
+    ) -> ZonalSums:
         """People in each geometry, summed over its pieces in each partition."""
         geoms = np.asarray(geoms, dtype=object)
         n = len(geoms)
         poly, _valid, area, area_in = areas_on_raster(geoms, raster)
-        clean = np.array([g if g is not None else shapely.Polygon() for g in poly],
-                         dtype=object)
+        clean = np.array([g if g is not None else shapely.Polygon() for g in poly], dtype=object)
         jobs = []
         for key, (pieces, ids) in sorted(self._split(clean, raster).items()):
             arr = np.empty(len(pieces), dtype=object)
@@ -266,16 +311,16 @@ class DaskEngine:
         """People in the union, each union tile built and counted in its partition."""
         return self.unions([geoms], raster)[0]
 
-    def unions(self, groups: Sequence[np.ndarray], raster: PopulationRaster
-               ) -> list[UnionSum]:
+    def unions(self, groups: Sequence[np.ndarray], raster: PopulationRaster) -> list[UnionSum]:
         """People in the union of each group: all groups' partitions in one round of tasks."""
         builder = self.union_builder(raster, len(groups))
         for k, geoms in enumerate(groups):
             builder.add(k, geoms)
         return builder.result()
 
-    def union_builder(self, raster: PopulationRaster, groups: int, *,
-                      tile: int | None = None) -> DaskUnionBuilder:
+    def union_builder(
+        self, raster: PopulationRaster, groups: int, *, tile: int | None = None
+    ) -> DaskUnionBuilder:
         """Unions of ``groups`` groups fed batch by batch; the pieces stay on the workers.
 
         ``tile`` is ignored: the union tiles must nest in the partitions, and the
@@ -286,10 +331,12 @@ class DaskEngine:
     def total(self, raster: PopulationRaster) -> float:
         """All the people in the raster, one task per partition."""
         side = self.partition_px
-        jobs = [((r, c), ()) for r in range(-(-raster.height // side))
-                for c in range(-(-raster.width // side))]
+        jobs = [
+            ((r, c), ())
+            for r in range(-(-raster.height // side))
+            for c in range(-(-raster.width // side))
+        ]
         return float(sum(self._map(_task_total, raster, jobs)))
-
 
 
 class DaskUnionBuilder:
@@ -313,8 +360,7 @@ class DaskUnionBuilder:
             arr = np.empty(len(pieces), dtype=object)
             arr[:] = pieces
             prev = self.state.get((group, key))
-            self.state[(group, key)] = self.engine._submit(_task_merge, self.raster, key,
-                                                           prev, arr)
+            self.state[(group, key)] = self.engine._submit(_task_merge, self.raster, key, prev, arr)
 
     def flush(self, keys: Any, groups: Sequence[int]) -> None:
         """Nothing to do: the pieces live on the workers, bounded by the partitions."""
@@ -326,10 +372,12 @@ class DaskUnionBuilder:
         from the builder.
         """
         wanted = list(range(self.groups)) if groups is None else list(groups)
-        items = sorted(((gk, fut) for gk, fut in self.state.items() if gk[0] in wanted),
-                       key=lambda kv: kv[0])
-        parts = self.engine._map(_task_count, self.raster,
-                                 [(key, (fut,)) for (_g, key), fut in items])
+        items = sorted(
+            ((gk, fut) for gk, fut in self.state.items() if gk[0] in wanted), key=lambda kv: kv[0]
+        )
+        parts = self.engine._map(
+            _task_count, self.raster, [(key, (fut,)) for (_g, key), fut in items]
+        )
         for gk, _fut in items:
             del self.state[gk]
         out = []

@@ -157,18 +157,32 @@ def coverage_fractions(
     if geom is None or geom.is_empty:
         return np.zeros(shape)
     if pixel_rule == "center":
-        return rasterize([(geom, 1)], out_shape=shape, transform=transform,
-                         fill=0, dtype="uint8").astype("float64")
+        return rasterize(
+            [(geom, 1)], out_shape=shape, transform=transform, fill=0, dtype="uint8"
+        ).astype("float64")
     if pixel_rule == "all-touched":
-        return rasterize([(geom, 1)], out_shape=shape, transform=transform,
-                         fill=0, dtype="uint8", all_touched=True).astype("float64")
+        return rasterize(
+            [(geom, 1)],
+            out_shape=shape,
+            transform=transform,
+            fill=0,
+            dtype="uint8",
+            all_touched=True,
+        ).astype("float64")
     if pixel_rule != "exact":
         raise ValueError(f"pixel_rule must be one of {PIXEL_RULES}, got {pixel_rule!r}")
 
-    frac = rasterize([(geom, 1)], out_shape=shape, transform=transform,
-                     fill=0, dtype="uint8").astype("float64")
-    edge = rasterize([(geom.boundary, 1)], out_shape=shape, transform=transform,
-                     fill=0, dtype="uint8", all_touched=True).astype(bool)
+    frac = rasterize(
+        [(geom, 1)], out_shape=shape, transform=transform, fill=0, dtype="uint8"
+    ).astype("float64")
+    edge = rasterize(
+        [(geom.boundary, 1)],
+        out_shape=shape,
+        transform=transform,
+        fill=0,
+        dtype="uint8",
+        all_touched=True,
+    ).astype(bool)
     edge = _dilate(edge)
     rows, cols = np.nonzero(edge)
     if rows.size == 0:
@@ -184,8 +198,7 @@ def coverage_fractions(
         ytop = y0 + r * e
         ybot = ytop + e
         ymin, ymax = min(ytop, ybot), max(ytop, ybot)
-        strip = shapely.clip_by_rect(geom, xs[sel].min(), ymin,
-                                     xs[sel].max() + a, ymax)
+        strip = shapely.clip_by_rect(geom, xs[sel].min(), ymin, xs[sel].max() + a, ymax)
         if strip.is_empty:
             frac[r, cols[sel]] = 0.0
             continue
@@ -214,16 +227,24 @@ class ZonalSums:
         return len(self.people)
 
     def __getitem__(self, i: int) -> ZonalSum:
-        return ZonalSum(float(self.people[i]), float(self.weight[i]),
-                        float(self.weight_nodata[i]), float(self.area[i]),
-                        float(self.area_in_raster[i]))
+        return ZonalSum(
+            float(self.people[i]),
+            float(self.weight[i]),
+            float(self.weight_nodata[i]),
+            float(self.area[i]),
+            float(self.area_in_raster[i]),
+        )
 
     def total(self, mask: np.ndarray | None = None) -> ZonalSum:
         """The sums added up (over ``mask`` only, if given): people in disjoint pieces."""
         sel = slice(None) if mask is None else mask
-        return ZonalSum(float(self.people[sel].sum()), float(self.weight[sel].sum()),
-                        float(self.weight_nodata[sel].sum()), float(self.area[sel].sum()),
-                        float(self.area_in_raster[sel].sum()))
+        return ZonalSum(
+            float(self.people[sel].sum()),
+            float(self.weight[sel].sum()),
+            float(self.weight_nodata[sel].sum()),
+            float(self.area[sel].sum()),
+            float(self.area_in_raster[sel].sum()),
+        )
 
 
 def polygonal_array(geoms: np.ndarray) -> np.ndarray:
@@ -255,10 +276,12 @@ def clip_to_raster(geoms: np.ndarray, raster: PopulationRaster) -> np.ndarray:
     return out
 
 
-def areas_on_raster(geoms: np.ndarray, raster: PopulationRaster
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def areas_on_raster(
+    geoms: np.ndarray, raster: PopulationRaster
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Polygonal parts cut to the raster, which have area, their planar areas (whole), and
-    the areas inside the raster."""
+    the areas inside the raster.
+    """
     poly = polygonal_array(geoms)
     valid = np.array([g is not None for g in poly], dtype=bool)
     area = np.zeros(len(geoms))
@@ -282,13 +305,20 @@ def _pixel_bounds(geoms: np.ndarray, raster: PopulationRaster) -> np.ndarray:
     r1 = np.ceil((b[:, 1] - tr.f) / tr.e)
     c1 = np.maximum(c1, c0 + 1)
     r1 = np.maximum(r1, r0 + 1)
-    out = np.column_stack([np.clip(r0, 0, raster.height), np.clip(r1, 0, raster.height),
-                           np.clip(c0, 0, raster.width), np.clip(c1, 0, raster.width)])
+    out = np.column_stack(
+        [
+            np.clip(r0, 0, raster.height),
+            np.clip(r1, 0, raster.height),
+            np.clip(c0, 0, raster.width),
+            np.clip(c1, 0, raster.width),
+        ]
+    )
     return out.astype(np.int64)
 
 
-def _row_pieces(geoms: np.ndarray, raster: PopulationRaster, row_off: int, col_off: int
-                ) -> tuple[np.ndarray, ...]:
+def _row_pieces(
+    geoms: np.ndarray, raster: PopulationRaster, row_off: int, col_off: int
+) -> tuple[np.ndarray, ...]:
     """Boundary pieces of polygons, split where they cross pixel rows.
 
     Returns ``gid, row, u_a, u_b, dw`` in window pixel coordinates: each piece lies
@@ -351,8 +381,15 @@ def _prefix(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, qq
 
 
-def _piece_sums(row: np.ndarray, ua: np.ndarray, ub: np.ndarray, dw: np.ndarray,
-                v: np.ndarray, p: np.ndarray, qq: np.ndarray) -> np.ndarray:
+def _piece_sums(
+    row: np.ndarray,
+    ua: np.ndarray,
+    ub: np.ndarray,
+    dw: np.ndarray,
+    v: np.ndarray,
+    p: np.ndarray,
+    qq: np.ndarray,
+) -> np.ndarray:
     """``−dw · mean(P_cont)`` over each piece: its share of ∮ P_cont dw (Green's theorem)."""
     w = v.shape[1]
     lo = np.minimum(ua, ub)
@@ -389,9 +426,14 @@ def _piece_sums(row: np.ndarray, ua: np.ndarray, ub: np.ndarray, dw: np.ndarray,
 LandRule = Literal["land-first", "water-first", "plain"]
 
 
-def _land_correction(geoms: np.ndarray, gids: np.ndarray, raster: PopulationRaster,
-                     window: tuple[int, int, int, int], v: np.ndarray, land_rule: LandRule
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def _land_correction(
+    geoms: np.ndarray,
+    gids: np.ndarray,
+    raster: PopulationRaster,
+    window: tuple[int, int, int, int],
+    v: np.ndarray,
+    land_rule: LandRule,
+) -> tuple[np.ndarray, np.ndarray]:
     """``v · (g(f) − f)`` for coastal pixels that a boundary crosses: ``(gids, people)``.
 
     The linear sum gives ``Σ v · f``. With a land-area raster a coastal pixel (land
@@ -407,22 +449,30 @@ def _land_correction(geoms: np.ndarray, gids: np.ndarray, raster: PopulationRast
         return np.empty(0, dtype=np.int64), np.empty(0)
     rr, cc = np.nonzero(coastal)
     tr = raster.window_transform(r0, c0)
-    boxes = shapely.box(tr.c + cc * tr.a, tr.f + (rr + 1) * tr.e,
-                        tr.c + (cc + 1) * tr.a, tr.f + rr * tr.e)
+    boxes = shapely.box(
+        tr.c + cc * tr.a, tr.f + (rr + 1) * tr.e, tr.c + (cc + 1) * tr.a, tr.f + rr * tr.e
+    )
     g_idx, b_idx = shapely.STRtree(boxes).query(shapely.boundary(geoms), predicate="intersects")
     if g_idx.size == 0:
         return np.empty(0, dtype=np.int64), np.empty(0)
     f = shapely.area(shapely.intersection(geoms[g_idx], boxes[b_idx])) / abs(tr.a * tr.e)
     f = np.clip(f, 0.0, 1.0)
     kk = k[rr[b_idx], cc[b_idx]]
-    g = np.minimum(1.0, f * kk) if land_rule == "land-first" else \
-        np.maximum(0.0, 1.0 - (1.0 - f) * kk)
+    g = (
+        np.minimum(1.0, f * kk)
+        if land_rule == "land-first"
+        else np.maximum(0.0, 1.0 - (1.0 - f) * kk)
+    )
     return gids[g_idx], v[rr[b_idx], cc[b_idx]] * (g - f)
 
 
-def _window_sums(geoms: np.ndarray, gids: np.ndarray, raster: PopulationRaster,
-                 window: tuple[int, int, int, int], land_rule: LandRule = "land-first"
-                 ) -> dict[str, np.ndarray]:
+def _window_sums(
+    geoms: np.ndarray,
+    gids: np.ndarray,
+    raster: PopulationRaster,
+    window: tuple[int, int, int, int],
+    land_rule: LandRule = "land-first",
+) -> dict[str, np.ndarray]:
     """Sums for the geometries of one window: ``{name: (ids, values)}`` partials."""
     r0, r1, c0, c1 = window
     gid_local, row, ua, ub, dw = _row_pieces(geoms, raster, r0, c0)
@@ -447,14 +497,13 @@ def _window_sums(geoms: np.ndarray, gids: np.ndarray, raster: PopulationRaster,
         out["people"] += np.bincount(pos[ok], cpeople[ok], size)
     ones = np.ones((1, w))
     p1 = np.arange(w + 1, dtype=float)[None, :]
-    q1 = (p1 * p1 / 2.0)
+    q1 = p1 * p1 / 2.0
     zero_rows = np.zeros_like(row)
     out["weight"] = np.bincount(target, _piece_sums(zero_rows, ua, ub, dw, ones, p1, q1), size)
     if nodata.any():
         nd = nodata.astype(float)
         pn, qn = _prefix(nd)
-        out["weight_nodata"] = np.bincount(target, _piece_sums(row, ua, ub, dw, nd, pn, qn),
-                                           size)
+        out["weight_nodata"] = np.bincount(target, _piece_sums(row, ua, ub, dw, nd, pn, qn), size)
     return out
 
 
@@ -469,8 +518,9 @@ def morton(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return key
 
 
-def _tiles_of(geom: shapely.Geometry, raster: PopulationRaster, window: np.ndarray,
-              side: int) -> list[shapely.Geometry]:
+def _tiles_of(
+    geom: shapely.Geometry, raster: PopulationRaster, window: np.ndarray, side: int
+) -> list[shapely.Geometry]:
     """Cut a geometry larger than one window into pieces, one per ``side``² tile."""
     r0, r1, c0, c1 = (int(x) for x in window)
     pieces = []
@@ -519,8 +569,7 @@ def zonal_sums(
     it, and no per-pixel coverage grid is built. The result equals
     ``Σ_i v_i · f_i(A)`` with ``f_i`` the exact covered fraction of pixel *i*.
     """
-    geoms = np.asarray(list(geoms) if not isinstance(geoms, np.ndarray) else geoms,
-                       dtype=object)
+    geoms = np.asarray(list(geoms) if not isinstance(geoms, np.ndarray) else geoms, dtype=object)
     n = len(geoms)
     out = {k: np.zeros(n) for k in ("people", "weight", "weight_nodata")}
     poly, valid, area, area_in = areas_on_raster(geoms, raster)
@@ -528,7 +577,10 @@ def zonal_sums(
         for i in np.nonzero(valid)[0]:
             z = _zonal_sum_raster(poly[i], raster, pixel_rule)
             out["people"][i], out["weight"][i], out["weight_nodata"][i] = (
-                z.people, z.weight, z.weight_nodata)
+                z.people,
+                z.weight,
+                z.weight_nodata,
+            )
         return ZonalSums(out["people"], out["weight"], out["weight_nodata"], area, area_in)
     limit = max_window_pixels or MAX_WINDOW_PIXELS
     side = max(1, int(np.sqrt(limit)))
@@ -544,19 +596,24 @@ def zonal_sums(
         if (win[1] - win[0]) * (win[3] - win[2]) > limit:
             for piece in _tiles_of(poly[i], raster, win, side):
                 items_geom.append(piece)
-                items_gid.append(i)
+                items_gid.append(int(i))
                 items_win.append(_pixel_bounds(np.array([piece], dtype=object), raster)[0])
         else:
             items_geom.append(poly[i])
-            items_gid.append(i)
+            items_gid.append(int(i))
             items_win.append(win)
     g_arr = np.empty(len(items_geom), dtype=object)
     g_arr[:] = items_geom
     gid_arr = np.asarray(items_gid, dtype=np.int64)
     win_arr = np.asarray(items_win, dtype=np.int64).reshape(-1, 4)
     cell = 256
-    order = np.argsort(morton((win_arr[:, 2] + win_arr[:, 3]) // (2 * cell),
-                               (win_arr[:, 0] + win_arr[:, 1]) // (2 * cell)), kind="stable")
+    order = np.argsort(
+        morton(
+            (win_arr[:, 2] + win_arr[:, 3]) // (2 * cell),
+            (win_arr[:, 0] + win_arr[:, 1]) // (2 * cell),
+        ),
+        kind="stable",
+    )
     groups = []
     start = 0
     while start < len(order):
@@ -616,8 +673,9 @@ def zonal_sum(
     return zonal_sums(np.array([geom], dtype=object), raster, pixel_rule=pixel_rule)[0]
 
 
-def _zonal_sum_raster(polygonal: shapely.Geometry, raster: PopulationRaster,
-                      pixel_rule: PixelRule) -> ZonalSum:
+def _zonal_sum_raster(
+    polygonal: shapely.Geometry, raster: PopulationRaster, pixel_rule: PixelRule
+) -> ZonalSum:
     """Reference path: rasterized coverage grids, window by window (any pixel rule)."""
     result = ZonalSum()
     window = _pixel_window(polygonal.bounds, raster)
@@ -630,9 +688,7 @@ def _zonal_sum_raster(polygonal: shapely.Geometry, raster: PopulationRaster,
             part = polygonal
             if (h, w) != (r1 - r0, c1 - c0):
                 tr = raster.window_transform(wr, wc)
-                part = shapely.clip_by_rect(
-                    polygonal, tr.c, tr.f + h * tr.e, tr.c + w * tr.a, tr.f
-                )
+                part = shapely.clip_by_rect(polygonal, tr.c, tr.f + h * tr.e, tr.c + w * tr.a, tr.f)
                 if part.is_empty:
                     continue
             frac = coverage_fractions(part, raster, wr, wc, h, w, pixel_rule=pixel_rule)
@@ -646,8 +702,9 @@ def _zonal_sum_raster(polygonal: shapely.Geometry, raster: PopulationRaster,
     return result
 
 
-def reference_sum(geom: shapely.Geometry, raster: PopulationRaster,
-                  pixel_rule: PixelRule = "exact") -> ZonalSum:
+def reference_sum(
+    geom: shapely.Geometry, raster: PopulationRaster, pixel_rule: PixelRule = "exact"
+) -> ZonalSum:
     """The same sum by explicit per-pixel coverage grids (slow; an independent check)."""
     poly = polygonal(geom) if geom is not None and not geom.is_empty else None
     if poly is None:

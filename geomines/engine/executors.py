@@ -10,7 +10,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,8 +39,9 @@ def _pool(n: int) -> ThreadPoolExecutor:
         if _POOL is None or _POOL_SIZE != n:
             if _POOL is not None:
                 _POOL.shutdown(wait=False)
-            _POOL = ThreadPoolExecutor(max_workers=n, thread_name_prefix="geomines",
-                                       initializer=_mark)
+            _POOL = ThreadPoolExecutor(
+                max_workers=n, thread_name_prefix="geomines", initializer=_mark
+            )
             _POOL_SIZE = n
         return _POOL
 
@@ -78,4 +79,4 @@ def release_memory() -> None:
         _TRIM(0)
 
 
-_TRIM = None
+_TRIM: Any = None

@@ -75,8 +75,11 @@ def parse_rings(rings: str | Sequence[float] | None) -> tuple[float, ...]:
     """
     if rings is None:
         return ()
-    items = [x for x in rings.replace(";", ",").split(",") if x.strip()] if isinstance(
-        rings, str) else list(rings)
+    items = (
+        [x for x in rings.replace(";", ",").split(",") if x.strip()]
+        if isinstance(rings, str)
+        else list(rings)
+    )
     out = []
     for item in items:
         try:
@@ -93,8 +96,7 @@ def parse_rings(rings: str | Sequence[float] | None) -> tuple[float, ...]:
     return tuple(sorted(out))
 
 
-def _apply_via_lonlat(geoms: np.ndarray, local: Transformer, to_dst: Transformer
-                      ) -> np.ndarray:
+def _apply_via_lonlat(geoms: np.ndarray, local: Transformer, to_dst: Transformer) -> np.ndarray:
     """Local plane → lon/lat → ``to_dst``, point by point (no lon/lat geometry between)."""
 
     def _tr(xy: np.ndarray) -> np.ndarray:
@@ -178,8 +180,9 @@ def _by_cluster(geoms: gpd.GeoSeries, func: Callable[..., R]) -> list[tuple[np.n
     ok = np.array([g is not None and not g.is_empty for g in values], dtype=bool)
     if not ok.any():
         return []
-    lonlat = densify(unwrap_antimeridian(transform_geoms(values[ok], geoms.crs, WGS84,
-                                                         dense=True)), WGS84)
+    lonlat = densify(
+        unwrap_antimeridian(transform_geoms(values[ok], geoms.crs, WGS84, dense=True)), WGS84
+    )
     centres = shapely.centroid(shapely.envelope(lonlat))
     cx, cy = shapely.get_x(centres), shapely.get_y(centres)
     keys = np.floor(np.column_stack([cx, cy]) / CLUSTER_DEG).astype(np.int64)
@@ -263,4 +266,4 @@ def buffer_m(
     geopandas.GeoSeries
         The buffers, index preserved. Null or empty geometries give empty polygons.
     """
-    return buffers_m(geoms, [distance_m], to_crs=to_crs)[0]
+    return buffers_m(geoms, [distance_m], to_crs=to_crs)[0]  # type: ignore[list-item]

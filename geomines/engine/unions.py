@@ -50,8 +50,9 @@ class UnionSum:
         return shapely.MultiPolygon(polys) if polys else shapely.Polygon()
 
 
-def tile_pieces(geoms: np.ndarray, raster: PopulationRaster, side: int
-                 ) -> tuple[list[tuple[int, int]], list[shapely.Geometry]]:
+def tile_pieces(
+    geoms: np.ndarray, raster: PopulationRaster, side: int
+) -> tuple[list[tuple[int, int]], list[shapely.Geometry]]:
     """The union of ``geoms`` clipped to each ``side``-pixel tile of the raster's grid."""
     poly = polygonal_array(clip_to_raster(np.asarray(geoms, dtype=object), raster))
     poly = np.array([g for g in poly if g is not None and not g.is_empty], dtype=object)
@@ -65,22 +66,29 @@ def tile_pieces(geoms: np.ndarray, raster: PopulationRaster, side: int
     r1 = int(np.floor((miny - tr.f) / tr.e / side))
     tree = shapely.STRtree(poly)
     keys_all = [(a, b) for a in range(r0, r1 + 1) for b in range(c0, c1 + 1)]
-    boxes = [shapely.box(tr.c + b * side * tr.a, tr.f + (a + 1) * side * tr.e,
-                         tr.c + (b + 1) * side * tr.a, tr.f + a * side * tr.e)
-             for a, b in keys_all]
+    boxes = [
+        shapely.box(
+            tr.c + b * side * tr.a,
+            tr.f + (a + 1) * side * tr.e,
+            tr.c + (b + 1) * side * tr.a,
+            tr.f + a * side * tr.e,
+        )
+        for a, b in keys_all
+    ]
     tile_idx, geom_idx = tree.query(np.array(boxes, dtype=object), predicate="intersects")
     order = np.argsort(tile_idx, kind="stable")
     tile_idx, geom_idx = tile_idx[order], geom_idx[order]
     splits = np.flatnonzero(np.diff(tile_idx)) + 1
-    jobs = [(int(t[0]), g) for t, g in zip(np.split(tile_idx, splits),
-                                            np.split(geom_idx, splits), strict=True)
-            if t.size]
+    jobs = [
+        (int(t[0]), g)
+        for t, g in zip(np.split(tile_idx, splits), np.split(geom_idx, splits), strict=True)
+        if t.size
+    ]
 
     def build(job: tuple[int, np.ndarray]) -> shapely.Geometry | None:
         t, members = job
         left, bottom, right, top = boxes[t].bounds
-        merged = shapely.union_all(shapely.clip_by_rect(poly[members], left, bottom, right,
-                                                        top))
+        merged = shapely.union_all(shapely.clip_by_rect(poly[members], left, bottom, right, top))
         merged = polygonal(merged) if not merged.is_empty else None
         return merged if merged is not None and not merged.is_empty else None
 
@@ -104,8 +112,14 @@ class UnionBuilder:
     numbers are those of :func:`union_sums` on the whole groups (to rounding).
     """
 
-    def __init__(self, raster: PopulationRaster, groups: int, *,
-                 pixel_rule: PixelRule = "exact", tile: int | None = None) -> None:
+    def __init__(
+        self,
+        raster: PopulationRaster,
+        groups: int,
+        *,
+        pixel_rule: PixelRule = "exact",
+        tile: int | None = None,
+    ) -> None:
         self.raster = raster
         self.side = tile or UNION_TILE
         self.pixel_rule = pixel_rule
@@ -159,8 +173,11 @@ class UnionBuilder:
         return out
 
 
-def merge_tiles(tiles: dict[tuple[int, int], shapely.Geometry], keys: list[tuple[int, int]],
-                pieces: list[shapely.Geometry]) -> dict[tuple[int, int], shapely.Geometry]:
+def merge_tiles(
+    tiles: dict[tuple[int, int], shapely.Geometry],
+    keys: list[tuple[int, int]],
+    pieces: list[shapely.Geometry],
+) -> dict[tuple[int, int], shapely.Geometry]:
     """Merge new per-tile pieces into ``tiles`` (a tile's union with its new piece)."""
     both = [i for i, k in enumerate(keys) if k in tiles]
     if both:
@@ -168,8 +185,8 @@ def merge_tiles(tiles: dict[tuple[int, int], shapely.Geometry], keys: list[tuple
         old[:] = [tiles[keys[i]] for i in both]
         new = np.empty(len(both), dtype=object)
         new[:] = [pieces[i] for i in both]
-        for i, merged in zip(both, shapely.union(old, new), strict=True):
-            merged = polygonal(merged) if not merged.is_empty else None
+        for i, union in zip(both, shapely.union(old, new), strict=True):
+            merged = polygonal(union) if not union.is_empty else None
             if merged is None or merged.is_empty:
                 tiles.pop(keys[i], None)
             else:
@@ -180,8 +197,13 @@ def merge_tiles(tiles: dict[tuple[int, int], shapely.Geometry], keys: list[tuple
     return dict(sorted(tiles.items()))
 
 
-def union_sums(groups: Sequence[np.ndarray], raster: PopulationRaster, *,
-               pixel_rule: PixelRule = "exact", tile: int | None = None) -> list[UnionSum]:
+def union_sums(
+    groups: Sequence[np.ndarray],
+    raster: PopulationRaster,
+    *,
+    pixel_rule: PixelRule = "exact",
+    tile: int | None = None,
+) -> list[UnionSum]:
     """People in the union of each group of geometries (see :func:`union_sum`).
 
     All groups' tile pieces are counted in one pass, so a window of the raster
@@ -193,8 +215,13 @@ def union_sums(groups: Sequence[np.ndarray], raster: PopulationRaster, *,
     return builder.result()
 
 
-def union_sum(geoms: np.ndarray, raster: PopulationRaster, *,
-              pixel_rule: PixelRule = "exact", tile: int | None = None) -> UnionSum:
+def union_sum(
+    geoms: np.ndarray,
+    raster: PopulationRaster,
+    *,
+    pixel_rule: PixelRule = "exact",
+    tile: int | None = None,
+) -> UnionSum:
     """People in the union of geometries, nobody counted twice.
 
     The plane is cut into tiles of ``tile`` × ``tile`` pixels on the raster's

@@ -73,6 +73,11 @@ def recode(text: str, encoding: str) -> str:
         return raw.decode(encoding)
     except UnicodeDecodeError:
         # bytes undefined in cp1252 (0x81, 0x8D, ...) are kept as Latin-1
-        return raw.decode(encoding, errors="replace") if encoding != "cp1252" else \
-            "".join(raw[i:i + 1].decode("cp1252", errors="ignore") or chr(raw[i])
-                    for i in range(len(raw)))
+        return (
+            raw.decode(encoding, errors="replace")
+            if encoding != "cp1252"
+            else "".join(
+                raw[i : i + 1].decode("cp1252", errors="ignore") or chr(raw[i])
+                for i in range(len(raw))
+            )
+        )

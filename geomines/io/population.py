@@ -127,8 +127,7 @@ class PopulationRaster:
         return self.transform @ Affine.translation(col_off, row_off)
 
     # ------------------------------------------------------------------ pixel areas
-    def cell_area_km2(self, row_off: int, col_off: int, height: int, width: int
-                      ) -> np.ndarray:
+    def cell_area_km2(self, row_off: int, col_off: int, height: int, width: int) -> np.ndarray:
         """True ground area of each pixel of a window, in km² (broadcasts to the window).
 
         Geographic grids: the cell's exact area on the CRS's ellipsoid (one value per
@@ -146,8 +145,7 @@ class PopulationRaster:
             return self._corner_areas(row_off, col_off, height, 1)
         return self._corner_areas(row_off, col_off, height, width)
 
-    def _corner_areas(self, row_off: int, col_off: int, height: int, width: int
-                      ) -> np.ndarray:
+    def _corner_areas(self, row_off: int, col_off: int, height: int, width: int) -> np.ndarray:
         """Ellipsoidal area (km²) of each cell of a window, from its corners."""
         from pyproj import Transformer
 
@@ -175,8 +173,9 @@ class PopulationRaster:
             return mode
         rows = np.linspace(0, self.height - 1, 7).astype(int)
         cols = np.linspace(0, self.width - 1, 7).astype(int)
-        sample = np.array([[self._corner_areas(int(r), int(c), 1, 1)[0, 0] for c in cols]
-                           for r in rows])
+        sample = np.array(
+            [[self._corner_areas(int(r), int(c), 1, 1)[0, 0] for c in cols] for r in rows]
+        )
         nominal = self.pixel_area_km2(0, 1)[0]
         if np.allclose(sample, nominal, rtol=1e-7, atol=0):
             mode = "equal-area"
@@ -190,12 +189,12 @@ class PopulationRaster:
     def land_factor(self, row_off: int, col_off: int, height: int, width: int) -> np.ndarray:
         """``k = pixel area / land area`` of each pixel (1 where there is no land raster,
         no land, or land covers the pixel): how much more densely a coastal pixel's
-        people live on its land part than over the whole pixel."""
+        people live on its land part than over the whole pixel.
+        """
         if self.land_area is None:
             return np.ones((height, width))
         land = self.land_area.read(row_off, col_off, height, width)
-        area = np.broadcast_to(self.cell_area_km2(row_off, col_off, height, width),
-                               (height, width))
+        area = np.broadcast_to(self.cell_area_km2(row_off, col_off, height, width), (height, width))
         coastal = np.isfinite(land) & (land > 0) & (land < area)
         return np.where(coastal, area / np.where(coastal, land, 1.0), 1.0)
 
@@ -251,8 +250,9 @@ class PopulationRaster:
                 return hit
         tile = self._tiles[index]
         bh, bw = tile.block
-        window = Window(bcol * bw, brow * bh, min(bw, tile.width - bcol * bw),
-                        min(bh, tile.height - brow * bh))
+        window = Window(
+            bcol * bw, brow * bh, min(bw, tile.width - bcol * bw), min(bh, tile.height - brow * bh)
+        )
         try:
             with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
                 data = self._dataset(index).read(self.band, window=window)
@@ -261,7 +261,7 @@ class PopulationRaster:
                 f"Could not read {tile.path!r} ({_window_text(window)}): {exc}. "
                 "The file may be truncated or corrupt; re-export or re-download it."
             ) from exc
-        exact32 = data.dtype.kind in "iu" and data.dtype.itemsize <= 2 or data.dtype == "float32"
+        exact32 = (data.dtype.kind in "iu" and data.dtype.itemsize <= 2) or data.dtype == "float32"
         block = data.astype("float32" if exact32 else "float64")
         nodata = self._nodata_of(tile)
         invalid = ~np.isfinite(block) | (block < 0)
@@ -302,9 +302,10 @@ class PopulationRaster:
                     ar0, ac0 = br * bh, bc * bw
                     sr0, sr1 = max(lr0, ar0), min(lr1, ar0 + block.shape[0])
                     sc0, sc1 = max(lc0, ac0), min(lc1, ac0 + block.shape[1])
-                    out[sr0 + tile.row_off - row_off : sr1 + tile.row_off - row_off,
-                        sc0 + tile.col_off - col_off : sc1 + tile.col_off - col_off] = \
-                        block[sr0 - ar0 : sr1 - ar0, sc0 - ac0 : sc1 - ac0]
+                    out[
+                        sr0 + tile.row_off - row_off : sr1 + tile.row_off - row_off,
+                        sc0 + tile.col_off - col_off : sc1 + tile.col_off - col_off,
+                    ] = block[sr0 - ar0 : sr1 - ar0, sc0 - ac0 : sc1 - ac0]
         if self.units == "density":
             out *= self.cell_area_km2(row_off, col_off, height, width)
         return out
@@ -391,8 +392,11 @@ class PopulationRaster:
                     valid += int(good.sum())
                     if self.units == "density":
                         block = block * self.cell_area_km2(
-                            tile.row_off + window.row_off, tile.col_off + window.col_off,
-                            window.height, window.width)
+                            tile.row_off + window.row_off,
+                            tile.col_off + window.col_off,
+                            window.height,
+                            window.width,
+                        )
                     total += float(block[good].sum(dtype="float64"))
         self._stats = {
             "total": total,
@@ -454,8 +458,11 @@ class PopulationRaster:
             "shape": [self.height, self.width],
             "bounds": list(self.bounds),
             "units": ("people per pixel" if self.units == "count" else "people per km²")
-            + (f", spread over the land area in {self.land_area.name}"
-               if self.land_area is not None else ""),
+            + (
+                f", spread over the land area in {self.land_area.name}"
+                if self.land_area is not None
+                else ""
+            ),
             "nodata": None if self.nodata is None or math.isnan(self.nodata) else self.nodata,
             "nodata_declared": self.nodata_declared,
             "dtype": self.dtype,
@@ -465,10 +472,7 @@ class PopulationRaster:
 def _window_text(window: Window) -> str:
     """A window as readable text: ``rows 256-511, columns 0-255``."""
     r0, c0 = int(window.row_off), int(window.col_off)
-    return (f"rows {r0}-{r0 + int(window.height) - 1}, "
-            f"columns {c0}-{c0 + int(window.width) - 1}")
-
-
+    return f"rows {r0}-{r0 + int(window.height) - 1}, columns {c0}-{c0 + int(window.width) - 1}"
 
 
 def _ellipsoid(crs: CRS) -> tuple[float, float]:
@@ -581,9 +585,17 @@ def read_population(
         try:
             with rasterio.open(p) as src:
                 metas.append(
-                    (p, src.crs, src.transform, src.width, src.height, src.nodata,
-                     src.dtypes[band - 1] if band <= src.count else None, src.count,
-                     tuple(src.block_shapes[band - 1]) if band <= src.count else (1, 1))
+                    (
+                        p,
+                        src.crs,
+                        src.transform,
+                        src.width,
+                        src.height,
+                        src.nodata,
+                        src.dtypes[band - 1] if band <= src.count else None,
+                        src.count,
+                        tuple(src.block_shapes[band - 1]) if band <= src.count else (1, 1),
+                    )
                 )
         except rasterio.errors.RasterioIOError as exc:
             raise RasterError(
@@ -615,7 +627,9 @@ def read_population(
                 f"Tiles must share one CRS: {Path(p0).name} is {crs0}, {Path(p).name} is {crs}. "
                 "Population rasters are never resampled by geomines; warp the tiles yourself."
             )
-        if not (math.isclose(tr.a, tr0.a, rel_tol=1e-9) and math.isclose(tr.e, tr0.e, rel_tol=1e-9)):
+        if not (
+            math.isclose(tr.a, tr0.a, rel_tol=1e-9) and math.isclose(tr.e, tr0.e, rel_tol=1e-9)
+        ):
             raise RasterError(
                 f"Tiles must share one resolution: {Path(p0).name} has {(tr0.a, -tr0.e)}, "
                 f"{Path(p).name} has {(tr.a, -tr.e)}. Resampling changes totals, so geomines "
@@ -655,26 +669,37 @@ def read_population(
         band=band,
         nodata_declared=nodata is not None or declared is not None,
         nodata_override=float(nodata) if nodata is not None else None,
-        land_area=_land_area(land_area, paths, CRS.from_user_input(crs0),
-                             Affine(tr0.a, 0.0, west, 0.0, tr0.e, north), (rows, cols), units),
+        land_area=_land_area(
+            land_area,
+            paths,
+            CRS.from_user_input(crs0),
+            Affine(tr0.a, 0.0, west, 0.0, tr0.e, north),
+            (rows, cols),
+            units,
+        ),
         _tiles=tiles,
     )
 
 
-def _land_area(path: Any, paths: list[str], crs: CRS, transform: Affine,
-               shape: tuple[int, int], units: str) -> PopulationRaster | None:
+def _land_area(
+    path: Any, paths: list[str], crs: CRS, transform: Affine, shape: tuple[int, int], units: str
+) -> PopulationRaster | None:
     if path is None:
         return None
     if units != "count":
-        raise RasterError("land_area= goes with a count raster (units='count'); a density "
-                          "raster already holds people per km² of land.")
+        raise RasterError(
+            "land_area= goes with a count raster (units='count'); a density "
+            "raster already holds people per km² of land."
+        )
     land = read_population(path)
     if land.crs != crs or not land.transform.almost_equals(transform) or land.shape != shape:
         raise RasterError(
             f"The land-area raster {land.name} must share the population raster's grid "
             f"({Path(paths[0]).name}: {shape[1]}×{shape[0]} px, {transform.a:g} per pixel); "
-            f"got {land.width}×{land.height} px, {land.transform.a:g} per pixel.")
+            f"got {land.width}×{land.height} px, {land.transform.a:g} per pixel."
+        )
     return land
+
 
 def _check_overlaps(tiles: list[_Tile]) -> None:
     for i, a in enumerate(tiles):

@@ -34,13 +34,26 @@ LON_COLUMNS = ("lon", "longitude", "long", "lng", "x_lon")
 LAT_COLUMNS = ("lat", "latitude", "y_lat")
 
 
-VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".zip", ".csv", ".gml",
-                   ".kml", ".sqlite", ".parquet"}
+VECTOR_SUFFIXES = {
+    ".geojson",
+    ".json",
+    ".gpkg",
+    ".shp",
+    ".fgb",
+    ".zip",
+    ".csv",
+    ".gml",
+    ".kml",
+    ".sqlite",
+    ".parquet",
+}
 
 
 # --------------------------------------------------------------------------- reading
-def read_frame(path: Path, layer: str | int | None, report: LoadReport,
-                options: dict[str, Any]) -> gpd.GeoDataFrame:
+def read_frame(
+    path: Path, layer: str | int | None, report: LoadReport, options: dict[str, Any]
+) -> gpd.GeoDataFrame:
+    """Read a vector file into a GeoDataFrame, noting what reading did in ``report``."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         report.driver = "CSV"
@@ -58,8 +71,11 @@ def read_frame(path: Path, layer: str | int | None, report: LoadReport,
             )
         target = f"/vsizip/{path}/{shp[0]}"
     if suffix == ".shp":
-        missing = [ext for ext in (".shx", ".dbf") if not any(
-            path.with_suffix(e).exists() for e in (ext, ext.upper()))]
+        missing = [
+            ext
+            for ext in (".shx", ".dbf")
+            if not any(path.with_suffix(e).exists() for e in (ext, ext.upper()))
+        ]
         if missing:
             raise InputError(
                 f"Shapefile {path.name} is missing its sidecar file(s) {', '.join(missing)}; "
@@ -72,7 +88,8 @@ def read_frame(path: Path, layer: str | int | None, report: LoadReport,
             if len(layers) > 1:
                 report.note(
                     f"{len(layers)} layers in file; read the first ({layers[0][0]!r}). "
-                    "Choose another with layer=... / --layer.", warn=True
+                    "Choose another with layer=... / --layer.",
+                    warn=True,
                 )
                 report.layer = str(layers[0][0])
                 layer = layers[0][0]
@@ -87,15 +104,17 @@ def read_frame(path: Path, layer: str | int | None, report: LoadReport,
             f"could not read {path.name}: {first_line(exc)}"
         ) from exc
     except (UnicodeDecodeError, ValueError, RuntimeError) as exc:
-        raise InputError(f"Could not read {path.name}: {first_line(exc)}. Expected a "
-                         "vector file GDAL can read.") from exc
+        raise InputError(
+            f"Could not read {path.name}: {first_line(exc)}. Expected a vector file GDAL can read."
+        ) from exc
     if suffix in (".geojson", ".json"):
         _geojson_crs_note(path, frame, report)
     return frame
 
 
-def _read_ogr(target: str, layer: str | int | None, report: LoadReport,
-              encoding: str | None = None) -> gpd.GeoDataFrame:
+def _read_ogr(
+    target: str, layer: str | int | None, report: LoadReport, encoding: str | None = None
+) -> gpd.GeoDataFrame:
     """Read through GDAL, keeping rows whose geometry GEOS cannot decode as-is.
 
     GDAL accepts rings that are not closed or too short and hands them on; such
@@ -114,16 +133,22 @@ def _read_ogr(target: str, layer: str | int | None, report: LoadReport,
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                frame = pyogrio.read_dataframe(target, layer=layer, on_invalid="ignore",
-                                               datetime_as_string=True,
-                                               encoding=gdal_enc, **options)
+                frame = pyogrio.read_dataframe(
+                    target,
+                    layer=layer,
+                    on_invalid="ignore",
+                    datetime_as_string=True,
+                    encoding=gdal_enc,
+                    **options,
+                )
             break
         except UnicodeDecodeError as exc:
             if raw or encoding:
                 raise InputError(
                     f"Attribute text could not be read as {encoding or 'declared'}: "
                     f"{first_line(exc)}. Pass the file's encoding with encoding=... "
-                    "(--encoding), e.g. 'cp1251' or 'latin-1'.") from None
+                    "(--encoding), e.g. 'cp1251' or 'latin-1'."
+                ) from None
             raw, gdal_enc = True, "ISO-8859-1"  # one character per byte: recoded below
             report.encoding_declared = report.encoding_declared or "UTF-8"
         except ValueError as exc:
@@ -142,8 +167,7 @@ def _read_ogr(target: str, layer: str | int | None, report: LoadReport,
         _recode_frame(frame, report, "is not valid UTF-8")
     elif report.driver == "ESRI Shapefile" and not _has_cpg(target):
         # no .cpg: GDAL read the bytes as ISO-8859-1 (or the DBF's code page mark)
-        _recode_frame(frame, report, "has no .cpg file naming its encoding",
-                      keep_latin="cp1252")
+        _recode_frame(frame, report, "has no .cpg file naming its encoding", keep_latin="cp1252")
     missing = frame.geometry.isna().to_numpy()
     if missing.any():
         frame = _decode_fixes(frame, target, layer, gdal_enc)
@@ -165,12 +189,17 @@ def _has_cpg(target: str) -> bool:
 
 def _text_columns(frame: pd.DataFrame) -> list[str]:
     geometry = getattr(frame, "_geometry_column_name", None)
-    return [c for c in frame.columns if c != geometry and (
-        frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))]
+    return [
+        c
+        for c in frame.columns
+        if c != geometry
+        and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))
+    ]
 
 
-def _recode_frame(frame: pd.DataFrame, report: LoadReport, why: str,
-                  keep_latin: str | None = None) -> None:
+def _recode_frame(
+    frame: pd.DataFrame, report: LoadReport, why: str, keep_latin: str | None = None
+) -> None:
     """Text read one character per byte, decoded as the guessed encoding (in place)."""
     columns = _text_columns(frame)
     sample = bytearray()
@@ -183,29 +212,35 @@ def _recode_frame(frame: pd.DataFrame, report: LoadReport, why: str,
     chosen = guess_encoding(bytes(sample))
     if chosen == keep_latin:
         report.encoding = "iso8859-1"
-        report.note(f"attribute text {why}; read as ISO-8859-1 (GDAL's default for "
-                    "shapefiles). Pass encoding=... (--encoding) if names look wrong.",
-                    warn=True)
+        report.note(
+            f"attribute text {why}; read as ISO-8859-1 (GDAL's default for "
+            "shapefiles). Pass encoding=... (--encoding) if names look wrong.",
+            warn=True,
+        )
         return
     for c in columns:
         frame[c] = frame[c].map(lambda v: recode(v, chosen) if isinstance(v, str) else v)
     report.encoding = chosen
-    report.note(f"attribute text {why}; read as {chosen} (guessed from the text). Pass "
-                "encoding=... (--encoding) to choose another.", warn=True)
+    report.note(
+        f"attribute text {why}; read as {chosen} (guessed from the text). Pass "
+        "encoding=... (--encoding) to choose another.",
+        warn=True,
+    )
 
 
-def _decode_fixes(frame: gpd.GeoDataFrame, target: str, layer: str | int | None,
-                  gdal_enc: str | None) -> gpd.GeoDataFrame:
+def _decode_fixes(
+    frame: gpd.GeoDataFrame, target: str, layer: str | int | None, gdal_enc: str | None
+) -> gpd.GeoDataFrame:
     """Geometries GDAL handed on but GEOS could not decode: fixed, or left empty."""
     missing = frame.geometry.isna().to_numpy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # GDAL's warnings were recorded above
         _, _, wkb, _ = pyogrio.raw.read(target, layer=layer, columns=[], encoding=gdal_enc)
     fixes = {}
-    for i in np.nonzero(missing)[0]:
-        if wkb[i] is None:
+    for j in np.nonzero(missing)[0]:
+        if wkb[j] is None:
             continue  # a real null geometry
-        fixes[int(i)] = shapely.from_wkb(wkb[i], on_invalid="fix")
+        fixes[int(j)] = shapely.from_wkb(wkb[j], on_invalid="fix")
     if fixes:
         geoms = np.asarray(frame.geometry.values, dtype=object).copy()
         for i, g in fixes.items():
@@ -216,6 +251,7 @@ def _decode_fixes(frame: gpd.GeoDataFrame, target: str, layer: str | int | None,
 
 
 def first_line(exc: BaseException) -> str:
+    """The first line of an exception message (or its class name)."""
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
@@ -228,13 +264,16 @@ def _geojson_crs_note(path: Path, frame: gpd.GeoDataFrame, report: LoadReport) -
         return
     if '"crs"' in head:
         wgs84 = frame.crs is not None and CRS.from_user_input(frame.crs).equals(
-            CRS.from_user_input("OGC:CRS84"), ignore_axis_order=True)
+            CRS.from_user_input("OGC:CRS84"), ignore_axis_order=True
+        )
         if wgs84:
             report.note("GeoJSON has a legacy 'crs' member naming WGS 84, as RFC 7946 assumes.")
         else:
-            report.note(f"GeoJSON has a legacy 'crs' member ({crs_label(frame.crs)}); it was "
-                        "honoured, although RFC 7946 GeoJSON is always WGS 84 lon/lat.",
-                        warn=True)
+            report.note(
+                f"GeoJSON has a legacy 'crs' member ({crs_label(frame.crs)}); it was "
+                "honoured, although RFC 7946 GeoJSON is always WGS 84 lon/lat.",
+                warn=True,
+            )
     else:
         report.crs_note = "GeoJSON without 'crs' member: WGS 84 lon/lat per RFC 7946"
 
@@ -252,19 +291,22 @@ def _csv_frame(path: Path, report: LoadReport, encoding: str | None) -> pd.DataF
                     path.read_bytes().decode("cp1252")
                 except UnicodeDecodeError:
                     chosen = "latin-1"  # bytes cp1252 leaves undefined
-            report.note(f"CSV text is not valid UTF-8; read as {chosen} (guessed from the "
-                        "text). Pass encoding=... (--encoding) to choose another.", warn=True)
+            report.note(
+                f"CSV text is not valid UTF-8; read as {chosen} (guessed from the "
+                "text). Pass encoding=... (--encoding) to choose another.",
+                warn=True,
+            )
     report.encoding = "utf-8" if chosen == "utf-8-sig" else chosen
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                           encoding=chosen)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding=chosen)
     except pd.errors.EmptyDataError as exc:
         raise InputError(f"CSV {path.name} is empty: expected a header row and records.") from exc
     except (pd.errors.ParserError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
-        raise InputError(f"CSV {path.name} could not be parsed as {report.encoding}: "
-                         f"{first_line(exc)}. Expected comma-separated text with a header "
-                         "row; pass encoding=... (--encoding) if the text is not UTF-8."
-                         ) from exc
+        raise InputError(
+            f"CSV {path.name} could not be parsed as {report.encoding}: "
+            f"{first_line(exc)}. Expected comma-separated text with a header "
+            "row; pass encoding=... (--encoding) if the text is not UTF-8."
+        ) from exc
 
 
 def _read_csv(path: Path, report: LoadReport, options: dict[str, Any]) -> gpd.GeoDataFrame:
@@ -335,7 +377,8 @@ def read_vector(path: str | os.PathLike, *, layer: str | int | None = None) -> g
     if not p.exists():
         raise FileNotFoundError(f"Vector file not found: {str(p)!r}")
     if p.is_dir() or p.stat().st_size == 0:
-        raise InputError(f"Expected a vector file, got {'a directory' if p.is_dir() else 'an empty file'}: {str(p)!r}.")
+        got = "a directory" if p.is_dir() else "an empty file"
+        raise InputError(f"Expected a vector file, got {got}: {str(p)!r}.")
     frame = read_frame(p, layer, LoadReport(source=p.name), {})
     frame.attrs = {}
     return frame

@@ -1,5 +1,6 @@
 """Offline maps: folium layers (hazards, bands, population, admin units, basemap), legend
-and panel, with every asset inside the page."""
+and panel, with every asset inside the page.
+"""
 
 from __future__ import annotations
 
@@ -15,5 +16,16 @@ from .layers import (
     population_layer,
     ring_layer,
 )
-__all__ = ["STYLE", "DisplayOptions", "OfflineMap", "admin_layer", "basemap_layer",
-           "exposure_map", "hazard_layer", "legend", "population_layer", "ring_layer"]
+
+__all__ = [
+    "STYLE",
+    "DisplayOptions",
+    "OfflineMap",
+    "admin_layer",
+    "basemap_layer",
+    "exposure_map",
+    "hazard_layer",
+    "legend",
+    "population_layer",
+    "ring_layer",
+]

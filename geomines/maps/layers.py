@@ -40,8 +40,18 @@ from ..assessment.result import Assessment, ring_column
 from ..engine.rings import format_m
 from .offline import asset_html, countries, png_bytes
 
-__all__ = ["STYLE", "DisplayOptions", "OfflineMap", "admin_layer", "basemap_layer",
-           "exposure_map", "hazard_layer", "legend", "population_layer", "ring_layer"]
+__all__ = [
+    "STYLE",
+    "DisplayOptions",
+    "OfflineMap",
+    "admin_layer",
+    "basemap_layer",
+    "exposure_map",
+    "hazard_layer",
+    "legend",
+    "population_layer",
+    "ring_layer",
+]
 
 #: Mine-action palette: confirmed red, suspected orange, released land muted and dashed.
 STYLE: dict[str, dict[str, Any]] = {
@@ -105,19 +115,26 @@ class OfflineMap(folium.Map):
         super().__init__(**kwargs)
         self.default_js = []
         self.default_css = []
-        self.get_root().header.add_child(Element(asset_html()), name="geomines_assets")
-        self.get_root().header.add_child(Element(
-            "<style>.leaflet-container{background:#d4e6f1}"
-            ".geomines-box{background:#fff;padding:6px 9px;border:1px solid #999;"
-            "border-radius:4px;font:12px/1.35 sans-serif;box-shadow:0 1px 4px #0003}"
-            ".geomines-box h4{margin:0 0 4px;font-size:13px}"
-            ".geomines-key{display:inline-block;width:14px;height:10px;margin-right:6px;"
-            "vertical-align:middle;border:1px solid #555}</style>"), name="geomines_style")
+        root: Any = self.get_root()
+        root.header.add_child(Element(asset_html()), name="geomines_assets")
+        root.header.add_child(
+            Element(
+                "<style>.leaflet-container{background:#d4e6f1}"
+                ".geomines-box{background:#fff;padding:6px 9px;border:1px solid #999;"
+                "border-radius:4px;font:12px/1.35 sans-serif;box-shadow:0 1px 4px #0003}"
+                ".geomines-box h4{margin:0 0 4px;font-size:13px}"
+                ".geomines-key{display:inline-block;width:14px;height:10px;margin-right:6px;"
+                "vertical-align:middle;border:1px solid #555}</style>"
+            ),
+            name="geomines_style",
+        )
 
     def _repr_html_(self, **kwargs: Any) -> str:
         page = self.get_root().render()
-        return (f'<iframe srcdoc="{html.escape(page)}" style="width:100%;height:600px;'
-                'border:none" sandbox="allow-scripts allow-same-origin"></iframe>')
+        return (
+            f'<iframe srcdoc="{html.escape(page)}" style="width:100%;height:600px;'
+            'border:none" sandbox="allow-scripts allow-same-origin"></iframe>'
+        )
 
 
 def _no_cdn(plugin: Any) -> Any:
@@ -156,14 +173,17 @@ def _display(geoms: np.ndarray, tolerance_m: float, precision: int) -> np.ndarra
     return shapely.transform(out, lambda xy: np.round(xy, precision))
 
 
-def _feature_collection(frame: gpd.GeoDataFrame, columns: list[str], options: DisplayOptions
-                        ) -> tuple[dict, float]:
+def _feature_collection(
+    frame: gpd.GeoDataFrame, columns: list[str], options: DisplayOptions
+) -> tuple[dict, float]:
     """GeoJSON for display within the size budget; returns it and the tolerance used."""
     lonlat = frame.to_crs(4326)
     keep = ~(lonlat.geometry.isna() | lonlat.geometry.is_empty)
     lonlat = lonlat[keep]
-    props = [{c: _esc(v) for c, v in zip(columns, row, strict=True)}
-             for row in lonlat[columns].itertuples(index=False)]
+    props = [
+        {c: _esc(v) for c, v in zip(columns, row, strict=True)}
+        for row in lonlat[columns].itertuples(index=False)
+    ]
     for p, raw in zip(props, lonlat[columns].to_dict(orient="records"), strict=True):
         p["_class"] = str(raw.get("land_class", ""))
         p["_status"] = str(raw.get("status", ""))
@@ -171,9 +191,11 @@ def _feature_collection(frame: gpd.GeoDataFrame, columns: list[str], options: Di
     budget = options.budget_mb * 1e6
     while True:
         geoms = _display(lonlat.geometry.values, tolerance, options.precision)
-        features = [{"type": "Feature", "properties": p,
-                     "geometry": json.loads(shapely.to_geojson(g))}
-                    for p, g in zip(props, geoms, strict=True) if not g.is_empty]
+        features = [
+            {"type": "Feature", "properties": p, "geometry": json.loads(shapely.to_geojson(g))}
+            for p, g in zip(props, geoms, strict=True)
+            if not g.is_empty
+        ]
         doc = {"type": "FeatureCollection", "features": features}
         size = len(json.dumps(doc))
         # stop when within budget or at MAX_TOLERANCE_M (the attributes set a floor)
@@ -202,40 +224,64 @@ def _register(m: folium.Map, key: str, layer: folium.Element) -> None:
     element._template = Template(
         "{% macro script(this, kwargs) %}window.geominesLayers = window.geominesLayers || {};"
         f"window.geominesLayers[{json.dumps(key)}] = {layer.get_name()};"
-        "{% endmacro %}")
+        "{% endmacro %}"
+    )
     m.add_child(element)
 
 
 # --------------------------------------------------------------------------- layers
-def basemap_layer(assessment: Assessment | None = None, *, m: folium.Map | None = None,
-                  bounds: tuple[float, float, float, float] | None = None) -> folium.Map:
+def basemap_layer(
+    assessment: Assessment | None = None,
+    *,
+    m: folium.Map | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+) -> folium.Map:
     """Offline basemap (Natural Earth outlines), plus OpenStreetMap for when online."""
     if bounds is None:
-        bounds = tuple(_view_bounds(assessment)) if assessment is not None else (-180, -90,
-                                                                                  180, 90)
+        bounds = tuple(_view_bounds(assessment)) if assessment is not None else (-180, -90, 180, 90)
     m = m if m is not None else _new_map(np.asarray(bounds))
     shapes = countries(bounds)
-    doc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": html.escape(name)},
-         "geometry": json.loads(shapely.to_geojson(
-             shapely.transform(g, lambda xy: np.round(xy, 3))))}
-        for name, g in shapes]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": html.escape(name)},
+                "geometry": json.loads(
+                    shapely.to_geojson(shapely.transform(g, lambda xy: np.round(xy, 3)))
+                ),
+            }
+            for name, g in shapes
+        ],
+    }
     folium.map.CustomPane("geomines-basemap", z_index=150).add_to(m)
-    base = folium.FeatureGroup(name="Offline basemap (Natural Earth)", overlay=False,
-                               control=True)
-    folium.GeoJson(doc, style_function=lambda _f: {"color": "#8c8c8c", "weight": 0.8,
-                                                   "fillColor": "#f5f3ee", "fillOpacity": 1},
-                   interactive=False, pane="geomines-basemap").add_to(base)
+    base = folium.FeatureGroup(name="Offline basemap (Natural Earth)", overlay=False, control=True)
+    folium.GeoJson(
+        doc,
+        style_function=lambda _f: {
+            "color": "#8c8c8c",
+            "weight": 0.8,
+            "fillColor": "#f5f3ee",
+            "fillOpacity": 1,
+        },
+        interactive=False,
+        pane="geomines-basemap",
+    ).add_to(base)
     base.add_to(m)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online only)", overlay=False,
-                     show=False, control=True).add_to(m)
+    folium.TileLayer(
+        "OpenStreetMap", name="OpenStreetMap (online only)", overlay=False, show=False, control=True
+    ).add_to(m)
     return m
 
 
 def _hazard_style(feature: dict[str, Any]) -> dict[str, Any]:
     props = feature["properties"]
-    style: dict[str, Any] = {"weight": 2, "fillOpacity": 0.6, "opacity": 1,
-                             "className": "geomines-hazard"}
+    style: dict[str, Any] = {
+        "weight": 2,
+        "fillOpacity": 0.6,
+        "opacity": 1,
+        "className": "geomines-hazard",
+    }
     style.update(STYLE.get(props.get("_class"), STYLE["other"]))
     status = props.get("_status")
     if status in RELEASED:
@@ -244,35 +290,58 @@ def _hazard_style(feature: dict[str, Any]) -> dict[str, Any]:
     return style
 
 
-def hazard_layer(assessment: Assessment, *, m: folium.Map | None = None,
-                 options: DisplayOptions | None = None) -> folium.Map:
+def hazard_layer(
+    assessment: Assessment, *, m: folium.Map | None = None, options: DisplayOptions | None = None
+) -> folium.Map:
     """Hazards styled by land class and status, with tooltips and popups."""
     options = options or DisplayOptions()
     frame = assessment.hazards
     m = m if m is not None else _new_map(_view_bounds(assessment))
     rings = [ring_column(d) for d in assessment.rings_m]
-    cols = ["hazard_id", "land_class", "contamination", "status", "evidence", "area_m2",
-            "counted", "people_inside", *rings, "load_status"]
+    cols = [
+        "hazard_id",
+        "land_class",
+        "contamination",
+        "status",
+        "evidence",
+        "area_m2",
+        "counted",
+        "people_inside",
+        *rings,
+        "load_status",
+    ]
     cols = [c for c in cols if c in frame.columns]
-    aliases = {"hazard_id": "id", "land_class": "class", "area_m2": "area (m²)",
-               "people_inside": "people inside", "load_status": "input",
-               **{ring_column(d): f"people within {format_m(d)} m" for d in assessment.rings_m}}
+    aliases = {
+        "hazard_id": "id",
+        "land_class": "class",
+        "area_m2": "area (m²)",
+        "people_inside": "people inside",
+        "load_status": "input",
+        **{ring_column(d): f"people within {format_m(d)} m" for d in assessment.rings_m},
+    }
     doc, tolerance = _feature_collection(frame, cols, options)
     layer = folium.GeoJson(
-        doc, name=f"Hazards ({len(doc['features'])})", style_function=_hazard_style,
-        tooltip=folium.GeoJsonTooltip(fields=["hazard_id", "land_class", "status"],
-                                      aliases=["id", "class", "status"]),
+        doc,
+        name=f"Hazards ({len(doc['features'])})",
+        style_function=_hazard_style,
+        tooltip=folium.GeoJsonTooltip(
+            fields=["hazard_id", "land_class", "status"], aliases=["id", "class", "status"]
+        ),
         popup=folium.GeoJsonPopup(fields=cols, aliases=[aliases.get(c, c) for c in cols]),
         highlight_function=lambda _f: {"weight": 4},
     )
     layer.add_to(m)
     _register(m, "hazards", layer)
-    m.geomines_display = {"tolerance_m": tolerance, "precision": options.precision}
+    m.geomines_display = {  # type: ignore[attr-defined]
+        "tolerance_m": tolerance,
+        "precision": options.precision,
+    }
     return m
 
 
-def ring_layer(assessment: Assessment, *, m: folium.Map | None = None,
-               options: DisplayOptions | None = None) -> folium.Map:
+def ring_layer(
+    assessment: Assessment, *, m: folium.Map | None = None, options: DisplayOptions | None = None
+) -> folium.Map:
     """The exclusive distance bands around the dissolved counted hazards."""
     options = options or DisplayOptions()
     bands = assessment.bands
@@ -285,12 +354,16 @@ def ring_layer(assessment: Assessment, *, m: folium.Map | None = None,
         color = RING_COLORS[min(len(shown) - 1 - i, len(RING_COLORS) - 1)]
         # a band is simplified by ≤ 2% of its outer distance (≥ 5× the hazards' tolerance)
         tolerance = max(options.tolerance_m * 5, float(row.to_m) / 50)
-        geom = _display(np.array([row.geometry], dtype=object), tolerance,
-                        options.precision)[0]
+        geom = _display(np.array([row.geometry], dtype=object), tolerance, options.precision)[0]
         folium.GeoJson(
             json.loads(shapely.to_geojson(geom)),
-            style_function=lambda _f, c=color: {"color": c, "weight": 1, "dashArray": "4 3",
-                                                "fillColor": c, "fillOpacity": 0.18},
+            style_function=lambda _f, c=color: {
+                "color": c,
+                "weight": 1,
+                "dashArray": "4 3",
+                "fillColor": c,
+                "fillOpacity": 0.18,
+            },
             tooltip=f"{html.escape(row.band)}: {row.people:,.0f} people",
         ).add_to(group)
     group.add_to(m)
@@ -311,8 +384,9 @@ def _pop_rgba(density: np.ndarray) -> np.ndarray:
     return rgba
 
 
-def population_layer(assessment: Assessment, *, m: folium.Map | None = None,
-                     options: DisplayOptions | None = None) -> folium.Map:
+def population_layer(
+    assessment: Assessment, *, m: folium.Map | None = None, options: DisplayOptions | None = None
+) -> folium.Map:
     """The population raster as a semi-transparent image (people per km², nodata clear).
 
     For display only: the raster is averaged down and warped to Web Mercator here,
@@ -324,8 +398,12 @@ def population_layer(assessment: Assessment, *, m: folium.Map | None = None,
     view = _view_bounds(assessment)
     pad_x, pad_y = (view[2] - view[0]) * 0.3 + 0.02, (view[3] - view[1]) * 0.3 + 0.02
     west, south, east, north = transform_bounds(raster.crs, "EPSG:4326", *raster.bounds)
-    box = (max(view[0] - pad_x, west), max(view[1] - pad_y, south),
-           min(view[2] + pad_x, east), min(view[3] + pad_y, north), )
+    box = (
+        max(view[0] - pad_x, west),
+        max(view[1] - pad_y, south),
+        min(view[2] + pad_x, east),
+        min(view[3] + pad_y, north),
+    )
     if box[0] >= box[2] or box[1] >= box[3]:
         return m
     image = _population_image(raster, box, options.raster_px)
@@ -334,15 +412,22 @@ def population_layer(assessment: Assessment, *, m: folium.Map | None = None,
     uri = "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
     folium.map.CustomPane("geomines-population", z_index=350).add_to(m)
     overlay = folium.raster_layers.ImageOverlay(
-        uri, bounds=[[box[1], box[0]], [box[3], box[2]]], opacity=1.0, mercator_project=False,
-        name="Population (people per km²)", interactive=False, pane="geomines-population")
+        uri,
+        bounds=[[box[1], box[0]], [box[3], box[2]]],
+        opacity=1.0,
+        mercator_project=False,
+        name="Population (people per km²)",
+        interactive=False,
+        pane="geomines-population",
+    )
     overlay.add_to(m)
     _register(m, "population", overlay)
     return m
 
 
-def _population_image(raster: Any, box: tuple[float, float, float, float],
-                      size: int) -> np.ndarray | None:
+def _population_image(
+    raster: Any, box: tuple[float, float, float, float], size: int
+) -> np.ndarray | None:
     """People per km² over ``box`` (lon/lat) on a Web Mercator grid, as RGBA."""
     merc = transform_bounds("EPSG:4326", "EPSG:3857", *box)
     aspect = (merc[2] - merc[0]) / max(merc[3] - merc[1], 1e-9)
@@ -353,12 +438,12 @@ def _population_image(raster: Any, box: tuple[float, float, float, float],
     src_box = transform_bounds("EPSG:4326", raster.crs, *box)
     tr = raster.transform
     c0 = max(0, int((src_box[0] - tr.c) / tr.a))
-    c1 = min(raster.width, int(math.ceil((src_box[2] - tr.c) / tr.a)))
+    c1 = min(raster.width, math.ceil((src_box[2] - tr.c) / tr.a))
     r0 = max(0, int((src_box[3] - tr.f) / tr.e))
-    r1 = min(raster.height, int(math.ceil((src_box[1] - tr.f) / tr.e)))
+    r1 = min(raster.height, math.ceil((src_box[1] - tr.f) / tr.e))
     if c0 >= c1 or r0 >= r1:
         return None
-    step = max(1, int(math.ceil(max(r1 - r0, c1 - c0) / (2 * size))))
+    step = max(1, math.ceil(max(r1 - r0, c1 - c0) / (2 * size)))
     rows = []
     for r in range(r0, r1, step):  # average blocks of step × step source pixels
         h = min(step, r1 - r)
@@ -374,14 +459,23 @@ def _population_image(raster: Any, box: tuple[float, float, float, float],
             rows.append(np.nanmean(blocks, axis=(0, 2)))
     coarse = np.vstack(rows)
     coarse_transform = raster.window_transform(r0, c0) @ Affine.scale(step, step)
-    reproject(coarse, dst, src_transform=coarse_transform, src_crs=raster.crs,
-              dst_transform=dst_transform, dst_crs="EPSG:3857", src_nodata=np.nan,
-              dst_nodata=np.nan, resampling=Resampling.nearest)
+    reproject(
+        coarse,
+        dst,
+        src_transform=coarse_transform,
+        src_crs=raster.crs,
+        dst_transform=dst_transform,
+        dst_crs="EPSG:3857",
+        src_nodata=np.nan,
+        dst_nodata=np.nan,
+        resampling=Resampling.nearest,
+    )
     return _pop_rgba(dst)
 
 
-def admin_layer(assessment: Assessment, *, m: folium.Map | None = None,
-                options: DisplayOptions | None = None) -> folium.Map:
+def admin_layer(
+    assessment: Assessment, *, m: folium.Map | None = None, options: DisplayOptions | None = None
+) -> folium.Map:
     """Admin units shaded by the share of their people within the largest ring."""
     if assessment.admin is None or assessment.by_admin is None:
         return m if m is not None else _new_map(_view_bounds(assessment))
@@ -392,31 +486,44 @@ def admin_layer(assessment: Assessment, *, m: folium.Map | None = None,
     key = ring_column(assessment.rings_m[-1]) if assessment.rings_m else "people_inside"
     share_key = key.replace("people_", "share_")
     label = f"within {format_m(assessment.rings_m[-1])} m" if assessment.rings_m else "inside"
-    geoms = _display(shapely.make_valid(admin.geometry.values), options.tolerance_m * 10,
-                     options.precision)
+    geoms = _display(
+        shapely.make_valid(admin.geometry.values), options.tolerance_m * 10, options.precision
+    )
     features = []
     for g, row in zip(geoms, table.itertuples(index=False), strict=True):
         rec = row._asdict()
         share = rec.get(share_key)
         share = float(share) if share is not None and np.isfinite(share) else 0.0
         color = ADMIN_COLORS[int(np.digitize(share, ADMIN_BREAKS))]
-        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
-                         "properties": {
-                             "name": _esc(rec["admin_name"]), "population": _esc(
-                                 float(rec["population"])),
-                             "inside": _esc(float(rec["people_inside"])),
-                             "near": _esc(float(rec[key])), "share": f"{share:.1%}",
-                             "_color": color}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(shapely.to_geojson(g)),
+                "properties": {
+                    "name": _esc(rec["admin_name"]),
+                    "population": _esc(float(rec["population"])),
+                    "inside": _esc(float(rec["people_inside"])),
+                    "near": _esc(float(rec[key])),
+                    "share": f"{share:.1%}",
+                    "_color": color,
+                },
+            }
+        )
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=f"Admin units: share of people {label}",
-        style_function=lambda f: {"color": "#525252", "weight": 1,
-                                  "fillColor": f["properties"]["_color"], "fillOpacity": 0.6},
+        style_function=lambda f: {
+            "color": "#525252",
+            "weight": 1,
+            "fillColor": f["properties"]["_color"],
+            "fillOpacity": 0.6,
+        },
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "population", "inside", "near", "share"],
-            aliases=["unit", "population", "people inside", f"people {label}",
-                     f"share {label}"]),
-        show=False)
+            aliases=["unit", "population", "people inside", f"people {label}", f"share {label}"],
+        ),
+        show=False,
+    )
     layer.add_to(m)
     _register(m, "admin", layer)
     return m
@@ -425,17 +532,23 @@ def admin_layer(assessment: Assessment, *, m: folium.Map | None = None,
 def _legend_items(assessment: Assessment) -> list[str]:
     items = ["<b>Hazards</b>"]
     for cls, style in STYLE.items():
-        items.append(f"<span class='geomines-key' style='background:{style['fillColor']};"
-                     f"border-color:{style['color']}'></span>{cls}, open (counted)")
+        items.append(
+            f"<span class='geomines-key' style='background:{style['fillColor']};"
+            f"border-color:{style['color']}'></span>{cls}, open (counted)"
+        )
     for status, style in RELEASED.items():
-        items.append(f"<span class='geomines-key' style='background:{style['fillColor']};"
-                     f"border:1px dashed {style['color']}'></span>{status} (not counted)")
+        items.append(
+            f"<span class='geomines-key' style='background:{style['fillColor']};"
+            f"border:1px dashed {style['color']}'></span>{status} (not counted)"
+        )
     if len(assessment.bands) > 1:
         items.append("<b>Distance bands</b>")
         for i, row in enumerate(assessment.bands.iloc[1:].itertuples()):
             color = RING_COLORS[min(i, len(RING_COLORS) - 1)]
-            items.append(f"<span class='geomines-key' style='background:{color}'></span>"
-                         f"{html.escape(row.band)}: {row.people:,.0f} people")
+            items.append(
+                f"<span class='geomines-key' style='background:{color}'></span>"
+                f"{html.escape(row.band)}: {row.people:,.0f} people"
+            )
     items.append("<b>Population</b> (people per km²)")
     edges = ["0", *[f"{b:,}" for b in POP_BREAKS]]
     for k, color in enumerate(POP_COLORS):
@@ -446,10 +559,8 @@ def _legend_items(assessment: Assessment) -> list[str]:
         items.append(f"<b>Admin units</b> (share within {label})")
         edges_a = ["0", *[f"{b:.0%}" for b in ADMIN_BREAKS]]
         for k, color in enumerate(ADMIN_COLORS):
-            text = (f"{edges_a[k]}–{edges_a[k + 1]}" if k + 1 < len(edges_a)
-                    else f"> {edges_a[-1]}")
-            items.append(f"<span class='geomines-key' style='background:{color}'></span>"
-                         f"{text}")
+            text = f"{edges_a[k]}–{edges_a[k + 1]}" if k + 1 < len(edges_a) else f"> {edges_a[-1]}"
+            items.append(f"<span class='geomines-key' style='background:{color}'></span>{text}")
     return items
 
 
@@ -457,35 +568,53 @@ def legend(assessment: Assessment, *, m: folium.Map | None = None) -> folium.Map
     """A summary panel (headline numbers, source, method) and a legend for every layer."""
     m = m if m is not None else _new_map(_view_bounds(assessment))
     display = getattr(m, "geomines_display", {"tolerance_m": DisplayOptions().tolerance_m})
-    lines = [f"<b data-key='inside'>{assessment.totals['inside']:,.0f}</b> people inside "
-             "counted hazards"]
+    lines = [
+        f"<b data-key='inside'>{assessment.totals['inside']:,.0f}</b> people inside counted hazards"
+    ]
     for d in assessment.rings_m:
-        lines.append(f"<b data-key='within_{format_m(d)}'>{assessment.people_within(d):,.0f}</b> "
-                     f"within {format_m(d)} m")
+        lines.append(
+            f"<b data-key='within_{format_m(d)}'>{assessment.people_within(d):,.0f}</b> "
+            f"within {format_m(d)} m"
+        )
     method = assessment.method
     lines.append(
         f"<small>Population: {html.escape(assessment.population.name)} "
         f"({html.escape(str(method.get('population_crs', '')))}); "
         f"{'exact pixel fractions' if method['pixel_rule'] == 'exact' else method['pixel_rule']}"
         f"; counted: {html.escape(', '.join(method['counted_statuses']))}; dissolved, nobody "
-        f"counted twice. Display simplified by ≤ {display['tolerance_m']:g} m (bands ≤ 2% of their distance).</small>")
-    fictional = ("fictional" in assessment.hazards.columns
-                 and assessment.hazards["fictional"].astype(str).str.lower().eq("true").any())
+        f"counted twice. Display simplified by ≤ {display['tolerance_m']:g} m "
+        "(bands ≤ 2% of their distance).</small>"
+    )
+    fictional = (
+        "fictional" in assessment.hazards.columns
+        and assessment.hazards["fictional"].astype(str).str.lower().eq("true").any()
+    )
     if fictional:
-        lines.append("<small style='color:#b2182b'><b>Illustrative data:</b> these hazards "
-                     "are fictional.</small>")
-    panel = ("<div class='geomines-box geomines-panel' style='position:fixed;top:10px;"
-             "left:55px;z-index:1000;max-width:330px'><h4>People inside and near hazards</h4>"
-             + "<br>".join(lines) + "</div>")
-    legend_html = ("<div class='geomines-box geomines-legend' style='position:fixed;"
-                   "bottom:28px;right:10px;z-index:1000;max-height:60vh;overflow:auto'>"
-                   + "<br>".join(_legend_items(assessment)) + "</div>")
-    m.get_root().html.add_child(Element(panel + legend_html), name="geomines_panel")
+        lines.append(
+            "<small style='color:#b2182b'><b>Illustrative data:</b> these hazards "
+            "are fictional.</small>"
+        )
+    panel = (
+        "<div class='geomines-box geomines-panel' style='position:fixed;top:10px;"
+        "left:55px;z-index:1000;max-width:330px'><h4>People inside and near hazards</h4>"
+        + "<br>".join(lines)
+        + "</div>"
+    )
+    legend_html = (
+        "<div class='geomines-box geomines-legend' style='position:fixed;"
+        "bottom:28px;right:10px;z-index:1000;max-height:60vh;overflow:auto'>"
+        + "<br>".join(_legend_items(assessment))
+        + "</div>"
+    )
+    m.get_root().html.add_child(  # type: ignore[attr-defined]
+        Element(panel + legend_html), name="geomines_panel"
+    )
     return m
 
 
-def exposure_map(assessment: Assessment, *, m: folium.Map | None = None,
-                 options: DisplayOptions | None = None) -> folium.Map:
+def exposure_map(
+    assessment: Assessment, *, m: folium.Map | None = None, options: DisplayOptions | None = None
+) -> folium.Map:
     """The complete map: basemap, population, admin units, bands, hazards, legend, panel.
 
     Parameters
@@ -516,7 +645,10 @@ def exposure_map(assessment: Assessment, *, m: folium.Map | None = None,
     hazard_layer(assessment, m=m, options=options)
     legend(assessment, m=m)
     _no_cdn(Fullscreen(position="topleft")).add_to(m)
-    _no_cdn(MeasureControl(position="topleft", primary_length_unit="meters",
-                           primary_area_unit="sqmeters")).add_to(m)
+    _no_cdn(
+        MeasureControl(
+            position="topleft", primary_length_unit="meters", primary_area_unit="sqmeters"
+        )
+    ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m

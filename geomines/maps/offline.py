@@ -39,7 +39,7 @@ def _static(name: str) -> bytes:
 
 
 def _data_uri(name: str) -> str:
-    suffix = name[name.rfind("."):]
+    suffix = name[name.rfind(".") :]
     return f"data:{_MIME[suffix]};base64,{base64.b64encode(_static(name)).decode()}"
 
 
@@ -67,8 +67,9 @@ def asset_html() -> str:
     return "\n".join(parts)
 
 
-_URL_ATTR = re.compile(r"""<(script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*["']?(https?:)?//""",
-                       re.IGNORECASE)
+_URL_ATTR = re.compile(
+    r"""<(script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*["']?(https?:)?//""", re.IGNORECASE
+)
 
 
 def external_urls(html: str) -> list[str]:
@@ -99,7 +100,8 @@ def _decode_topojson(topo: dict, name: str) -> list[tuple[dict, shapely.Geometry
             geom = shapely.Polygon(rings[0], rings[1:])
         elif g["type"] == "MultiPolygon":
             geom = shapely.MultiPolygon(
-                [shapely.Polygon(ring(p[0]), [ring(r) for r in p[1:]]) for p in g["arcs"]])
+                [shapely.Polygon(ring(p[0]), [ring(r) for r in p[1:]]) for p in g["arcs"]]
+            )
         else:
             continue
         out.append((g.get("properties", {}), shapely.make_valid(geom)))
@@ -114,21 +116,29 @@ def _world() -> tuple[list[str], np.ndarray]:
     return names, np.array([g for _, g in decoded], dtype=object)
 
 
-def countries(bounds: tuple[float, float, float, float], *, margin_deg: float = 5.0,
-              tolerance_deg: float = 0.01) -> list[tuple[str, shapely.Geometry]]:
+def countries(
+    bounds: tuple[float, float, float, float],
+    *,
+    margin_deg: float = 5.0,
+    tolerance_deg: float = 0.01,
+) -> list[tuple[str, shapely.Geometry]]:
     """Natural Earth country outlines clipped to ``(west, south, east, north)`` + margin."""
     names, geoms = _world()
     west, south, east, north = bounds
-    box = (max(west - margin_deg, -180), max(south - margin_deg, -90),
-           min(east + margin_deg, 180), min(north + margin_deg, 90))
+    box = (
+        max(west - margin_deg, -180),
+        max(south - margin_deg, -90),
+        min(east + margin_deg, 180),
+        min(north + margin_deg, 90),
+    )
     clipped = shapely.clip_by_rect(geoms, *box)
     out = []
     for name, g in zip(names, clipped, strict=True):
         if g.is_empty:
             continue
-        g = shapely.simplify(g, tolerance_deg, preserve_topology=True)
-        if not g.is_empty:
-            out.append((name, g))
+        simple = shapely.simplify(g, tolerance_deg, preserve_topology=True)
+        if not simple.is_empty:
+            out.append((name, simple))
     return out
 
 
@@ -142,9 +152,16 @@ def png_bytes(rgba: np.ndarray) -> bytes:
     raw = b"".join(b"\x00" + rgba[r].tobytes() for r in range(h))
 
     def chunk(tag: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + tag + data
-                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + tag
+            + data
+            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        )
 
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )

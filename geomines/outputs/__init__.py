@@ -27,9 +27,17 @@ __all__ = ["HEADLINE_RULE", "OUTPUT_FILES", "round_headline", "to_geojson", "wri
 
 
 #: Files written by :func:`write_outputs` (``by_admin.csv`` and ``map.html`` when asked).
-OUTPUT_FILES = ("summary.json", "summary.csv", "hazards.geojson", "rings.geojson",
-                "by_admin.csv", "by_class.csv", "by_class_precedence.csv", "map.html",
-                "report.html")
+OUTPUT_FILES = (
+    "summary.json",
+    "summary.csv",
+    "hazards.geojson",
+    "rings.geojson",
+    "by_admin.csv",
+    "by_class.csv",
+    "by_class_precedence.csv",
+    "map.html",
+    "report.html",
+)
 
 
 def _prepare_dir(out_dir: Path, overwrite: bool) -> None:
@@ -47,10 +55,17 @@ def _prepare_dir(out_dir: Path, overwrite: bool) -> None:
             target.unlink()
 
 
-def write_outputs(assessment: Assessment, out_dir: str | os.PathLike, *,
-                  overwrite: bool = False, write_map: bool = True, write_report: bool = True,
-                  precision: int = 6, hxl: bool = False,
-                  provenance: dict[str, Any] | None = None) -> dict[str, Path]:
+def write_outputs(
+    assessment: Assessment,
+    out_dir: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    write_map: bool = True,
+    write_report: bool = True,
+    precision: int = 6,
+    hxl: bool = False,
+    provenance: dict[str, Any] | None = None,
+) -> dict[str, Path]:
     """Write every output of an assessment into a directory.
 
     Parameters
@@ -87,23 +102,38 @@ def write_outputs(assessment: Assessment, out_dir: str | os.PathLike, *,
     summary = assessment.summary()
     summary["headline"] = headline(assessment)
     path = out / "summary.json"
-    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False,
-                               default=json_value), encoding="utf-8")
+    path.write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False, default=json_value),
+        encoding="utf-8",
+    )
     written["summary.json"] = path
-    tables = {"summary.csv": pd.DataFrame(summary_rows(assessment)),
-              "by_admin.csv": assessment.by_admin, "by_class.csv": assessment.by_class,
-              "by_class_precedence.csv": assessment.by_precedence}
+    tables = {
+        "summary.csv": pd.DataFrame(summary_rows(assessment)),
+        "by_admin.csv": assessment.by_admin,
+        "by_class.csv": assessment.by_class,
+        "by_class_precedence.csv": assessment.by_precedence,
+    }
     for name, table in tables.items():
         if table is not None:
             write_table(table, out / name, hxl)
             written[name] = out / name
     path = out / "hazards.geojson"
-    to_geojson(assessment.hazards, path, precision=precision, id_column="hazard_id",
-               foreign={"geomines": assessment.method})
+    to_geojson(
+        assessment.hazards,
+        path,
+        precision=precision,
+        id_column="hazard_id",
+        foreign={"geomines": assessment.method},
+    )
     written["hazards.geojson"] = path
     path = out / "rings.geojson"
-    to_geojson(assessment.bands, path, precision=precision, id_column="band",
-               foreign={"geomines": assessment.method})
+    to_geojson(
+        assessment.bands,
+        path,
+        precision=precision,
+        id_column="band",
+        foreign={"geomines": assessment.method},
+    )
     written["rings.geojson"] = path
     map_html = None
     if write_map:
@@ -117,7 +147,8 @@ def write_outputs(assessment: Assessment, out_dir: str | os.PathLike, *,
         from .report import report_html
 
         path = out / "report.html"
-        path.write_text(report_html(assessment, map_html=map_html, provenance=provenance),
-                        encoding="utf-8")
+        path.write_text(
+            report_html(assessment, map_html=map_html, provenance=provenance), encoding="utf-8"
+        )
         written["report.html"] = path
     return written

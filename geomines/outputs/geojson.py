@@ -18,6 +18,7 @@ import shapely
 
 
 def json_value(value: Any) -> Any:
+    """A value as JSON: NaN and NaT as null, numpy scalars as Python numbers, dates as ISO 8601."""
     if value is None:
         return None
     if isinstance(value, float | np.floating):
@@ -42,8 +43,14 @@ def _round_coords(geom: shapely.Geometry, precision: int) -> shapely.Geometry:
     return shapely.transform(geom, lambda xy: np.round(xy, precision))
 
 
-def to_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, precision: int = 6,
-               id_column: str | None = None, foreign: dict[str, Any] | None = None) -> Path:
+def to_geojson(
+    gdf: gpd.GeoDataFrame,
+    path: str | os.PathLike,
+    *,
+    precision: int = 6,
+    id_column: str | None = None,
+    foreign: dict[str, Any] | None = None,
+) -> Path:
     """Write a GeoDataFrame as RFC 7946 GeoJSON.
 
     WGS 84 lon/lat whatever the input CRS, no ``crs`` member, exterior rings
@@ -71,12 +78,15 @@ def to_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, precision: int
     features = []
     props_cols = [c for c in frame.columns if c != frame.geometry.name]
     bounds = []
-    for i, (geom, row) in enumerate(zip(frame.geometry.values,
-                                        frame[props_cols].itertuples(index=False),
-                                        strict=True)):
+    for i, (geom, row) in enumerate(
+        zip(frame.geometry.values, frame[props_cols].itertuples(index=False), strict=True)
+    ):
         geometry = None
-        if geom is not None and not geom.is_empty and np.isfinite(
-                shapely.get_coordinates(geom)).all():  # NaN/inf vertices: written as null
+        if (
+            geom is not None
+            and not geom.is_empty
+            and np.isfinite(shapely.get_coordinates(geom)).all()
+        ):  # NaN/inf vertices: written as null
             g = shapely.orient_polygons(geom, exterior_cw=False)
             g = _round_coords(g, precision)
             geometry = shapely.geometry.mapping(g)
@@ -90,12 +100,17 @@ def to_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, precision: int
     doc: dict[str, Any] = {"type": "FeatureCollection"}
     if bounds:
         b = np.array(bounds)
-        doc["bbox"] = [round(float(b[:, 0].min()), precision), round(float(b[:, 1].min()), precision),
-                       round(float(b[:, 2].max()), precision), round(float(b[:, 3].max()), precision)]
+        doc["bbox"] = [
+            round(float(b[:, 0].min()), precision),
+            round(float(b[:, 1].min()), precision),
+            round(float(b[:, 2].max()), precision),
+            round(float(b[:, 3].max()), precision),
+        ]
     if foreign:
         doc.update(foreign)
     doc["features"] = features
     out = Path(path)
-    out.write_text(json.dumps(doc, ensure_ascii=False, allow_nan=False, default=json_value),
-                   encoding="utf-8")
+    out.write_text(
+        json.dumps(doc, ensure_ascii=False, allow_nan=False, default=json_value), encoding="utf-8"
+    )
     return out

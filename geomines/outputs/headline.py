@@ -1,5 +1,4 @@
-"""Headline numbers: rounded for display by one stated rule (files keep full precision).
-"""
+"""Headline numbers: rounded for display by one stated rule (files keep full precision)."""
 
 from __future__ import annotations
 
@@ -8,9 +7,11 @@ from typing import Any
 from ..assessment.result import Assessment
 
 #: How headline numbers are rounded for display (files keep full precision).
-HEADLINE_RULE = ("rounded to the nearest 10 below 1,000, to the nearest 100 below 100,000, "
-                 "and to the nearest 1,000 above; rounded parts may not add up to the "
-                 "rounded total")
+HEADLINE_RULE = (
+    "rounded to the nearest 10 below 1,000, to the nearest 100 below 100,000, "
+    "and to the nearest 1,000 above; rounded parts may not add up to the "
+    "rounded total"
+)
 
 
 def round_headline(value: float) -> int:
@@ -28,5 +29,8 @@ def round_headline(value: float) -> int:
 def headline(assessment: Assessment) -> dict[str, Any]:
     """Rounded headline numbers with the rule stated."""
     within = {k: round_headline(v) for k, v in assessment.totals["within_m"].items()}
-    return {"people_inside": round_headline(assessment.totals["inside"]),
-            "people_within_m": within, "rule": HEADLINE_RULE}
+    return {
+        "people_inside": round_headline(assessment.totals["inside"]),
+        "people_within_m": within,
+        "rule": HEADLINE_RULE,
+    }

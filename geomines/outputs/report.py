@@ -62,32 +62,37 @@ def _pct(value: Any) -> str:
     return f"{v:.1%}" if np.isfinite(v) else ""
 
 
-def bar_chart(labels: list[str], values: list[float], *, title: str, color: str = "#4a6fa5",
-              width: int = 640) -> str:
+def bar_chart(
+    labels: list[str], values: list[float], *, title: str, color: str = "#4a6fa5", width: int = 640
+) -> str:
     """A horizontal bar chart as inline SVG (labels escaped)."""
     if not labels:
         return ""
     row, left, pad = 22, 190, 70
     height = row * len(labels) + 30
     top = max([v for v in values if np.isfinite(v)] + [1.0])
-    parts = [f'<svg role="img" aria-label="{_e(title)}" width="{width}" height="{height}" '
-             f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">',
-             f'<text x="0" y="14" font-weight="bold">{_e(title)}</text>']
+    parts = [
+        f'<svg role="img" aria-label="{_e(title)}" width="{width}" height="{height}" '
+        f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">',
+        f'<text x="0" y="14" font-weight="bold">{_e(title)}</text>',
+    ]
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 24 + i * row
         v = value if np.isfinite(value) else 0.0
         w = (width - left - pad) * max(v, 0) / top
         short = label if len(label) <= 28 else label[:27] + "…"
         parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{_e(short)}</text>')
-        parts.append(f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 6}" '
-                     f'fill="{color}"/>')
+        parts.append(
+            f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 6}" fill="{color}"/>'
+        )
         parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 14}">{v:,.0f}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _table(frame: pd.DataFrame | None, columns: dict[str, str], *,
-           shares: tuple[str, ...] = ()) -> str:
+def _table(
+    frame: pd.DataFrame | None, columns: dict[str, str], *, shares: tuple[str, ...] = ()
+) -> str:
     if frame is None or frame.empty:
         return "<p class='muted'>(none)</p>"
     cols = [c for c in columns if c in frame.columns]
@@ -122,11 +127,17 @@ def _population_facts(assessment: Assessment) -> dict[str, Any]:
     paths = assessment.population.paths
     local = [Path(p) for p in paths if not p.startswith("/vsi") and "://" not in p]
     size = sum(p.stat().st_size for p in local if p.is_file()) if local else None
-    name = Path(paths[0]).name if len(paths) == 1 else (
-        f"{Path(paths[0]).name} and {len(paths) - 1} more tiles (checksum of all, in order)")
-    return {"name": name, "size": size,
-            "sha256": assessment.method.get("population_sha256") or "not computed "
-                      "(remote or over 4 GB)"}
+    name = (
+        Path(paths[0]).name
+        if len(paths) == 1
+        else (f"{Path(paths[0]).name} and {len(paths) - 1} more tiles (checksum of all, in order)")
+    )
+    return {
+        "name": name,
+        "size": size,
+        "sha256": assessment.method.get("population_sha256")
+        or "not computed (remote or over 4 GB)",
+    }
 
 
 def caveats(assessment: Assessment) -> list[str]:
@@ -134,50 +145,77 @@ def caveats(assessment: Assessment) -> list[str]:
     out = []
     pop = assessment.population
     year = re.search(r"(19|20)\d\d", pop.name)
-    out.append(f"Population source: {_e(pop.name)} ({_e(pop.describe()['crs'])}, "
-               f"{pop.res[0]:g} × {pop.res[1]:g} per pixel, {_e(pop.describe()['units'])})"
-               + (f"; year {year.group(0)} (from the file name)" if year else
-                  "; year unknown (not in the file name)") + ".")
+    out.append(
+        f"Population source: {_e(pop.name)} ({_e(pop.describe()['crs'])}, "
+        f"{pop.res[0]:g} × {pop.res[1]:g} per pixel, {_e(pop.describe()['units'])})"
+        + (
+            f"; year {year.group(0)} (from the file name)"
+            if year
+            else "; year unknown (not in the file name)"
+        )
+        + "."
+    )
     checks = assessment.checks
-    out.append(f"{_pct(checks['share_of_hazard_area_on_nodata'])} of the counted hazards' "
-               f"pixel coverage falls on nodata pixels and "
-               f"{_pct(checks['share_of_hazard_area_outside_raster'])} of their area lies "
-               "outside the raster: nobody is counted there.")
+    out.append(
+        f"{_pct(checks['share_of_hazard_area_on_nodata'])} of the counted hazards' "
+        f"pixel coverage falls on nodata pixels and "
+        f"{_pct(checks['share_of_hazard_area_outside_raster'])} of their area lies "
+        "outside the raster: nobody is counted there."
+    )
     sub = checks["hazards_smaller_than_one_pixel"]
     if sub:
-        out.append(f"{sub} counted hazard(s) are smaller than one pixel: their people are a "
-                   "share of a pixel's, as exact as the raster allows but no finer.")
+        out.append(
+            f"{sub} counted hazard(s) are smaller than one pixel: their people are a "
+            "share of a pixel's, as exact as the raster allows but no finer."
+        )
     hz = assessment.hazards
     repaired = hz[hz["load_status"] == "repaired"]
     excluded = hz[hz["load_status"] == "excluded"]
     if len(repaired):
-        out.append(f"{len(repaired)} hazard geometr{'y was' if len(repaired) == 1 else 'ies were'}"
-                   " repaired: " + "; ".join(f"{_e(r.hazard_id)} ({_e(r.load_note)})"
-                                             for r in repaired.head(10).itertuples()) + ".")
+        out.append(
+            f"{len(repaired)} hazard geometr{'y was' if len(repaired) == 1 else 'ies were'}"
+            " repaired: "
+            + "; ".join(
+                f"{_e(r.hazard_id)} ({_e(r.load_note)})" for r in repaired.head(10).itertuples()
+            )
+            + "."
+        )
     if len(excluded):
-        out.append(f"{len(excluded)} input row(s) were excluded from the numbers (kept in "
-                   "hazards.geojson with their reason): "
-                   + "; ".join(f"{_e(r.hazard_id)} ({_e(r.load_note)})"
-                               for r in excluded.head(10).itertuples()) + ".")
+        out.append(
+            f"{len(excluded)} input row(s) were excluded from the numbers (kept in "
+            "hazards.geojson with their reason): "
+            + "; ".join(
+                f"{_e(r.hazard_id)} ({_e(r.load_note)})" for r in excluded.head(10).itertuples()
+            )
+            + "."
+        )
     factor = checks.get("double_counting_factor")
     if factor:
-        out.append(f"Per-hazard counts overlap: their sum is {factor:.2f}× the dissolved total."
-                   " Totals here are dissolved, so nobody is counted twice.")
+        out.append(
+            f"Per-hazard counts overlap: their sum is {factor:.2f}× the dissolved total."
+            " Totals here are dissolved, so nobody is counted twice."
+        )
     not_counted = int((~hz["counted"] & (hz["load_status"] != "excluded")).sum())
     if not_counted:
-        out.append(f"{not_counted} hazard(s) with statuses other than "
-                   f"{_e(', '.join(assessment.method['counted_statuses']))} are shown but not "
-                   "counted.")
+        out.append(
+            f"{not_counted} hazard(s) with statuses other than "
+            f"{_e(', '.join(assessment.method['counted_statuses']))} are shown but not "
+            "counted."
+        )
     if pop.units == "count" and pop.land_area is None:
         outside = checks.get("people_outside_every_admin_unit")
-        text = ("Count rasters put a coastal pixel's people on its land part; weighting such "
-                "a pixel by the share of it that a polygon covers undercounts coastal units. "
-                "Where a land-area raster exists, pass it (land_area=, --land-area); or assess "
-                "a density raster (people per km² of land) with units='density' "
-                "(--units density).")
+        text = (
+            "Count rasters put a coastal pixel's people on its land part; weighting such "
+            "a pixel by the share of it that a polygon covers undercounts coastal units. "
+            "Where a land-area raster exists, pass it (land_area=, --land-area); or assess "
+            "a density raster (people per km² of land) with units='density' "
+            "(--units density)."
+        )
         if outside:
-            text += (f" Here {outside:,.0f} people of the raster fall outside every admin unit, "
-                     "largely in coastal pixels.")
+            text += (
+                f" Here {outside:,.0f} people of the raster fall outside every admin unit, "
+                "largely in coastal pixels."
+            )
         out.append(text)
     return out
 
@@ -186,8 +224,10 @@ def _check_text(value: Any) -> str:
     """A check's value as text; reconciliations as 'ok: parts … vs whole … (difference …)'."""
     if isinstance(value, dict) and "relative_difference" in value:
         verdict = "adds up" if value["ok"] else "DOES NOT ADD UP"
-        return (f"{verdict}: parts {value['parts']:,.2f} vs whole {value['whole']:,.2f} "
-                f"(relative difference {value['relative_difference']:.1e}); {value['what']}")
+        return (
+            f"{verdict}: parts {value['parts']:,.2f} vs whole {value['whole']:,.2f} "
+            f"(relative difference {value['relative_difference']:.1e}); {value['what']}"
+        )
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, list):
@@ -195,8 +235,9 @@ def _check_text(value: Any) -> str:
     return str(value)
 
 
-def report_html(assessment: Assessment, *, map_html: str | None = None,
-                provenance: dict[str, Any] | None = None) -> str:
+def report_html(
+    assessment: Assessment, *, map_html: str | None = None, provenance: dict[str, Any] | None = None
+) -> str:
     """The report as one self-contained HTML page.
 
     Parameters
@@ -215,72 +256,135 @@ def report_html(assessment: Assessment, *, map_html: str | None = None,
     method = assessment.method
     totals = assessment.totals
     rings = assessment.rings_m
-    cards = [f"<div class='card'><b>{round_headline(totals['inside']):,}</b>people inside "
-             "counted hazards</div>"]
+    cards = [
+        f"<div class='card'><b>{round_headline(totals['inside']):,}</b>people inside "
+        "counted hazards</div>"
+    ]
     for d in rings:
-        cards.append(f"<div class='card'><b>{round_headline(assessment.people_within(d)):,}</b>"
-                     f"people within {format_m(d)} m</div>")
+        cards.append(
+            f"<div class='card'><b>{round_headline(assessment.people_within(d)):,}</b>"
+            f"people within {format_m(d)} m</div>"
+        )
     hz = assessment.hazards
-    fictional = "fictional" in hz.columns and hz["fictional"].astype(str).str.lower().eq(
-        "true").any()
-    question = (f"How many people live inside, and within {', '.join(f'{format_m(d)}' for d in rings)}"
-                f" metres of, the {int(hz['counted'].sum())} hazards with status "
-                f"{', '.join(method['counted_statuses'])} (of {len(hz)} in the input)?")
+    fictional = (
+        "fictional" in hz.columns and hz["fictional"].astype(str).str.lower().eq("true").any()
+    )
+    question = (
+        f"How many people live inside, and within {', '.join(f'{format_m(d)}' for d in rings)}"
+        f" metres of, the {int(hz['counted'].sum())} hazards with status "
+        f"{', '.join(method['counted_statuses'])} (of {len(hz)} in the input)?"
+    )
     bands = assessment.bands
-    charts = [bar_chart(list(bands["band"]), list(bands["people"]),
-                        title="People by exclusive distance band")]
+    charts = [
+        bar_chart(
+            list(bands["band"]), list(bands["people"]), title="People by exclusive distance band"
+        )
+    ]
     if assessment.by_precedence is not None:
         prec = assessment.by_precedence
-        charts.append(bar_chart(list(prec["part"]), list(prec["people"]), color="#b2182b",
-                                title="People by land class (CHA over SHA over other), "
-                                      "then band"))
+        charts.append(
+            bar_chart(
+                list(prec["part"]),
+                list(prec["people"]),
+                color="#b2182b",
+                title="People by land class (CHA over SHA over other), then band",
+            )
+        )
     if assessment.by_class is not None and len(assessment.by_class):
         bc = assessment.by_class
         labels = [f"{r.land_class} · {r.status} · {r.contamination}" for r in bc.itertuples()]
-        charts.append(bar_chart(labels, list(bc["people_inside"]), color="#d95f0e",
-                                title="People inside, by land class · status · contamination "
-                                      "(each group dissolved; groups overlap)"))
+        charts.append(
+            bar_chart(
+                labels,
+                list(bc["people_inside"]),
+                color="#d95f0e",
+                title="People inside, by land class · status · contamination "
+                "(each group dissolved; groups overlap)",
+            )
+        )
     if assessment.by_admin is not None:
         ba = assessment.by_admin.sort_values("people_inside", ascending=False).head(15)
         key = ring_column(rings[-1]) if rings else "people_inside"
-        charts.append(bar_chart(list(ba["admin_name"].astype(str)), list(ba[key]),
-                                color="#54278f",
-                                title=f"People within {format_m(rings[-1])} m by admin unit"
-                                if rings else "People inside by admin unit"))
+        charts.append(
+            bar_chart(
+                list(ba["admin_name"].astype(str)),
+                list(ba[key]),
+                color="#54278f",
+                title=f"People within {format_m(rings[-1])} m by admin unit"
+                if rings
+                else "People inside by admin unit",
+            )
+        )
     ring_cols = {ring_column(d): f"within {format_m(d)} m" for d in rings}
     share_cols = {f"share_within_{format_m(d)}m": f"share within {format_m(d)} m" for d in rings}
-    admin_table = _table(assessment.by_admin, {
-        "admin_id": "id", "admin_name": "name", "pcode": "P-code", "population": "population",
-        "people_inside": "inside", **ring_cols, "share_inside": "share inside", **share_cols},
-        shares=("share_inside", *share_cols))
-    class_table = _table(assessment.by_class, {
-        "land_class": "class", "contamination": "contamination", "status": "status",
-        "hazards": "hazards", "area_m2": "area m²", "people_inside": "inside", **ring_cols})
-    band_table = _table(bands.drop(columns="geometry"), {
-        "band": "band", "from_m": "from m", "to_m": "to m", "people": "people"})
-    files = [_population_facts(assessment)]
+    admin_table = _table(
+        assessment.by_admin,
+        {
+            "admin_id": "id",
+            "admin_name": "name",
+            "pcode": "P-code",
+            "population": "population",
+            "people_inside": "inside",
+            **ring_cols,
+            "share_inside": "share inside",
+            **share_cols,
+        },
+        shares=("share_inside", *share_cols),
+    )
+    class_table = _table(
+        assessment.by_class,
+        {
+            "land_class": "class",
+            "contamination": "contamination",
+            "status": "status",
+            "hazards": "hazards",
+            "area_m2": "area m²",
+            "people_inside": "inside",
+            **ring_cols,
+        },
+    )
+    band_table = _table(
+        bands.drop(columns="geometry"),
+        {"band": "band", "from_m": "from m", "to_m": "to m", "people": "people"},
+    )
+    files: list[dict[str, Any] | None] = [_population_facts(assessment)]
     files.append(_file_facts(assessment.extra.get("hazard_path")))
     files.append(_file_facts(provenance.get("admin_path") or assessment.extra.get("admin_path")))
     file_rows = "".join(
         f"<tr><td>{_e(f['name'])}</td><td>{_n(f['size'])}</td><td><code>{_e(f['sha256'] or '')}"
-        "</code></td></tr>" for f in files if f)
+        "</code></td></tr>"
+        for f in files
+        if f
+    )
     vers = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in versions().items())
     command = provenance.get("command") or method.get("command") or "(Python API)"
-    map_block = (f"<iframe title='map' srcdoc=\"{html.escape(map_html)}\"></iframe>"
-                 if map_html else "<p class='muted'>(map not written: --no-map)</p>")
-    method_rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in method.items()
-                          if k not in ("command",))
-    checks_rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(_check_text(v))}</td></tr>"
-                          for k, v in assessment.checks.items())
+    map_block = (
+        f"<iframe title='map' srcdoc=\"{html.escape(map_html)}\"></iframe>"
+        if map_html
+        else "<p class='muted'>(map not written: --no-map)</p>"
+    )
+    method_rows = "".join(
+        f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>"
+        for k, v in method.items()
+        if k not in ("command",)
+    )
+    checks_rows = "".join(
+        f"<tr><td>{_e(k)}</td><td>{_e(_check_text(v))}</td></tr>"
+        for k, v in assessment.checks.items()
+    )
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<title>geomines report: people inside and near hazards</title>",
         f"<style>{CSS}</style></head><body>",
         "<h1>People inside and near explosive-ordnance hazards</h1>",
         f"<p class='muted'>geomines {_e(method['geomines_version'])}, "
-        f"{dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}</p>",
-        ("<p class='fictional'><b>Illustrative data:</b> the hazards in this report are "
-         "fictional, made to demonstrate the method.</p>" if fictional else ""),
+        f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}</p>",
+        (
+            "<p class='fictional'><b>Illustrative data:</b> the hazards in this report are "
+            "fictional, made to demonstrate the method.</p>"
+            if fictional
+            else ""
+        ),
         f"<h2>The question</h2><p>{_e(question)}</p>",
         "<h2>Headline numbers</h2><div class='headline'>" + "".join(cards) + "</div>",
         f"<p class='muted'>Numbers are {HEADLINE_RULE}. The files keep full precision: "
@@ -293,7 +397,8 @@ def report_html(assessment: Assessment, *, map_html: str | None = None,
         ("<h3>By admin unit</h3>" + admin_table) if assessment.by_admin is not None else "",
         "<h3>By land class × contamination × status</h3>" + class_table,
         "<h2>Assumptions and caveats</h2><ul>"
-        + "".join(f"<li>{c}</li>" for c in caveats(assessment)) + "</ul>",
+        + "".join(f"<li>{c}</li>" for c in caveats(assessment))
+        + "</ul>",
         "<h2>Method</h2><table>" + method_rows + "</table>",
         "<h2>Checks</h2><table>" + checks_rows + "</table>",
         "<h2>Provenance</h2><h3>Input files</h3><table><tr><th>file</th><th>bytes</th>"

@@ -1,5 +1,4 @@
-"""CSV tables: full precision, RFC 4180, with an optional HXL hashtag row.
-"""
+"""CSV tables: full precision, RFC 4180, with an optional HXL hashtag row."""
 
 from __future__ import annotations
 
@@ -15,12 +14,22 @@ from .geojson import json_value
 
 #: HXL hashtags for the columns of the tables (HDX and OCHA tools read them).
 HXL_TAGS = {
-    "admin_id": "#adm1+code", "admin_name": "#adm1+name", "pcode": "#adm1+code+pcode",
-    "population": "#population", "people_inside": "#affected+inside",
-    "share_inside": "#affected+inside+pct", "band": "#description", "from_m": "#meta+from_m",
-    "to_m": "#meta+to_m", "people": "#affected", "cumulative_people": "#affected+cumulative",
-    "land_class": "#indicator+land_class", "contamination": "#indicator+contamination",
-    "status": "#status", "hazards": "#meta+hazards", "area_m2": "#meta+area_m2",
+    "admin_id": "#adm1+code",
+    "admin_name": "#adm1+name",
+    "pcode": "#adm1+code+pcode",
+    "population": "#population",
+    "people_inside": "#affected+inside",
+    "share_inside": "#affected+inside+pct",
+    "band": "#description",
+    "from_m": "#meta+from_m",
+    "to_m": "#meta+to_m",
+    "people": "#affected",
+    "cumulative_people": "#affected+cumulative",
+    "land_class": "#indicator+land_class",
+    "contamination": "#indicator+contamination",
+    "status": "#status",
+    "hazards": "#meta+hazards",
+    "area_m2": "#meta+area_m2",
     "part": "#description",
 }
 
@@ -51,12 +60,31 @@ def summary_rows(assessment: Assessment) -> list[dict[str, Any]]:
     """Rows of ``summary.csv``: one per exclusive band, then the total."""
     rows = []
     cumulative = 0.0
-    for band, f, t, p in zip(assessment.bands["band"], assessment.bands["from_m"],
-                             assessment.bands["to_m"], assessment.bands["people"], strict=True):
+    for band, f, t, p in zip(
+        assessment.bands["band"],
+        assessment.bands["from_m"],
+        assessment.bands["to_m"],
+        assessment.bands["people"],
+        strict=True,
+    ):
         cumulative += p
-        rows.append({"band": band, "from_m": json_value(f), "to_m": json_value(t),
-                     "people": p, "cumulative_people": cumulative})
+        rows.append(
+            {
+                "band": band,
+                "from_m": json_value(f),
+                "to_m": json_value(t),
+                "people": p,
+                "cumulative_people": cumulative,
+            }
+        )
     largest = assessment.rings_m[-1] if assessment.rings_m else 0
-    rows.append({"band": f"total within {format_m(largest)} m", "from_m": None, "to_m": largest,
-                 "people": cumulative, "cumulative_people": cumulative})
+    rows.append(
+        {
+            "band": f"total within {format_m(largest)} m",
+            "from_m": None,
+            "to_m": largest,
+            "people": cumulative,
+            "cumulative_people": cumulative,
+        }
+    )
     return rows
