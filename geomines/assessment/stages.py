@@ -20,10 +20,12 @@ import os
 import sys
 import warnings
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS
 from tqdm import tqdm
@@ -37,6 +39,7 @@ from ..engine.unions import UnionSum
 from ..errors import CoverageWarning, CRSError, InputError, NoOverlapError, ReprojectionWarning
 from ..hazards import load_report, read_hazards
 from ..io.population import PopulationRaster, read_population
+from ..loadreport import LoadReport
 from .batching import CLASS_TILE, closing_tiles, spatial_batches
 from .breakdowns import (
     admin_of_hazards,
@@ -46,7 +49,7 @@ from .breakdowns import (
     class_table,
     precedence_table,
 )
-from .checks import quality_checks, reconcile_rings
+from .checks import Reconciliation, quality_checks, reconcile_rings
 from .provenance import method_block
 from .result import STATUSES, Assessment, ring_column
 
@@ -97,6 +100,74 @@ def _prepare(hazards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
+@dataclass(frozen=True)
+class Options:
+    """The validated options of one assessment."""
+
+    rings: tuple[float, ...]
+    statuses: tuple[str, ...]
+    pixel_rule: PixelRule
+    engine: Engine
+
+
+@dataclass(frozen=True)
+class AdminUnits:
+    """Admin units as given to :func:`assess` (a frame or a path) and their columns."""
+
+    units: gpd.GeoDataFrame | str | os.PathLike
+    id_column: str | None
+    name_column: str | None
+
+    @property
+    def path(self) -> str | None:
+        """The file the units came from, if any (for provenance)."""
+        return None if isinstance(self.units, gpd.GeoDataFrame) else str(self.units)
+
+
+@dataclass
+class Projected:
+    """Stage 1: the hazards in the schema, which count, and their geometry on the grid."""
+
+    frame: gpd.GeoDataFrame
+    raster: PopulationRaster
+    report: LoadReport | None
+    src_crs: CRS
+    geoms: np.ndarray  # in the hazards' CRS
+    geoms_r: np.ndarray  # on the raster's grid
+    usable: np.ndarray
+    counted: np.ndarray
+
+
+@dataclass
+class PerHazard:
+    """Stage 2: each hazard's sums inside, and the land class × contamination × status groups."""
+
+    inside: list[ZonalSum]
+    groups: list[tuple[tuple[Any, ...], np.ndarray]]
+    class_columns: dict[str, list[float]]
+
+
+@dataclass
+class Dissolved:
+    """Stage 4: the union of the counted hazards, each ring's union, and the totals."""
+
+    union: UnionSum
+    rings: dict[float, UnionSum]
+    totals: dict[str, Any]
+
+
+@dataclass
+class Breakdowns:
+    """Stage 5: the tables that break the dissolved numbers down, and their checks."""
+
+    by_precedence: pd.DataFrame
+    by_class: pd.DataFrame
+    bands: gpd.GeoDataFrame
+    checks: dict[str, Reconciliation]
+    by_admin: pd.DataFrame | None = None
+    admin: gpd.GeoDataFrame | None = None
+
+
 def assess(
     hazards: gpd.GeoDataFrame | str | os.PathLike,
     population: PopulationRaster | str | os.PathLike | Sequence[str],
@@ -110,8 +181,13 @@ def assess(
     progress: bool = False,
     client: Any = None,
     engine: Engine | None = None,
+    load_report: LoadReport | None = None,
 ) -> Assessment:
     """Count the people inside and near hazards.
+
+    The stages, in order: :func:`project` (the hazards onto the raster's grid),
+    :func:`count_per_hazard`, :func:`count_rings`, :func:`dissolve`,
+    :func:`break_down` and :func:`assemble`.
 
     Parameters
     ----------
@@ -138,6 +214,9 @@ def assess(
     engine : Engine, optional
         An engine object instead (``LocalEngine(...)`` or ``DaskEngine(client, ...)``),
         to set partition, tile and window sizes.
+    load_report : LoadReport, optional
+        How the hazards were read (by default the one :func:`geomines.read_hazards`
+        attached to the frame, if it is still there).
 
     Returns
     -------
@@ -152,6 +231,34 @@ def assess(
     InputError
         Bad options (unknown status, pixel rule, admin column).
     """
+    options = _options(rings_m, count_status, pixel_rule, engine, client)
+    units = AdminUnits(admin, admin_id, admin_name) if admin is not None else None
+    steps = 3 + 2 * len(options.rings) + (1 if units is not None else 0)
+    # a bar on stderr when asked and stderr is a terminal (tqdm's disable=None)
+    with tqdm(
+        total=steps,
+        desc="geomines",
+        unit="step",
+        disable=True if not progress else None,
+        file=sys.stderr,
+        leave=False,
+    ) as bar:
+        projected = project(hazards, population, options, load_report)
+        per_hazard = count_per_hazard(projected, options, bar)
+        ring_unions = count_rings(projected, per_hazard, options, bar)
+        dissolved = dissolve(projected, ring_unions, options, bar)
+        breakdowns = break_down(projected, per_hazard, dissolved, options, units, bar)
+        return assemble(projected, per_hazard, dissolved, breakdowns, options, units)
+
+
+def _options(
+    rings_m: Sequence[float] | str | None,
+    count_status: Collection[str],
+    pixel_rule: PixelRule,
+    engine: Engine | None,
+    client: Any,
+) -> Options:
+    """The options checked, and the engine chosen (local threads, or Dask on ``client``)."""
     if pixel_rule not in PIXEL_RULES:
         raise InputError(f"pixel_rule must be one of {PIXEL_RULES}, got {pixel_rule!r}.")
     statuses = tuple(dict.fromkeys(s.strip().lower() for s in count_status if s.strip()))
@@ -160,7 +267,6 @@ def assess(
         raise InputError(
             f"count_status must name statuses among {STATUSES}, got {unknown or statuses}."
         )
-    rings = parse_rings(rings_m)
     if engine is None:
         engine = LocalEngine(pixel_rule)
         if client is not None:
@@ -172,185 +278,225 @@ def assess(
             f"pixel_rule {pixel_rule!r} differs from the engine's "
             f"{engine.pixel_rule!r}; set it on the engine."
         )
-    steps = 3 + 2 * len(rings) + (1 if admin is not None else 0)
-    # a bar on stderr when asked and stderr is a terminal (tqdm's disable=None)
-    bar = tqdm(
-        total=steps,
-        desc="geomines",
-        unit="step",
-        disable=True if not progress else None,
-        file=sys.stderr,
-        leave=False,
+    return Options(parse_rings(rings_m), statuses, pixel_rule, engine)
+
+
+def project(
+    hazards: gpd.GeoDataFrame | str | os.PathLike,
+    population: PopulationRaster | str | os.PathLike | Sequence[str],
+    options: Options,
+    report: LoadReport | None = None,
+) -> Projected:
+    """Stage 1: read what was given as paths, fill the schema, mark the counted hazards,
+    and move them onto the raster's grid (the raster is never resampled).
+    """
+    hazards, raster = _load_inputs(hazards, population)
+    report = report or load_report(hazards)
+    frame = _prepare(hazards)
+    usable = (frame["load_status"] != "excluded").to_numpy()
+    counted = usable & frame["status"].isin(options.statuses).to_numpy()
+    frame["counted"] = counted
+    src_crs = CRS.from_user_input(frame.crs)
+    if src_crs != raster.crs:
+        warnings.warn(
+            f"Hazards are in {src_crs.name}; moved into the population raster's CRS "
+            f"({raster.crs.name}). The raster is never resampled.",
+            ReprojectionWarning,
+            stacklevel=3,
+        )
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    geoms_r = np.array([shapely.Polygon()] * len(frame), dtype=object)
+    if usable.any():
+        moved = move_to_grid(geoms[usable], src_crs, raster.crs, raster.bounds)
+        _check_moved(frame, usable, geoms, moved, raster)
+        geoms_r[usable] = moved
+    return Projected(frame, raster, report, src_crs, geoms, geoms_r, usable, counted)
+
+
+def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
+    """Stage 2: people inside each hazard, its area in m², and each class group's union."""
+    bar.set_postfix_str("people inside each hazard")
+    sums = options.engine.sums(p.geoms_r, p.raster)
+    bar.update()
+    inside = [sums[i] if u else ZonalSum() for i, u in enumerate(p.usable)]
+    p.frame["people_inside"] = np.where(p.usable, sums.people, np.nan)
+    areas = np.full(len(p.frame), np.nan)
+    if p.usable.any():
+        areas[p.usable] = area_m2(p.frame.geometry[p.usable])
+    p.frame["area_m2"] = areas
+    if not p.counted.any():
+        warnings.warn(
+            "No hazard is counted (check count_status); totals are 0.", UserWarning, stacklevel=3
+        )
+    groups = class_groups(p.frame, p.usable)
+    unions = (
+        options.engine.unions([p.geoms_r[pos] for _, pos in groups], p.raster) if groups else []
     )
-    try:
-        admin_path = (
-            str(admin) if admin is not None and not isinstance(admin, gpd.GeoDataFrame) else None
-        )
-        hazards, raster = _load_inputs(hazards, population)
-        report = load_report(hazards)
-        frame = _prepare(hazards)
+    return PerHazard(inside, groups, {"people_inside": [u.total.people for u in unions]})
 
-        usable = (frame["load_status"] != "excluded").to_numpy()
-        counted = usable & frame["status"].isin(statuses).to_numpy()
-        frame["counted"] = counted
 
-        src_crs = CRS.from_user_input(frame.crs)
-        if src_crs != raster.crs:
-            warnings.warn(
-                f"Hazards are in {src_crs.name}; moved into the population raster's CRS "
-                f"({raster.crs.name}). The raster is never resampled.",
-                ReprojectionWarning,
-                stacklevel=2,
-            )
-        geoms = np.asarray(frame.geometry.values, dtype=object)
-        geoms_r = np.array([shapely.Polygon()] * len(frame), dtype=object)
-        if usable.any():
-            moved = move_to_grid(geoms[usable], src_crs, raster.crs, raster.bounds)
-            _check_moved(frame, usable, geoms, moved, raster)
-            geoms_r[usable] = moved
+def count_rings(p: Projected, per: PerHazard, options: Options, bar: tqdm) -> dict[float, UnionSum]:
+    """Stage 3: each hazard's people within each ring distance, and the dissolved rings.
 
-        # ---- per hazard
-        bar.set_postfix_str("people inside each hazard")
-        sums = engine.sums(geoms_r, raster)
-        bar.update()
-        inside = [sums[i] if u else ZonalSum() for i, u in enumerate(usable)]
-        frame["people_inside"] = np.where(usable, sums.people, np.nan)
-        areas = np.full(len(frame), np.nan)
-        if usable.any():
-            areas[usable] = area_m2(frame.geometry[usable])
-        frame["area_m2"] = areas
-        if not counted.any():
-            warnings.warn(
-                "No hazard is counted (check count_status); totals are 0.",
-                UserWarning,
-                stacklevel=2,
-            )
-        groups = class_groups(frame, usable)
-        class_columns: dict[str, list[float]] = {
-            "people_inside": [
-                u.total.people for u in engine.unions([geoms_r[pos] for _, pos in groups], raster)
-            ]
-            if groups
-            else []
-        }
-        group_of = np.full(len(frame), -1, dtype=np.int64)
-        for k, (_, pos) in enumerate(groups):
-            group_of[pos] = k
-        batches = spatial_batches(geoms, np.nonzero(usable)[0])
-        # one ring distance at a time, and within it one batch of hazards at a time:
-        # a batch's buffers are counted, merged into the unions and dropped; a class
-        # group's union tiles are counted and dropped once no later batch can reach
-        # them. Memory: one batch, the open tiles and the union of the counted hazards,
-        # however many hazards there are.
-        ring_u: dict[float, UnionSum] = {}
-        for d in rings:
-            bar.set_postfix_str(f"buffers and people within {format_m(d)} m")
-            people_d = np.full(len(frame), np.nan)
-            dissolved = engine.union_builder(raster, 1)
-            by_group = engine.union_builder(raster, len(groups), tile=CLASS_TILE)
-            closing = closing_tiles(
-                geoms, batches, d, src_crs, raster, getattr(by_group, "side", None)
-            )
-            for b, pos in enumerate(batches):
-                buf = _on_grid(
-                    buffers_m(gpd.GeoSeries(geoms[pos], crs=src_crs), [d], to_crs=raster.crs)[
-                        0
-                    ].values,
-                    raster,
-                )
-                people_d[pos] = engine.sums(buf, raster).people
-                dissolved.add(0, buf[counted[pos]])
-                for k in np.unique(group_of[pos]):
-                    if k >= 0:
-                        by_group.add(int(k), buf[group_of[pos] == k])
-                del buf
-                if closing[b]:
-                    by_group.flush(closing[b], range(len(groups)))
-                release_memory()
-            frame[ring_column(d)] = people_d
-            ring_u[d] = dissolved.result()[0]
-            if groups:
-                class_columns[ring_column(d)] = [u.total.people for u in by_group.result()]
-            bar.update(2)
-        bar.set_postfix_str("dissolved hazards")
-        union_u = engine.union(geoms_r[counted], raster)
-        union_sum_ = union_u.total
-        ring_sums = {d: ring_u[d].total for d in rings}
-        bar.update()
-        reach = ring_u[rings[-1]] if rings else union_u
-        _check_overlap(frame, geoms, geoms_r, counted, inside, reach, src_crs, raster)
+    One distance at a time, and within it one batch of hazards at a time: a batch's
+    buffers are counted, merged into the unions and dropped; a class group's union
+    tiles are counted and dropped once no later batch can reach them. Memory: one
+    batch, the open tiles and the union of the counted hazards, however many hazards.
+    """
+    batches = spatial_batches(p.geoms, np.nonzero(p.usable)[0])
+    group_of = np.full(len(p.frame), -1, dtype=np.int64)
+    for k, (_, pos) in enumerate(per.groups):
+        group_of[pos] = k
+    out: dict[float, UnionSum] = {}
+    for d in options.rings:
+        bar.set_postfix_str(f"buffers and people within {format_m(d)} m")
+        out[d] = _one_ring(p, per, options.engine, d, batches, group_of)
+        bar.update(2)
+    return out
 
-        within = {format_m(d): ring_sums[d].people for d in rings}
-        bar.set_postfix_str("population total")
-        total_pop = engine.total(raster)
-        bar.update()
-        totals = {"inside": union_sum_.people, "within_m": within, "population": total_pop}
 
-        by_precedence, levels = precedence_table(
-            frame, geoms_r, counted, union_u, rings, ring_u, raster, engine
-        )
-        ring_checks = reconcile_rings(union_u, rings, ring_u, levels, engine, raster)
-        del levels
-        by_class = class_table(frame, groups, class_columns, rings)
-
-        by_admin = admin_frame = None
-        if admin is not None:
-            bar.set_postfix_str("by admin unit")
-            admin_frame, by_admin, admin_check = admin_table(
-                admin,
-                admin_id,
-                admin_name,
-                raster,
-                union_u,
-                rings,
-                ring_u,
-                total_pop,
-                totals,
-                engine,
-            )
-            frame["admin_id"] = admin_of_hazards(
-                geoms_r, admin_frame, str(admin_id), raster.crs, raster.bounds
-            )
-            release_memory()
-            bar.update()
-
-        # the bands after the admin units: the two big geometry products are not held
-        # at once (memory)
-        bands = band_frame(union_u, rings, ring_u, raster.crs)
+def _one_ring(
+    p: Projected,
+    per: PerHazard,
+    engine: Engine,
+    d: float,
+    batches: list[np.ndarray],
+    group_of: np.ndarray,
+) -> UnionSum:
+    """One ring distance: per-hazard people within ``d`` and the dissolved ring."""
+    people_d = np.full(len(p.frame), np.nan)
+    dissolved = engine.union_builder(p.raster, 1)
+    by_group = engine.union_builder(p.raster, len(per.groups), tile=CLASS_TILE)
+    closing = closing_tiles(
+        p.geoms, batches, d, p.src_crs, p.raster, getattr(by_group, "side", None)
+    )
+    for b, pos in enumerate(batches):
+        lonlat = gpd.GeoSeries(p.geoms[pos], crs=p.src_crs)
+        buf = _on_grid(buffers_m(lonlat, [d], to_crs=p.raster.crs)[0].values, p.raster)
+        people_d[pos] = engine.sums(buf, p.raster).people
+        dissolved.add(0, buf[p.counted[pos]])
+        for k in np.unique(group_of[pos]):
+            if k >= 0:
+                by_group.add(int(k), buf[group_of[pos] == k])
+        del buf
+        if closing[b]:
+            by_group.flush(closing[b], range(len(per.groups)))
         release_memory()
-        checks = quality_checks(
-            frame, inside, union_sum_, ring_sums, rings, raster, by_admin, total_pop
+    p.frame[ring_column(d)] = people_d
+    if per.groups:
+        per.class_columns[ring_column(d)] = [u.total.people for u in by_group.result()]
+    return dissolved.result()[0]
+
+
+def dissolve(
+    p: Projected, ring_unions: dict[float, UnionSum], options: Options, bar: tqdm
+) -> Dissolved:
+    """Stage 4: the union of the counted hazards, the overlap check, and the totals."""
+    bar.set_postfix_str("dissolved hazards")
+    union = options.engine.union(p.geoms_r[p.counted], p.raster)
+    bar.update()
+    reach = ring_unions[options.rings[-1]] if options.rings else union
+    _check_overlap(p.frame, p.geoms, p.geoms_r, p.counted, reach, p.src_crs, p.raster)
+    bar.set_postfix_str("population total")
+    total_pop = options.engine.total(p.raster)
+    bar.update()
+    totals = {
+        "inside": union.total.people,
+        "within_m": {format_m(d): ring_unions[d].total.people for d in options.rings},
+        "population": total_pop,
+    }
+    return Dissolved(union, ring_unions, totals)
+
+
+def break_down(
+    p: Projected,
+    per: PerHazard,
+    dissolved: Dissolved,
+    options: Options,
+    units: AdminUnits | None,
+    bar: tqdm,
+) -> Breakdowns:
+    """Stage 5: by class precedence, by class group, by admin unit, the exclusive bands,
+    and the reconciliation checks of each.
+    """
+    engine, rings = options.engine, options.rings
+    by_precedence, levels = precedence_table(
+        p.frame, p.geoms_r, p.counted, dissolved.union, rings, dissolved.rings, p.raster, engine
+    )
+    checks = reconcile_rings(dissolved.union, rings, dissolved.rings, levels, engine, p.raster)
+    del levels
+    by_class = class_table(p.frame, per.groups, per.class_columns, rings)
+    out = Breakdowns(by_precedence, by_class, gpd.GeoDataFrame(), checks)
+    if units is not None:
+        bar.set_postfix_str("by admin unit")
+        out.admin, out.by_admin, checks["admin_units_add_up"] = admin_table(
+            units.units,
+            units.id_column,
+            units.name_column,
+            p.raster,
+            dissolved.union,
+            rings,
+            dissolved.rings,
+            dissolved.totals["population"],
+            dissolved.totals,
+            engine,
         )
-        for name, rec in ring_checks.items():
-            checks[name] = rec.to_dict()
-        if by_admin is not None:
-            checks["admin_units_add_up"] = admin_check.to_dict()
-        method = method_block(raster, rings, statuses, pixel_rule, report, frame)
-        method["share_of_hazard_area_on_nodata"] = checks["share_of_hazard_area_on_nodata"]
-        method["share_of_hazard_area_outside_raster"] = checks[
-            "share_of_hazard_area_outside_raster"
-        ]
-        return Assessment(
-            hazards=frame,
-            bands=bands,
-            totals=totals,
-            rings_m=rings,
-            population=raster,
-            method=method,
-            checks=checks,
-            by_admin=by_admin,
-            admin=admin_frame,
-            by_class=by_class,
-            by_precedence=by_precedence,
-            extra={
-                "hazard_path": report.path if report is not None else None,
-                "admin_path": admin_path,
-                "outside_raster": _outside_raster(frame, geoms_r, counted, raster),
-            },
-            load_report=report,
+        p.frame["admin_id"] = admin_of_hazards(
+            p.geoms_r, out.admin, str(units.id_column), p.raster.crs, p.raster.bounds
         )
-    finally:
-        bar.close()
+        release_memory()
+        bar.update()
+    # the bands after the admin units: the two big geometry products are not held at once
+    out.bands = band_frame(dissolved.union, rings, dissolved.rings, p.raster.crs)
+    release_memory()
+    return out
+
+
+def assemble(
+    p: Projected,
+    per: PerHazard,
+    dissolved: Dissolved,
+    breakdowns: Breakdowns,
+    options: Options,
+    units: AdminUnits | None,
+) -> Assessment:
+    """Stage 6: the :class:`Assessment`, with its checks and method stated."""
+    ring_sums = {d: u.total for d, u in dissolved.rings.items()}
+    checks = quality_checks(
+        p.frame,
+        per.inside,
+        dissolved.union.total,
+        ring_sums,
+        options.rings,
+        p.raster,
+        breakdowns.by_admin,
+        dissolved.totals["population"],
+    )
+    checks.update({name: rec.to_dict() for name, rec in breakdowns.checks.items()})
+    method = method_block(
+        p.raster, options.rings, options.statuses, options.pixel_rule, p.report, p.frame
+    )
+    for key in ("share_of_hazard_area_on_nodata", "share_of_hazard_area_outside_raster"):
+        method[key] = checks[key]
+    return Assessment(
+        hazards=p.frame,
+        bands=breakdowns.bands,
+        totals=dissolved.totals,
+        rings_m=options.rings,
+        population=p.raster,
+        method=method,
+        checks=checks,
+        by_admin=breakdowns.by_admin,
+        admin=breakdowns.admin,
+        by_class=breakdowns.by_class,
+        by_precedence=breakdowns.by_precedence,
+        extra={
+            "hazard_path": p.report.path if p.report is not None else None,
+            "admin_path": units.path if units is not None else None,
+            "outside_raster": _outside_raster(p.frame, p.geoms_r, p.counted, p.raster),
+        },
+        load_report=p.report,
+    )
 
 
 def _on_grid(geoms: np.ndarray, raster: PopulationRaster) -> np.ndarray:
@@ -408,7 +554,6 @@ def _check_overlap(
     geoms: np.ndarray,
     geoms_r: np.ndarray,
     counted: np.ndarray,
-    inside: list[ZonalSum],
     reach: UnionSum,
     src_crs: CRS,
     raster: PopulationRaster,
