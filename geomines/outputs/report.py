@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import html
 import re
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
 
@@ -40,10 +40,6 @@ iframe{width:100%;height:560px;border:1px solid #ccc}
 """
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value))
-
-
 def _n(value: Any) -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
@@ -51,7 +47,7 @@ def _n(value: Any) -> str:
         return f"{float(value):,.0f}"
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
-    return _e(value)
+    return str(value)
 
 
 def _pct(value: Any) -> str:
@@ -64,44 +60,43 @@ def _pct(value: Any) -> str:
 
 def bar_chart(
     labels: list[str], values: list[float], *, title: str, color: str = "#4a6fa5", width: int = 640
-) -> str:
-    """A horizontal bar chart as inline SVG (labels escaped)."""
-    if not labels:
-        return ""
+) -> dict[str, Any]:
+    """A horizontal bar chart's geometry, for the template's inline SVG."""
     row, left, pad = 22, 190, 70
-    height = row * len(labels) + 30
-    top = max([v for v in values if np.isfinite(v)] + [1.0])
-    parts = [
-        f'<svg role="img" aria-label="{_e(title)}" width="{width}" height="{height}" '
-        f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">',
-        f'<text x="0" y="14" font-weight="bold">{_e(title)}</text>',
+    finite = [v if np.isfinite(v) else 0.0 for v in values]
+    top = max([*finite, 1.0])
+    bars = [
+        {
+            "label": label if len(label) <= 28 else label[:27] + "…",
+            "value": v,
+            "width": (width - left - pad) * max(v, 0) / top,
+            "y": 24 + i * row,
+        }
+        for i, (label, v) in enumerate(zip(labels, finite, strict=True))
     ]
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        y = 24 + i * row
-        v = value if np.isfinite(value) else 0.0
-        w = (width - left - pad) * max(v, 0) / top
-        short = label if len(label) <= 28 else label[:27] + "…"
-        parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{_e(short)}</text>')
-        parts.append(
-            f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 6}" fill="{color}"/>'
-        )
-        parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 14}">{v:,.0f}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return {
+        "title": title,
+        "color": color,
+        "width": width,
+        "height": row * len(labels) + 30,
+        "row": row,
+        "left": left,
+        "bars": bars,
+    }
 
 
 def _table(
-    frame: pd.DataFrame | None, columns: dict[str, str], *, shares: tuple[str, ...] = ()
-) -> str:
+    title: str, frame: pd.DataFrame | None, columns: dict[str, str], *, shares: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A table for the template: title, headers and formatted cells."""
     if frame is None or frame.empty:
-        return "<p class='muted'>(none)</p>"
+        return {"title": title, "headers": [], "rows": []}
     cols = [c for c in columns if c in frame.columns]
-    head = "".join(f"<th>{_e(columns[c])}</th>" for c in cols)
-    body = []
-    for rec in frame[cols].to_dict(orient="records"):
-        cells = "".join(f"<td>{_pct(rec[c]) if c in shares else _n(rec[c])}</td>" for c in cols)
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    rows = [
+        [_pct(rec[c]) if c in shares else _n(rec[c]) for c in cols]
+        for rec in frame[cols].to_dict(orient="records")
+    ]
+    return {"title": title, "headers": [columns[c] for c in cols], "rows": rows}
 
 
 def _file_facts(path: str | None) -> dict[str, Any] | None:
@@ -146,8 +141,8 @@ def caveats(assessment: Assessment) -> list[str]:
     pop = assessment.population
     year = re.search(r"(19|20)\d\d", pop.name)
     out.append(
-        f"Population source: {_e(pop.name)} ({_e(pop.describe()['crs'])}, "
-        f"{pop.res[0]:g} × {pop.res[1]:g} per pixel, {_e(pop.describe()['units'])})"
+        f"Population source: {pop.name!s} ({pop.describe()['crs']!s}, "
+        f"{pop.res[0]:g} × {pop.res[1]:g} per pixel, {pop.describe()['units']!s})"
         + (
             f"; year {year.group(0)} (from the file name)"
             if year
@@ -176,7 +171,7 @@ def caveats(assessment: Assessment) -> list[str]:
             f"{len(repaired)} hazard geometr{'y was' if len(repaired) == 1 else 'ies were'}"
             " repaired: "
             + "; ".join(
-                f"{_e(r.hazard_id)} ({_e(r.load_note)})" for r in repaired.head(10).itertuples()
+                f"{r.hazard_id!s} ({r.load_note!s})" for r in repaired.head(10).itertuples()
             )
             + "."
         )
@@ -185,7 +180,7 @@ def caveats(assessment: Assessment) -> list[str]:
             f"{len(excluded)} input row(s) were excluded from the numbers (kept in "
             "hazards.geojson with their reason): "
             + "; ".join(
-                f"{_e(r.hazard_id)} ({_e(r.load_note)})" for r in excluded.head(10).itertuples()
+                f"{r.hazard_id!s} ({r.load_note!s})" for r in excluded.head(10).itertuples()
             )
             + "."
         )
@@ -199,7 +194,7 @@ def caveats(assessment: Assessment) -> list[str]:
     if not_counted:
         out.append(
             f"{not_counted} hazard(s) with statuses other than "
-            f"{_e(', '.join(assessment.method['counted_statuses']))} are shown but not "
+            f"{', '.join(assessment.method['counted_statuses'])!s} are shown but not "
             "counted."
         )
     if pop.units == "count" and pop.land_area is None:
@@ -238,7 +233,7 @@ def _check_text(value: Any) -> str:
 def report_html(
     assessment: Assessment, *, map_html: str | None = None, provenance: dict[str, Any] | None = None
 ) -> str:
-    """The report as one self-contained HTML page.
+    """The report as one self-contained HTML page (a jinja2 template with autoescape).
 
     Parameters
     ----------
@@ -255,26 +250,75 @@ def report_html(
     provenance = dict(provenance or {})
     method = assessment.method
     totals = assessment.totals
-    rings = assessment.rings_m
-    cards = [
-        f"<div class='card'><b>{round_headline(totals['inside']):,}</b>people inside "
-        "counted hazards</div>"
-    ]
-    for d in rings:
-        cards.append(
-            f"<div class='card'><b>{round_headline(assessment.people_within(d)):,}</b>"
-            f"people within {format_m(d)} m</div>"
-        )
     hz = assessment.hazards
-    fictional = (
-        "fictional" in hz.columns and hz["fictional"].astype(str).str.lower().eq("true").any()
+    context = {
+        "css": CSS,
+        "version": method["geomines_version"],
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "fictional": "fictional" in hz.columns
+        and hz["fictional"].astype(str).str.lower().eq("true").any(),
+        "question": _question(assessment),
+        "cards": _cards(assessment),
+        "headline_rule": HEADLINE_RULE,
+        "precise": "; ".join(
+            [f"inside {totals['inside']:,.2f}"]
+            + [
+                f"within {format_m(d)} m {assessment.people_within(d):,.2f}"
+                for d in assessment.rings_m
+            ]
+        ),
+        "population": totals["population"],
+        "charts": _charts(assessment),
+        "map_html": map_html,
+        "tables": _tables(assessment),
+        "caveats": caveats(assessment),
+        "method": [(k, v) for k, v in method.items() if k != "command"],
+        "checks": [(k, _check_text(v)) for k, v in assessment.checks.items()],
+        "files": _files(assessment, provenance),
+        "command": provenance.get("command") or method.get("command") or "(Python API)",
+        "versions": list(versions().items()),
+    }
+    return _template().render(**context)
+
+
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("geomines.outputs", "templates"),
+        autoescape=True,
+        trim_blocks=False,
+        keep_trailing_newline=True,
     )
-    question = (
-        f"How many people live inside, and within {', '.join(f'{format_m(d)}' for d in rings)}"
+    return env.get_template("report.html.j2")
+
+
+def _question(assessment: Assessment) -> str:
+    hz, rings = assessment.hazards, assessment.rings_m
+    return (
+        f"How many people live inside, and within {', '.join(format_m(d) for d in rings)}"
         f" metres of, the {int(hz['counted'].sum())} hazards with status "
-        f"{', '.join(method['counted_statuses'])} (of {len(hz)} in the input)?"
+        f"{', '.join(assessment.method['counted_statuses'])} (of {len(hz)} in the input)?"
     )
-    bands = assessment.bands
+
+
+def _cards(assessment: Assessment) -> list[dict[str, Any]]:
+    cards = [
+        {
+            "value": round_headline(assessment.totals["inside"]),
+            "label": "people inside counted hazards",
+        }
+    ]
+    for d in assessment.rings_m:
+        cards.append(
+            {
+                "value": round_headline(assessment.people_within(d)),
+                "label": f"people within {format_m(d)} m",
+            }
+        )
+    return cards
+
+
+def _charts(assessment: Assessment) -> list[dict[str, Any]]:
+    bands, rings = assessment.bands, assessment.rings_m
     charts = [
         bar_chart(
             list(bands["band"]), list(bands["people"]), title="People by exclusive distance band"
@@ -305,106 +349,72 @@ def report_html(
     if assessment.by_admin is not None:
         ba = assessment.by_admin.sort_values("people_inside", ascending=False).head(15)
         key = ring_column(rings[-1]) if rings else "people_inside"
+        title = (
+            f"People within {format_m(rings[-1])} m by admin unit"
+            if rings
+            else "People inside by admin unit"
+        )
         charts.append(
             bar_chart(
-                list(ba["admin_name"].astype(str)),
-                list(ba[key]),
-                color="#54278f",
-                title=f"People within {format_m(rings[-1])} m by admin unit"
-                if rings
-                else "People inside by admin unit",
+                list(ba["admin_name"].astype(str)), list(ba[key]), color="#54278f", title=title
             )
         )
+    return [c for c in charts if c["bars"]]
+
+
+def _tables(assessment: Assessment) -> list[dict[str, Any]]:
+    rings = assessment.rings_m
     ring_cols = {ring_column(d): f"within {format_m(d)} m" for d in rings}
     share_cols = {f"share_within_{format_m(d)}m": f"share within {format_m(d)} m" for d in rings}
-    admin_table = _table(
-        assessment.by_admin,
-        {
-            "admin_id": "id",
-            "admin_name": "name",
-            "pcode": "P-code",
-            "population": "population",
-            "people_inside": "inside",
-            **ring_cols,
-            "share_inside": "share inside",
-            **share_cols,
-        },
-        shares=("share_inside", *share_cols),
-    )
-    class_table = _table(
-        assessment.by_class,
-        {
-            "land_class": "class",
-            "contamination": "contamination",
-            "status": "status",
-            "hazards": "hazards",
-            "area_m2": "area m²",
-            "people_inside": "inside",
-            **ring_cols,
-        },
-    )
-    band_table = _table(
-        bands.drop(columns="geometry"),
-        {"band": "band", "from_m": "from m", "to_m": "to m", "people": "people"},
-    )
-    files: list[dict[str, Any] | None] = [_population_facts(assessment)]
-    files.append(_file_facts(assessment.extra.get("hazard_path")))
-    files.append(_file_facts(provenance.get("admin_path") or assessment.extra.get("admin_path")))
-    file_rows = "".join(
-        f"<tr><td>{_e(f['name'])}</td><td>{_n(f['size'])}</td><td><code>{_e(f['sha256'] or '')}"
-        "</code></td></tr>"
-        for f in files
-        if f
-    )
-    vers = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in versions().items())
-    command = provenance.get("command") or method.get("command") or "(Python API)"
-    map_block = (
-        f"<iframe title='map' srcdoc=\"{html.escape(map_html)}\"></iframe>"
-        if map_html
-        else "<p class='muted'>(map not written: --no-map)</p>"
-    )
-    method_rows = "".join(
-        f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>"
-        for k, v in method.items()
-        if k not in ("command",)
-    )
-    checks_rows = "".join(
-        f"<tr><td>{_e(k)}</td><td>{_e(_check_text(v))}</td></tr>"
-        for k, v in assessment.checks.items()
-    )
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>geomines report: people inside and near hazards</title>",
-        f"<style>{CSS}</style></head><body>",
-        "<h1>People inside and near explosive-ordnance hazards</h1>",
-        f"<p class='muted'>geomines {_e(method['geomines_version'])}, "
-        f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}</p>",
-        (
-            "<p class='fictional'><b>Illustrative data:</b> the hazards in this report are "
-            "fictional, made to demonstrate the method.</p>"
-            if fictional
-            else ""
-        ),
-        f"<h2>The question</h2><p>{_e(question)}</p>",
-        "<h2>Headline numbers</h2><div class='headline'>" + "".join(cards) + "</div>",
-        f"<p class='muted'>Numbers are {HEADLINE_RULE}. The files keep full precision: "
-        f"inside {totals['inside']:,.2f}; "
-        + "; ".join(f"within {format_m(d)} m {assessment.people_within(d):,.2f}" for d in rings)
-        + f". Population in the raster: {totals['population']:,.0f}.</p>",
-        "<h2>Charts</h2>" + "<br>".join(charts),
-        "<h2>Map</h2>" + map_block,
-        "<h2>Tables</h2><h3>Exclusive distance bands (dissolved)</h3>" + band_table,
-        ("<h3>By admin unit</h3>" + admin_table) if assessment.by_admin is not None else "",
-        "<h3>By land class × contamination × status</h3>" + class_table,
-        "<h2>Assumptions and caveats</h2><ul>"
-        + "".join(f"<li>{c}</li>" for c in caveats(assessment))
-        + "</ul>",
-        "<h2>Method</h2><table>" + method_rows + "</table>",
-        "<h2>Checks</h2><table>" + checks_rows + "</table>",
-        "<h2>Provenance</h2><h3>Input files</h3><table><tr><th>file</th><th>bytes</th>"
-        f"<th>SHA-256</th></tr>{file_rows}</table>",
-        f"<h3>Command</h3><p><code>{_e(command)}</code></p>",
-        f"<h3>Versions</h3><table>{vers}</table>",
-        "</body></html>",
+    tables = [
+        _table(
+            "Exclusive distance bands (dissolved)",
+            assessment.bands.drop(columns="geometry"),
+            {"band": "band", "from_m": "from m", "to_m": "to m", "people": "people"},
+        )
     ]
-    return "\n".join(parts)
+    if assessment.by_admin is not None:
+        tables.append(
+            _table(
+                "By admin unit",
+                assessment.by_admin,
+                {
+                    "admin_id": "id",
+                    "admin_name": "name",
+                    "pcode": "P-code",
+                    "population": "population",
+                    "people_inside": "inside",
+                    **ring_cols,
+                    "share_inside": "share inside",
+                    **share_cols,
+                },
+                shares=("share_inside", *share_cols),
+            )
+        )
+    tables.append(
+        _table(
+            "By land class × contamination × status",
+            assessment.by_class,
+            {
+                "land_class": "class",
+                "contamination": "contamination",
+                "status": "status",
+                "hazards": "hazards",
+                "area_m2": "area m²",
+                "people_inside": "inside",
+                **ring_cols,
+            },
+        )
+    )
+    return tables
+
+
+def _files(assessment: Assessment, provenance: dict[str, Any]) -> list[dict[str, Any]]:
+    files = [
+        _population_facts(assessment),
+        _file_facts(assessment.extra.get("hazard_path")),
+        _file_facts(provenance.get("admin_path") or assessment.extra.get("admin_path")),
+    ]
+    return [
+        {"name": f["name"], "size": _n(f["size"]), "sha256": f["sha256"] or ""} for f in files if f
+    ]
