@@ -12,6 +12,8 @@ import shapely
 import shapely.affinity
 from pyproj import CRS, Transformer
 
+from .geometry import clip_rect, valid_polygonal
+
 __all__ = [
     "WGS84",
     "apply_transform",
@@ -23,7 +25,6 @@ __all__ = [
     "split_antimeridian",
     "transform_geoms",
     "unwrap_antimeridian",
-    "valid_polygonal",
     "wrap_longitudes",
 ]
 
@@ -116,7 +117,7 @@ def wrap_longitudes(geoms: np.ndarray, west: float) -> np.ndarray:
         parts = []
         for k in range(int(np.floor((gx0 - west) / 360)), int(np.floor((gx1 - west) / 360)) + 1):
             lo = west + 360 * k
-            piece = shapely.clip_by_rect(g, lo, -90, lo + 360, 90)
+            piece = clip_rect(g, lo, -90, lo + 360, 90)
             if not piece.is_empty:
                 parts.append(shapely.affinity.translate(piece, -360 * k))
         out[i] = shapely.union_all(parts) if parts else shapely.Polygon()
@@ -143,28 +144,6 @@ def move_to_grid(
     if src_crs != dst_crs:
         moved = valid_polygonal(moved)
     return moved
-
-
-def valid_polygonal(geoms: np.ndarray) -> np.ndarray:
-    """Invalid polygons made valid (their polygonal parts), others untouched."""
-    geoms = np.asarray(geoms, dtype=object)
-    ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
-    if not ok.any():
-        return geoms
-    idx = np.nonzero(ok)[0]
-    bad = idx[~shapely.is_valid(geoms[idx])]
-    if bad.size == 0:
-        return geoms
-    out = geoms.copy()
-    for i in bad:
-        fixed = shapely.make_valid(geoms[i])
-        if geoms[i].geom_type in ("Polygon", "MultiPolygon"):
-            parts = [
-                p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")
-            ]
-            fixed = shapely.union_all(parts) if parts else shapely.Polygon()
-        out[i] = fixed
-    return out
 
 
 def unwrap_antimeridian(geoms: np.ndarray) -> np.ndarray:
@@ -203,9 +182,9 @@ def split_antimeridian(geoms: np.ndarray) -> np.ndarray:
     for i in np.nonzero(beyond)[0]:
         g = geoms[i]
         parts = [
-            shapely.clip_by_rect(g, -180, -90, 180, 90),
-            shapely.affinity.translate(shapely.clip_by_rect(g, 180, -90, 540, 90), -360),
-            shapely.affinity.translate(shapely.clip_by_rect(g, -540, -90, -180, 90), 360),
+            clip_rect(g, -180, -90, 180, 90),
+            shapely.affinity.translate(clip_rect(g, 180, -90, 540, 90), -360),
+            shapely.affinity.translate(clip_rect(g, -540, -90, -180, 90), 360),
         ]
         parts = [p for p in parts if not p.is_empty]
         out[i] = shapely.union_all(parts) if parts else shapely.Polygon()

@@ -18,6 +18,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 from .crs import transform_geoms
 from .engine.rings import buffer_m
 from .errors import CRSError, InputError, InvalidGeometryError, RepairWarning
+from .geometry import polygonal_parts
 from .loadreport import LoadReport
 from .schema import AREA_COLUMNS, AREA_UNITS, RADIUS_COLUMNS, UNITLESS_AREA_COLUMNS, column_key
 
@@ -126,18 +127,6 @@ def _non_finite_rows(geoms: np.ndarray) -> set[int]:
     xy, owner = shapely.get_coordinates(geoms[idx], return_index=True)
     bad = ~np.isfinite(xy).all(axis=1)
     return {int(idx[j]) for j in np.unique(owner[bad])}
-
-
-def polygonal_parts(geom: shapely.Geometry) -> shapely.Geometry:
-    """The polygonal parts of a geometry, unioned (an empty polygon when it has none)."""
-    parts = [
-        p
-        for p in shapely.get_parts(geom)
-        if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty
-    ]
-    if not parts:
-        return shapely.Polygon()
-    return shapely.union_all(parts) if len(parts) > 1 else parts[0]
 
 
 def repair_one(geom: shapely.Geometry | None) -> tuple[shapely.Geometry | None, str, str, bool]:

@@ -435,3 +435,28 @@ def test_check_failure_shown_in_the_report(tmp_path):
     )
     assert text.startswith("DOES NOT ADD UP: parts 110.00 vs whole 100.00")
     assert "(relative difference 1.0e-01)" in text
+
+
+def test_geojson_keeps_odd_text_and_nulls(tmp_path):
+    """Line separators and quotes inside text, NaN, NaT and impossible geometry: valid JSON."""
+    from geomines.outputs.geojson import to_geojson
+
+    frame = gpd.GeoDataFrame(
+        {"hazard_id": ['a"b', "c\u2028d", "e\nf"], "people": [1.5, np.nan, 2.0],
+         "reported": [pd_ts("2020-03-04"), None, None]},
+        geometry=[_box(30.0), None, shapely.box(30, 95, 31, 96)], crs=WGS84)
+    path = to_geojson(frame, tmp_path / "x.geojson", id_column="hazard_id",
+                      foreign={"geomines": {"note": "x\u2028y"}})
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert [f["id"] for f in doc["features"]] == ['a"b', "c\u2028d", "e\nf"]
+    assert [f["properties"]["hazard_id"] for f in doc["features"]] == ['a"b', "c\u2028d", "e\nf"]
+    assert doc["features"][1]["properties"]["people"] is None
+    assert doc["features"][0]["properties"]["reported"] == "2020-03-04T00:00:00"
+    assert doc["features"][1]["geometry"] is None and doc["features"][2]["geometry"] is None
+    assert doc["bbox"] == [30.0, 48.0, 30.01, 48.01] and doc["geomines"]["note"] == "x\u2028y"
+
+
+def pd_ts(text):
+    import pandas as pd
+
+    return pd.Timestamp(text)

@@ -30,6 +30,7 @@ import numpy as np
 import shapely
 
 from ..errors import GeominesError, MissingDependencyError
+from ..geometry import clip_rect, polygonal_array
 from ..io.population import PopulationRaster
 from .exact import (
     LandRule,
@@ -38,7 +39,6 @@ from .exact import (
     ZonalSums,
     areas_on_raster,
     clip_to_raster,
-    polygonal_array,
     zonal_sums,
 )
 from .unions import UNION_TILE, UnionSum, merge_tiles, tile_pieces
@@ -234,7 +234,7 @@ class DaskEngine:
                 for c in range(c0, c1 + 1):
                     piece = g
                     if (r0, c0) != (r1, c1):
-                        piece = shapely.clip_by_rect(g, *self._rect((r, c), raster))
+                        piece = clip_rect(g, *self._rect((r, c), raster))
                         if piece.is_empty:
                             continue
                     bucket = out.setdefault((int(r), int(c)), ([], []))

@@ -24,6 +24,7 @@ import numpy as np
 import shapely
 from rasterio.features import rasterize
 
+from ..geometry import clip_rect, polygonal, polygonal_array
 from ..io.population import PopulationRaster
 from .executors import map_threads
 
@@ -198,12 +199,12 @@ def coverage_fractions(
         ytop = y0 + r * e
         ybot = ytop + e
         ymin, ymax = min(ytop, ybot), max(ytop, ybot)
-        strip = shapely.clip_by_rect(geom, xs[sel].min(), ymin, xs[sel].max() + a, ymax)
+        strip = clip_rect(geom, xs[sel].min(), ymin, xs[sel].max() + a, ymax)
         if strip.is_empty:
             frac[r, cols[sel]] = 0.0
             continue
         cx0 = xs[sel]
-        areas = [shapely.clip_by_rect(strip, x, ymin, x + a, ymax).area for x in cx0]
+        areas = [clip_rect(strip, x, ymin, x + a, ymax).area for x in cx0]
         frac[r, cols[sel]] = np.clip(np.asarray(areas) / cell_area, 0.0, 1.0)
     return frac
 
@@ -247,13 +248,6 @@ class ZonalSums:
         )
 
 
-def polygonal_array(geoms: np.ndarray) -> np.ndarray:
-    out = np.empty(len(geoms), dtype=object)
-    for i, g in enumerate(geoms):
-        out[i] = None if g is None or g.is_empty else polygonal(g)
-    return out
-
-
 def clip_to_raster(geoms: np.ndarray, raster: PopulationRaster) -> np.ndarray:
     """Geometries cut to the raster's extent where they reach beyond it.
 
@@ -272,7 +266,7 @@ def clip_to_raster(geoms: np.ndarray, raster: PopulationRaster) -> np.ndarray:
         return geoms
     out = geoms.copy()
     idx = np.nonzero(ok)[0][beyond]
-    out[idx] = shapely.clip_by_rect(geoms[idx], west, south, east, north)
+    out[idx] = clip_rect(geoms[idx], west, south, east, north)
     return out
 
 
@@ -528,7 +522,7 @@ def _tiles_of(
         for wc in range(c0, c1, side):
             tr = raster.window_transform(wr, wc)
             h, w = min(side, r1 - wr), min(side, c1 - wc)
-            piece = shapely.clip_by_rect(geom, tr.c, tr.f + h * tr.e, tr.c + w * tr.a, tr.f)
+            piece = clip_rect(geom, tr.c, tr.f + h * tr.e, tr.c + w * tr.a, tr.f)
             if not piece.is_empty:
                 pieces.append(polygonal(piece) or shapely.Polygon())
     return [p for p in pieces if not p.is_empty]
@@ -688,7 +682,7 @@ def _zonal_sum_raster(
             part = polygonal
             if (h, w) != (r1 - r0, c1 - c0):
                 tr = raster.window_transform(wr, wc)
-                part = shapely.clip_by_rect(polygonal, tr.c, tr.f + h * tr.e, tr.c + w * tr.a, tr.f)
+                part = clip_rect(polygonal, tr.c, tr.f + h * tr.e, tr.c + w * tr.a, tr.f)
                 if part.is_empty:
                     continue
             frac = coverage_fractions(part, raster, wr, wc, h, w, pixel_rule=pixel_rule)
@@ -712,17 +706,5 @@ def reference_sum(
     z = _zonal_sum_raster(poly, raster, pixel_rule)
     z.area = float(poly.area)
     west, south, east, north = raster.bounds
-    z.area_in_raster = float(shapely.clip_by_rect(poly, west, south, east, north).area)
+    z.area_in_raster = float(clip_rect(poly, west, south, east, north).area)
     return z
-
-
-def polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
-    """The polygonal part of a geometry, or None when it has no area."""
-    kind = geom.geom_type
-    if kind in ("Polygon", "MultiPolygon"):
-        return geom
-    if kind == "GeometryCollection":
-        parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-        if parts:
-            return shapely.union_all(parts)
-    return None

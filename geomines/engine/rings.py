@@ -32,9 +32,9 @@ from ..crs import (
     split_antimeridian,
     transform_geoms,
     unwrap_antimeridian,
-    valid_polygonal,
 )
 from ..errors import InputError
+from ..geometry import valid_polygonal
 from .executors import map_threads
 
 #: Size, in degrees, of the clusters that share one local projection.

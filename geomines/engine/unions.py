@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from ..geometry import clip_rect, polygonal, polygonal_array
 from ..io.population import PopulationRaster
-from .exact import PixelRule, ZonalSum, clip_to_raster, polygonal, polygonal_array, zonal_sums
+from .exact import PixelRule, ZonalSum, clip_to_raster, zonal_sums
 from .executors import map_threads
 
 #: Side, in pixels, of the tiles in which unions are built and counted.
@@ -88,7 +89,7 @@ def tile_pieces(
     def build(job: tuple[int, np.ndarray]) -> shapely.Geometry | None:
         t, members = job
         left, bottom, right, top = boxes[t].bounds
-        merged = shapely.union_all(shapely.clip_by_rect(poly[members], left, bottom, right, top))
+        merged = shapely.union_all(clip_rect(poly[members], left, bottom, right, top))
         merged = polygonal(merged) if not merged.is_empty else None
         return merged if merged is not None and not merged.is_empty else None
 

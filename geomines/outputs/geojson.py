@@ -1,5 +1,5 @@
 """RFC 7946 GeoJSON: WGS 84, counter-clockwise exteriors, a bbox, no NaN, the method as a
-foreign member.
+foreign member; encoded by GEOS and pandas, vectorised.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from ..crs import wrap_longitudes
 
 
 def json_value(value: Any) -> Any:
@@ -39,10 +41,6 @@ def json_value(value: Any) -> Any:
     return value if isinstance(value, str | int | list | dict) else str(value)
 
 
-def _round_coords(geom: shapely.Geometry, precision: int) -> shapely.Geometry:
-    return shapely.transform(geom, lambda xy: np.round(xy, precision))
-
-
 def to_geojson(
     gdf: gpd.GeoDataFrame,
     path: str | os.PathLike,
@@ -56,6 +54,8 @@ def to_geojson(
     WGS 84 lon/lat whatever the input CRS, no ``crs`` member, exterior rings
     counter-clockwise and holes clockwise, a ``bbox``, coordinates rounded to
     ``precision`` decimals (6 ≈ 10 cm), NaN written as null, dates as ISO 8601.
+    Geometries are encoded by GEOS (``shapely.to_geojson``) and properties by
+    pandas (``to_json``), both vectorised: no per-feature Python encoding.
 
     Parameters
     ----------
@@ -66,7 +66,7 @@ def to_geojson(
     precision : int, default 6
         Decimal places kept in coordinates.
     id_column : str, optional
-        Column giving each feature's stable ``id``.
+        Column giving each feature's stable ``id`` (kept in the properties too).
     foreign : dict, optional
         Extra top-level members (RFC 7946 "foreign members"), e.g. the method.
 
@@ -75,42 +75,55 @@ def to_geojson(
     pathlib.Path
     """
     frame = gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
-    features = []
-    props_cols = [c for c in frame.columns if c != frame.geometry.name]
-    bounds = []
-    for i, (geom, row) in enumerate(
-        zip(frame.geometry.values, frame[props_cols].itertuples(index=False), strict=True)
-    ):
-        geometry = None
-        if (
-            geom is not None
-            and not geom.is_empty
-            and np.isfinite(shapely.get_coordinates(geom)).all()
-        ):  # NaN/inf vertices: written as null
-            g = shapely.orient_polygons(geom, exterior_cw=False)
-            g = _round_coords(g, precision)
-            geometry = shapely.geometry.mapping(g)
-            bounds.append(g.bounds)
-        props = {c: json_value(v) for c, v in zip(props_cols, row, strict=True)}
-        feature: dict[str, Any] = {"type": "Feature"}
-        feature["id"] = props[id_column] if id_column else i
-        feature["properties"] = props
-        feature["geometry"] = geometry
-        features.append(feature)
-    doc: dict[str, Any] = {"type": "FeatureCollection"}
-    if bounds:
-        b = np.array(bounds)
-        doc["bbox"] = [
-            round(float(b[:, 0].min()), precision),
-            round(float(b[:, 1].min()), precision),
-            round(float(b[:, 2].max()), precision),
-            round(float(b[:, 3].max()), precision),
-        ]
-    if foreign:
-        doc.update(foreign)
-    doc["features"] = features
-    out = Path(path)
-    out.write_text(
-        json.dumps(doc, ensure_ascii=False, allow_nan=False, default=json_value), encoding="utf-8"
+    geometry, bbox = _geometries(np.asarray(frame.geometry.values, dtype=object), precision)
+    props = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    properties = (
+        props.to_json(
+            orient="records",
+            lines=True,
+            date_format="iso",
+            date_unit="s",
+            double_precision=15,
+            force_ascii=False,
+        ).split("\n")[: len(frame)]  # JSON escapes "\n"; not splitlines (U+2028 is text)
+        if len(props.columns)
+        else ["{}"] * len(frame)
     )
+    ids = (
+        [json.dumps(json_value(v), ensure_ascii=False) for v in frame[id_column]]
+        if id_column is not None
+        else [str(i) for i in range(len(frame))]
+    )
+    features = ",\n".join(
+        f'{{"type":"Feature","id":{i},"properties":{p},"geometry":{g}}}'
+        for i, p, g in zip(ids, properties, geometry, strict=True)
+    )
+    head: dict[str, Any] = {"type": "FeatureCollection"}
+    if bbox is not None:
+        head["bbox"] = bbox
+    head.update(foreign or {})
+    text = json.dumps(head, ensure_ascii=False, allow_nan=False, default=json_value)
+    out = Path(path)
+    out.write_text(f'{text[:-1]},"features":[\n{features}\n]}}\n', encoding="utf-8")
     return out
+
+
+def _geometries(geoms: np.ndarray, precision: int) -> tuple[list[str], list[float] | None]:
+    """Each geometry as RFC 7946 GeoJSON text (``null`` when empty, NaN or impossible),
+    and the collection's bbox.
+    """
+    ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    if ok.any():  # NaN, infinite or impossible vertices (an excluded row): written as null
+        xy, owner = shapely.get_coordinates(geoms[ok], return_index=True)
+        impossible = ~np.isfinite(xy).all(axis=1) | (np.abs(xy[:, 1]) > 90)
+        ok[np.nonzero(ok)[0][np.unique(owner[impossible])]] = False
+    text = ["null"] * len(geoms)
+    if not ok.any():
+        return text, None
+    kept = wrap_longitudes(geoms[ok], -180.0)  # longitudes written as 0..360: into ±180
+    kept = shapely.orient_polygons(kept, exterior_cw=False)
+    kept = shapely.transform(kept, lambda xy: np.round(xy, precision))
+    for i, g in zip(np.nonzero(ok)[0], shapely.to_geojson(kept), strict=True):
+        text[i] = g
+    bounds = shapely.total_bounds(kept)
+    return text, [round(float(b), precision) for b in bounds]
