@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # what IDEs and type checkers see of the lazy exports
     )
     from .engine.dask import DaskEngine, PartitionError, local_client
     from .engine.rings import area_m2, buffer_m, buffers_m, format_m, parse_rings
-    from .hazards import read_hazards, validate_hazards
+    from .hazards import LoadedHazards, load_hazards, read_hazards, validate_hazards
     from .io.population import PopulationRaster, read_population
     from .io.vector import read_vector
     from .loadreport import LoadReport
@@ -86,6 +86,8 @@ _LAZY: dict[str, str] = {
     "format_m": "engine.rings",
     "parse_rings": "engine.rings",
     "read_hazards": "hazards",
+    "load_hazards": "hazards",
+    "LoadedHazards": "hazards",
     "validate_hazards": "hazards",
     "PopulationRaster": "io.population",
     "read_population": "io.population",
@@ -109,6 +111,7 @@ __all__ = [
     "InvalidGeometryError",
     "LoadReport",
     "LoadWarning",
+    "LoadedHazards",
     "LocalEngine",
     "MissingDependencyError",
     "NoOverlapError",
@@ -131,6 +134,7 @@ __all__ = [
     "coverage_fractions",
     "exposure_map",
     "format_m",
+    "load_hazards",
     "local_client",
     "parse_rings",
     "read_hazards",

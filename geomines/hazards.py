@@ -23,7 +23,7 @@ import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -38,7 +38,14 @@ from .loadreport import LoadReport, warn_load
 from .repair import check_coordinates, points_to_circles, repair_geometries
 from .schema import map_columns, normalise_schema
 
-__all__ = ["load_report", "read_hazards", "report_json", "validate_hazards"]
+__all__ = [
+    "LoadedHazards",
+    "load_hazards",
+    "load_report",
+    "read_hazards",
+    "report_json",
+    "validate_hazards",
+]
 
 
 # --------------------------------------------------------------------------- public
@@ -112,13 +119,7 @@ def read_hazards(
     InvalidGeometryError
         ``strict=True`` and a geometry needed a repair.
     """
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"Hazard file not found: {str(p)!r}")
-    if p.is_dir():
-        raise InputError(f"Expected a hazard file, got a directory: {str(p)!r}.")
-    if p.stat().st_size == 0:
-        raise InputError(f"Hazard file {p.name} is empty (zero bytes).")
+    p = _hazard_path(path)
     report = LoadReport(source=p.name, path=str(p.resolve()))
     options: dict[str, Any] = {"wkt": wkt, "lon": lon, "lat": lat, "crs": crs, "encoding": encoding}
     if encoding:
@@ -128,6 +129,34 @@ def read_hazards(
     decode_fixed = dict(frame.attrs.get("decode_fixed", {}))
     frame.attrs = {}
     report.rows = len(frame)
+    frame = _with_crs(frame, crs, options.get("assumed_crs"), report, p)
+    frame = map_columns(frame, columns, report)
+    frame = normalise_schema(frame, report, strict, date_format)
+    frame = repair_geometries(frame, report, strict, bad_rows, decode_fixed)
+    frame = check_coordinates(frame, p, strict)
+    frame = points_to_circles(frame, report, radius_column, area_column, area_unit)
+    _account(frame, report)
+    frame.attrs["load_report"] = report
+    warn_load(report)
+    return frame
+
+
+def _hazard_path(path: str | os.PathLike) -> Path:
+    """The path, checked before any parsing: it exists, is a file, is not empty."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"Hazard file not found: {str(p)!r}")
+    if p.is_dir():
+        raise InputError(f"Expected a hazard file, got a directory: {str(p)!r}.")
+    if p.stat().st_size == 0:
+        raise InputError(f"Hazard file {p.name} is empty (zero bytes).")
+    return p
+
+
+def _with_crs(
+    frame: gpd.GeoDataFrame, crs: Any, assumed: Any, report: LoadReport, p: Path
+) -> gpd.GeoDataFrame:
+    """The frame with its CRS: the one given, the file's, or the one its columns imply."""
     if crs is not None:
         try:
             target = CRS.from_user_input(crs)
@@ -137,8 +166,8 @@ def read_hazards(
             report.note(f"file CRS {frame.crs.to_string()} overridden by {target}")
         frame = frame.set_crs(target, allow_override=True)
         report.crs_note = "given explicitly"
-    elif frame.crs is None and options.get("assumed_crs"):
-        frame = frame.set_crs(options["assumed_crs"])
+    elif frame.crs is None and assumed:
+        frame = frame.set_crs(assumed)
     if frame.crs is None:
         raise CRSError(
             f"Hazards in {p.name} have no CRS. Expected a CRS in the file (a .prj for "
@@ -146,30 +175,49 @@ def read_hazards(
             "or --hazards-crs EPSG:4326 (use the file's real CRS)."
         )
     report.crs = crs_label(frame.crs)
-    frame = map_columns(frame, columns, report)
-    frame = normalise_schema(frame, report, strict, date_format)
-    frame = repair_geometries(frame, report, strict, bad_rows, decode_fixed)
-    frame = check_coordinates(frame, p, strict)
-    frame = points_to_circles(frame, report, radius_column, area_column, area_unit)
+    return frame
+
+
+def _account(frame: gpd.GeoDataFrame, report: LoadReport) -> None:
+    """Every row into the report: repaired and excluded rows, counts, points and lines."""
     for i, (st, note) in enumerate(zip(frame["load_status"], frame["load_note"], strict=True)):
         if st != "ok":
             report.add(i + 1, frame["hazard_id"].iloc[i], st, note)
     kinds = np.array(
         [g.geom_type if g is not None and not g.is_empty else "" for g in frame.geometry]
-    )
+    ).astype(str)
     usable = frame["load_status"].to_numpy() != "excluded"
     report.usable = int(usable.sum())
     report.repaired = int((frame["load_status"] == "repaired").sum())
     report.excluded = int((~usable).sum())
     report.points = int((usable & np.isin(kinds, ["Point", "MultiPoint"])).sum())
-    report.lines = int((usable & (np.char.find(kinds.astype(str), "LineString") >= 0)).sum())
-    polygons = usable & (np.char.find(kinds.astype(str), "Polygon") >= 0)
+    report.lines = int((usable & (np.char.find(kinds, "LineString") >= 0)).sum())
+    polygons = usable & (np.char.find(kinds, "Polygon") >= 0)
     if polygons.any() and (report.points or report.lines):
         special = usable & ~polygons & (kinds != "")
         report.points_and_lines = frame.loc[special, "hazard_id"].astype(str).tolist()
-    frame.attrs["load_report"] = report
-    warn_load(report)
-    return frame
+
+
+class LoadedHazards(NamedTuple):
+    """A hazard layer and the report of how it was read (see :func:`load_hazards`)."""
+
+    hazards: gpd.GeoDataFrame
+    report: LoadReport
+
+
+def load_hazards(path: str | os.PathLike, **kwargs: Any) -> LoadedHazards:
+    """Read a hazard layer and return it with its :class:`LoadReport`.
+
+    The same as :func:`read_hazards` (whose keywords it takes), with the report
+    returned rather than only attached to ``hazards.attrs``, which pandas drops on
+    concat; pass it on with ``assess(..., load_report=report)``.
+
+    Examples
+    --------
+    >>> hazards, report = load_hazards("hazards.gpkg")  # doctest: +SKIP
+    """
+    frame = read_hazards(path, **kwargs)
+    return LoadedHazards(frame, frame.attrs["load_report"])
 
 
 def validate_hazards(path: str | os.PathLike, **kwargs: Any) -> LoadReport:

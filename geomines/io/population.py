@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import rasterio
@@ -578,107 +578,131 @@ def read_population(
     if units not in ("count", "density"):
         raise RasterError(f"Expected units 'count' or 'density', got {units!r}.")
     paths = _expand_paths(path_or_paths)
-    metas = []
-    for p in paths:
-        if not p.startswith("/vsi") and Path(p).is_file() and Path(p).stat().st_size == 0:
-            raise RasterError(f"Population raster {p!r} is an empty (zero-byte) file.")
-        try:
-            with rasterio.open(p) as src:
-                metas.append(
-                    (
-                        p,
-                        src.crs,
-                        src.transform,
-                        src.width,
-                        src.height,
-                        src.nodata,
-                        src.dtypes[band - 1] if band <= src.count else None,
-                        src.count,
-                        tuple(src.block_shapes[band - 1]) if band <= src.count else (1, 1),
-                    )
-                )
-        except rasterio.errors.RasterioIOError as exc:
-            raise RasterError(
-                f"Expected a GeoTIFF population raster, could not open {p!r}: {exc}"
-            ) from exc
+    metas = [_meta(p, band) for p in paths]
+    for meta in metas:
+        _check_tile(meta, metas[0], band)
+    tiles, west, north, rows, cols = _layout(metas)
     first = metas[0]
-    p0, crs0, tr0 = first[0], first[1], first[2]
-    for p, crs, tr, _w, _h, _nd, dtype, count, _blk in metas:
-        if dtype is None:
-            raise RasterError(f"{p!r} has {count} band(s); band {band} was asked for.")
-        if crs is None:
-            raise RasterError(
-                f"Population raster {p!r} has no CRS. Expected a georeferenced GeoTIFF; "
-                "assign one with `gdal_edit.py -a_srs EPSG:4326 FILE` (or the right EPSG)."
+    crs = CRS.from_user_input(first.crs)
+    transform = Affine(first.transform.a, 0.0, west, 0.0, first.transform.e, north)
+    return PopulationRaster(
+        paths=paths,
+        crs=crs,
+        transform=transform,
+        width=cols,
+        height=rows,
+        nodata=float(nodata) if nodata is not None else first.nodata,
+        dtype=str(first.dtype),
+        units=units,
+        band=band,
+        nodata_declared=nodata is not None or first.nodata is not None,
+        nodata_override=float(nodata) if nodata is not None else None,
+        land_area=_land_area(land_area, paths, crs, transform, (rows, cols), units),
+        _tiles=tiles,
+    )
+
+
+class _Meta(NamedTuple):
+    """What a tile's header says."""
+
+    path: str
+    crs: Any
+    transform: Affine
+    width: int
+    height: int
+    nodata: float | None
+    dtype: str | None
+    bands: int
+    block: tuple[int, int]
+
+
+def _meta(path: str, band: int) -> _Meta:
+    """Open a tile's header (no pixels read)."""
+    if not path.startswith("/vsi") and Path(path).is_file() and Path(path).stat().st_size == 0:
+        raise RasterError(f"Population raster {path!r} is an empty (zero-byte) file.")
+    try:
+        with rasterio.open(path) as src:
+            ok = band <= src.count
+            return _Meta(
+                path,
+                src.crs,
+                src.transform,
+                src.width,
+                src.height,
+                src.nodata,
+                src.dtypes[band - 1] if ok else None,
+                src.count,
+                tuple(src.block_shapes[band - 1]) if ok else (1, 1),
             )
-        if tr.b != 0 or tr.d != 0:
-            raise RasterError(
-                f"Population raster {p!r} has a rotated or sheared geotransform {tuple(tr)[:6]}; "
-                "geomines needs a north-up grid. Warp it once with "
-                "`gdalwarp` to a north-up grid and check that the total is unchanged."
-            )
-        if tr.e >= 0:
-            raise RasterError(
-                f"Population raster {p!r} is not north-up (pixel height {tr.e} >= 0); "
-                "flip it with gdalwarp first."
-            )
-        if CRS.from_user_input(crs) != CRS.from_user_input(crs0):
-            raise RasterError(
-                f"Tiles must share one CRS: {Path(p0).name} is {crs0}, {Path(p).name} is {crs}. "
-                "Population rasters are never resampled by geomines; warp the tiles yourself."
-            )
-        if not (
-            math.isclose(tr.a, tr0.a, rel_tol=1e-9) and math.isclose(tr.e, tr0.e, rel_tol=1e-9)
-        ):
-            raise RasterError(
-                f"Tiles must share one resolution: {Path(p0).name} has {(tr0.a, -tr0.e)}, "
-                f"{Path(p).name} has {(tr.a, -tr.e)}. Resampling changes totals, so geomines "
-                "does not do it."
-            )
-    west = min(m[2].c for m in metas)
-    north = max(m[2].f for m in metas)
+    except rasterio.errors.RasterioIOError as exc:
+        raise RasterError(
+            f"Expected a GeoTIFF population raster, could not open {path!r}: {exc}"
+        ) from exc
+
+
+def _check_tile(meta: _Meta, first: _Meta, band: int) -> None:
+    """A tile geomines can count exactly: the band, a CRS, north-up, on the first's grid."""
+    p, tr, tr0 = meta.path, meta.transform, first.transform
+    if meta.dtype is None:
+        raise RasterError(f"{p!r} has {meta.bands} band(s); band {band} was asked for.")
+    if meta.crs is None:
+        raise RasterError(
+            f"Population raster {p!r} has no CRS. Expected a georeferenced GeoTIFF; "
+            "assign one with `gdal_edit.py -a_srs EPSG:4326 FILE` (or the right EPSG)."
+        )
+    if tr.b != 0 or tr.d != 0:
+        raise RasterError(
+            f"Population raster {p!r} has a rotated or sheared geotransform {tuple(tr)[:6]}; "
+            "geomines needs a north-up grid. Warp it once with "
+            "`gdalwarp` to a north-up grid and check that the total is unchanged."
+        )
+    if tr.e >= 0:
+        raise RasterError(
+            f"Population raster {p!r} is not north-up (pixel height {tr.e} >= 0); "
+            "flip it with gdalwarp first."
+        )
+    if CRS.from_user_input(meta.crs) != CRS.from_user_input(first.crs):
+        raise RasterError(
+            f"Tiles must share one CRS: {Path(first.path).name} is {first.crs}, "
+            f"{Path(p).name} is {meta.crs}. Population rasters are never resampled by "
+            "geomines; warp the tiles yourself."
+        )
+    if not (math.isclose(tr.a, tr0.a, rel_tol=1e-9) and math.isclose(tr.e, tr0.e, rel_tol=1e-9)):
+        raise RasterError(
+            f"Tiles must share one resolution: {Path(first.path).name} has {(tr0.a, -tr0.e)}, "
+            f"{Path(p).name} has {(tr.a, -tr.e)}. Resampling changes totals, so geomines "
+            "does not do it."
+        )
+
+
+def _layout(metas: list[_Meta]) -> tuple[list[_Tile], float, float, int, int]:
+    """Each tile's place on the whole grid: ``(tiles, west, north, rows, cols)``."""
+    tr0 = metas[0].transform
+    west = min(m.transform.c for m in metas)
+    north = max(m.transform.f for m in metas)
     tiles = []
     rows = cols = 0
-    for p, _crs, tr, w, h, nd, dtype, _count, blk in metas:
-        col_f = (tr.c - west) / tr0.a
-        row_f = (tr.f - north) / tr0.e
+    for m in metas:
+        col_f = (m.transform.c - west) / tr0.a
+        row_f = (m.transform.f - north) / tr0.e
         col_off, row_off = round(col_f), round(row_f)
         if abs(col_f - col_off) > 1e-6 or abs(row_f - row_off) > 1e-6:
             raise RasterError(
-                f"Tile {Path(p).name} is not aligned with {Path(p0).name}'s pixel grid "
-                f"(offset of {col_f:.4f}, {row_f:.4f} pixels). Tiles must share one grid."
+                f"Tile {Path(m.path).name} is not aligned with {Path(metas[0].path).name}'s "
+                f"pixel grid (offset of {col_f:.4f}, {row_f:.4f} pixels). Tiles must share "
+                "one grid."
             )
         # strips of one row are read in bands of rows, to keep calls few
-        bh, bw = blk
+        bh, bw = m.block
         if bh < 64:
-            bh = min(h, max(bh, (1 << 18) // max(bw, 1)))
-        tiles.append(_Tile(p, row_off, col_off, h, w, nd, str(dtype), (bh, bw)))
-        rows = max(rows, row_off + h)
-        cols = max(cols, col_off + w)
+            bh = min(m.height, max(bh, (1 << 18) // max(bw, 1)))
+        tiles.append(
+            _Tile(m.path, row_off, col_off, m.height, m.width, m.nodata, str(m.dtype), (bh, bw))
+        )
+        rows = max(rows, row_off + m.height)
+        cols = max(cols, col_off + m.width)
     _check_overlaps(tiles)
-    declared = first[5]
-    return PopulationRaster(
-        paths=paths,
-        crs=CRS.from_user_input(crs0),
-        transform=Affine(tr0.a, 0.0, west, 0.0, tr0.e, north),
-        width=cols,
-        height=rows,
-        nodata=float(nodata) if nodata is not None else declared,
-        dtype=str(first[6]),
-        units=units,
-        band=band,
-        nodata_declared=nodata is not None or declared is not None,
-        nodata_override=float(nodata) if nodata is not None else None,
-        land_area=_land_area(
-            land_area,
-            paths,
-            CRS.from_user_input(crs0),
-            Affine(tr0.a, 0.0, west, 0.0, tr0.e, north),
-            (rows, cols),
-            units,
-        ),
-        _tiles=tiles,
-    )
+    return tiles, west, north, rows, cols
 
 
 def _land_area(
