@@ -248,7 +248,6 @@ def assess(
     from .hazards import read_hazards
     from .io.population import read_population
     from .outputs import write_outputs
-    from .outputs.headline import headline
 
     if admin is not None and admin_id is None:
         raise click.UsageError("--admin needs --admin-id naming the admin id column.")
@@ -276,11 +275,7 @@ def assess(
             client=client,
         )
     finally:
-        if client is not None:
-            cluster = client.cluster if workers else None
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        _close(client, own_cluster=bool(workers))
     result.method["command"] = _command_line(click.get_current_context())
     written = write_outputs(
         result,
@@ -291,26 +286,7 @@ def assess(
         hxl=hxl,
         provenance={"command": result.method["command"]},
     )
-    head = headline(result)
-    lines = [
-        f"Hazards: {report.rows} rows, {int(result.hazards['counted'].sum())} counted "
-        f"(statuses: {count_status}); {report.repaired} repaired, {report.excluded} excluded",
-        f"Population source: {raster.name} ({raster.describe()['crs']}), "
-        f"total {result.totals['population']:,.0f}",
-        f"People inside counted hazards (dissolved): about {head['people_inside']:,} "
-        f"({result.totals['inside']:,.1f})",
-    ]
-    for d in result.rings_m:
-        key = format_m(d)
-        lines.append(
-            f"People within {format_m(d)} m: about {head['people_within_m'][key]:,} "
-            f"({result.people_within(d):,.1f})"
-        )
-    factor = result.checks.get("double_counting_factor")
-    if factor:
-        lines.append(f"Sum of per-hazard counts / dissolved: {factor:.2f}")
-    lines.append(f"Outputs in {out_dir}/: " + ", ".join(written))
-    click.echo("\n".join(lines))
+    click.echo("\n".join(_result_lines(result, report, count_status, out_dir, written)))
 
 
 @cli.command()
@@ -358,6 +334,44 @@ def validate(
     click.echo(json.dumps(out, indent=2, default=str) if as_json else "\n".join(text))
     if not report.ok:
         raise click.exceptions.Exit(1)
+
+
+def _close(client: Any, *, own_cluster: bool) -> None:
+    """Close a Dask client, and the local cluster when this command started it."""
+    if client is None:
+        return
+    cluster = client.cluster if own_cluster else None
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+def _result_lines(
+    result: Any, report: Any, count_status: str, out_dir: Path, written: dict[str, Path]
+) -> list[str]:
+    """The headline numbers printed after an assessment (rounded, with full values)."""
+    from .outputs.headline import headline
+
+    head = headline(result)
+    raster = result.population
+    lines = [
+        f"Hazards: {report.rows} rows, {int(result.hazards['counted'].sum())} counted "
+        f"(statuses: {count_status}); {report.repaired} repaired, {report.excluded} excluded",
+        f"Population source: {raster.name} ({raster.describe()['crs']}), "
+        f"total {result.totals['population']:,.0f}",
+        f"People inside counted hazards (dissolved): about {head['people_inside']:,} "
+        f"({result.totals['inside']:,.1f})",
+    ]
+    for d in result.rings_m:
+        lines.append(
+            f"People within {format_m(d)} m: about {head['people_within_m'][format_m(d)]:,} "
+            f"({result.people_within(d):,.1f})"
+        )
+    factor = result.checks.get("double_counting_factor")
+    if factor:
+        lines.append(f"Sum of per-hazard counts / dissolved: {factor:.2f}")
+    lines.append(f"Outputs in {out_dir}/: " + ", ".join(written))
+    return lines
 
 
 def _dask_client(scheduler: str | None, workers: int | None) -> Any:

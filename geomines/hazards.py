@@ -73,49 +73,40 @@ def read_hazards(
         GeoJSON, GeoPackage, Shapefile (``.shp`` or zipped), FlatGeobuf, or CSV
         with a WKT column or lon/lat columns.
     layer : str or int, optional
-        Layer of a multi-layer file (default: the first, noted in the report).
+        Layer of a multi-layer file (default: the first, with a warning).
     crs : CRS-like, optional
-        The CRS of the coordinates, when the file has none or the wrong one.
-        A file without CRS is an error unless this is given.
+        The coordinates' CRS when the file has none (an error otherwise) or a wrong one.
     columns : mapping, optional
-        Explicit ``{schema_field: input_column}``; other fields are matched by
-        name and common synonyms, case-insensitively.
+        ``{schema_field: input_column}``; others matched by name and synonyms.
     radius_column, area_column : str, optional
-        For point records: a radius in metres, or an area in ``area_unit``
-        (``area_m2``, ``area_ha`` and ``area_km2`` columns are recognised by name;
-        a bare ``area`` column is never guessed to be m²: it is ignored with a
-        note unless mapped here). Points become circles built in metres. Points
-        without either are kept as points.
+        For points: a radius in metres, or an area in ``area_unit`` (``area_m2``,
+        ``area_ha``, ``area_km2`` are read by name; a bare ``area`` never is).
+        Such points become circles built in metres; others stay points.
     wkt, lon, lat : str, optional
-        CSV geometry columns, when their names are not recognised.
+        CSV geometry columns whose names are not recognised.
     strict : bool, default False
-        Turn every repair or exclusion into an :class:`InvalidGeometryError`, and
-        repeated ids into an :class:`InputError`.
+        Refuse instead of repairing or excluding, and refuse repeated ids.
     encoding : str, optional
-        The attributes' text encoding (e.g. ``"cp1251"``, ``"latin-1"``). By
-        default the file's declared encoding; when that does not decode the text
-        (or a shapefile declares none), one is guessed and named in a warning.
+        The attributes' text encoding (``"cp1251"``, ``"latin-1"``); by default the
+        declared one, or a guess named in a warning when that fails.
     date_format : str, optional
-        ``strptime`` format of non-ISO report dates (e.g. ``"%d/%m/%Y"``). By
-        default one day/month order is decided for the whole column.
+        ``strptime`` format of non-ISO report dates (``"%d/%m/%Y"``); by default
+        one day/month order is decided for the whole column.
     area_unit : {"m2", "ha", "km2"}, default "m2"
         Unit of ``area_column``.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per input row, in the schema (see module notes), in the input
-        CRS. ``gdf.attrs["load_report"]`` holds the :class:`LoadReport`.
+        One row per input row, in the schema, in the input CRS; the
+        :class:`LoadReport` in ``attrs["load_report"]`` (or use :func:`load_hazards`).
 
     Raises
     ------
-    FileNotFoundError
-        The path does not exist.
-    InputError
-        The file cannot be read, has no geometry column, or has duplicate ids.
+    FileNotFoundError, InputError
+        The path does not exist; the file cannot be read or has no geometry.
     CRSError
-        No CRS, or coordinates impossible for the CRS (swapped lat/lon, projected
-        coordinates labelled as degrees).
+        No CRS, or every row impossible for it (swapped lat/lon, projected).
     InvalidGeometryError
         ``strict=True`` and a geometry needed a repair.
     """
@@ -124,11 +115,7 @@ def read_hazards(
     options: dict[str, Any] = {"wkt": wkt, "lon": lon, "lat": lat, "crs": crs, "encoding": encoding}
     if encoding:
         python_encoding(encoding)  # a clear error for an unknown name
-    frame = read_frame(p, layer, report, options)
-    bad_rows = list(frame.attrs.get("bad_geometry_rows", []))
-    decode_fixed = dict(frame.attrs.get("decode_fixed", {}))
-    frame.attrs = {}
-    report.rows = len(frame)
+    frame, bad_rows, decode_fixed = _read(p, layer, report, options)
     frame = _with_crs(frame, crs, options.get("assumed_crs"), report, p)
     frame = map_columns(frame, columns, report)
     frame = normalise_schema(frame, report, strict, date_format)
@@ -139,6 +126,18 @@ def read_hazards(
     frame.attrs["load_report"] = report
     warn_load(report)
     return frame
+
+
+def _read(
+    p: Path, layer: str | int | None, report: LoadReport, options: dict[str, Any]
+) -> tuple[gpd.GeoDataFrame, list[int], dict[int, bool]]:
+    """The file's rows, and the rows whose geometry text or bytes needed fixing."""
+    frame = read_frame(p, layer, report, options)
+    bad_rows = list(frame.attrs.get("bad_geometry_rows", []))
+    decode_fixed = dict(frame.attrs.get("decode_fixed", {}))
+    frame.attrs = {}
+    report.rows = len(frame)
+    return frame, bad_rows, decode_fixed
 
 
 def _hazard_path(path: str | os.PathLike) -> Path:

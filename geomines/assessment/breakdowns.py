@@ -203,6 +203,49 @@ def admin_table(
     Plus the region outside every unit (counted from its own geometry) and the check
     that units and outside add up to the whole.
     """
+    admin, ids = _checked_units(admin, admin_id, admin_name)
+    geoms = move_to_grid(
+        np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
+        CRS.from_user_input(admin.crs),
+        raster.crs,
+        raster.bounds,
+    )
+    layers_u = [union, *[ring_u[d] for d in rings]]
+    per_layer, units_plain = _unit_layers(geoms, layers_u, raster, engine)
+    table = pd.DataFrame(
+        {
+            "admin_id": ids.to_numpy(),
+            "admin_name": admin[admin_name].astype(str).to_numpy()
+            if admin_name
+            else ids.to_numpy(),
+        }
+    )
+    pcode = next(
+        (
+            c
+            for c in admin.columns
+            if c != admin_id and re.fullmatch(r"(adm\d_?)?p_?code|.*pcode", str(c), re.IGNORECASE)
+        ),
+        None,
+    )
+    if pcode is not None:
+        table["pcode"] = admin[pcode].astype(str).to_numpy()
+    table["population"], table["people_inside"] = per_layer[0], per_layer[1]
+    for j, d in enumerate(rings):
+        table[ring_column(d)] = per_layer[2 + j]
+    outside, check = _outside_units(geoms, layers_u, rings, raster, total_pop, units_plain, engine)
+    table = pd.concat([table, pd.DataFrame([outside])], ignore_index=True)
+    pop = table["population"].where(table["population"] > 0)
+    table["share_inside"] = table["people_inside"] / pop
+    for d in rings:
+        table[f"share_within_{format_m(d)}m"] = table[ring_column(d)] / pop
+    return admin, table, check
+
+
+def _checked_units(
+    admin: gpd.GeoDataFrame | str | os.PathLike, admin_id: str | None, admin_name: str | None
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """The admin units read and checked: a CRS, the columns named, unique ids."""
     if not isinstance(admin, gpd.GeoDataFrame):
         admin = read_vector(admin)
     if admin.crs is None:
@@ -219,24 +262,24 @@ def admin_table(
             f"Admin ids in {admin_id!r} must be unique; duplicated: "
             f"{sorted(set(ids[ids.duplicated()]))[:10]}."
         )
-    geoms = move_to_grid(
-        np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
-        CRS.from_user_input(admin.crs),
-        raster.crs,
-        raster.bounds,
-    )
-    # every unit ∩ every union piece (inside and each ring), plus the units themselves,
-    # counted in one pass so that shared windows are prepared once
-    layers_u = [union, *[ring_u[d] for d in rings]]
-    layers = [u.pieces for u in layers_u]
+    return admin, ids
+
+
+def _unit_layers(
+    geoms: np.ndarray, layers_u: list[UnionSum], raster: PopulationRaster, engine: Engine
+) -> tuple[list[np.ndarray], list[float]]:
+    """People per unit in the unit itself and in each layer (inside, each ring), counted
+    in one pass so that shared windows are prepared once; and the same sums over all
+    units with plain weighting, for the check.
+    """
     parts = [geoms]
     owner = [np.arange(len(geoms))]
     layer_of = [np.zeros(len(geoms), dtype=np.int64)]
-    for k, pieces in enumerate(layers, start=1):
-        if pieces.size == 0:
+    for k, layer in enumerate(layers_u, start=1):
+        if layer.pieces.size == 0:
             continue
-        unit_idx, piece_idx = shapely.STRtree(pieces).query(geoms, predicate="intersects")
-        parts.append(shapely.intersection(geoms[unit_idx], pieces[piece_idx]))
+        unit_idx, piece_idx = shapely.STRtree(layer.pieces).query(geoms, predicate="intersects")
+        parts.append(shapely.intersection(geoms[unit_idx], layer.pieces[piece_idx]))
         owner.append(unit_idx)
         layer_of.append(np.full(len(unit_idx), k))
     all_parts = np.concatenate(parts)
@@ -244,46 +287,14 @@ def admin_table(
     owner_all, layer_all = np.concatenate(owner), np.concatenate(layer_of)
     per_layer = [
         np.bincount(owner_all[layer_all == k], people[layer_all == k], len(geoms))
-        for k in range(len(layers) + 1)
+        for k in range(len(layers_u) + 1)
     ]
-    # the units' parts with plain weighting, for the check (the same numbers without a
-    # land-area raster)
     plain = (
         people
         if raster.land_area is None
         else engine.sums(all_parts, raster, **plain_rule(raster)).people
     )
-    units_plain = [float(plain[layer_all == k].sum()) for k in range(len(layers) + 1)]
-    population, inside = per_layer[0], per_layer[1]
-    near = {d: per_layer[2 + j] for j, d in enumerate(rings)}
-    rows = []
-    pcode = next(
-        (
-            c
-            for c in admin.columns
-            if c != admin_id and re.fullmatch(r"(adm\d_?)?p_?code|.*pcode", str(c), re.IGNORECASE)
-        ),
-        None,
-    )
-    for i in range(len(geoms)):
-        row = {
-            "admin_id": ids.iloc[i],
-            "admin_name": str(admin[admin_name].iloc[i]) if admin_name else ids.iloc[i],
-        }
-        if pcode is not None:
-            row["pcode"] = str(admin[pcode].iloc[i])
-        row.update({"population": population[i], "people_inside": inside[i]})
-        for d in rings:
-            row[ring_column(d)] = near[d][i]
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    outside, check = _outside_units(geoms, layers_u, rings, raster, total_pop, units_plain, engine)
-    table = pd.concat([table, pd.DataFrame([outside])], ignore_index=True)
-    pop = table["population"].where(table["population"] > 0)
-    table["share_inside"] = table["people_inside"] / pop
-    for d in rings:
-        table[f"share_within_{format_m(d)}m"] = table[ring_column(d)] / pop
-    return admin, table, check
+    return per_layer, [float(plain[layer_all == k].sum()) for k in range(len(layers_u) + 1)]
 
 
 def _outside_units(

@@ -209,14 +209,12 @@ def assess(
     progress : bool, default False
         Show a progress bar on stderr, one step per stage.
     client : dask.distributed.Client, optional
-        Run the exposure engine as Dask tasks on this client, partitioned by
-        raster windows (see :mod:`geomines.engine.dask`); the numbers are the same.
+        Run the engine as Dask tasks on this client (:mod:`geomines.engine.dask`).
     engine : Engine, optional
         An engine object instead (``LocalEngine(...)`` or ``DaskEngine(client, ...)``),
         to set partition, tile and window sizes.
     load_report : LoadReport, optional
-        How the hazards were read (by default the one :func:`geomines.read_hazards`
-        attached to the frame, if it is still there).
+        How the hazards were read (default: the one attached to the frame, if any).
 
     Returns
     -------

@@ -22,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 import shapely
+from affine import Affine
 from rasterio.features import rasterize
 
 from ..geometry import clip_rect, polygonal, polygonal_array
@@ -184,27 +185,32 @@ def coverage_fractions(
         dtype="uint8",
         all_touched=True,
     ).astype(bool)
-    edge = _dilate(edge)
+    return _edge_fractions(geom, frac, _dilate(edge), transform)
+
+
+def _edge_fractions(
+    geom: shapely.Geometry, frac: np.ndarray, edge: np.ndarray, transform: Affine
+) -> np.ndarray:
+    """Exact fractions of the pixels ``edge`` marks (those the boundary may touch).
+
+    The geometry is clipped to each row strip first, then the strip to each cell:
+    each GEOS call then sees only the vertices near that row.
+    """
     rows, cols = np.nonzero(edge)
     if rows.size == 0:
         return frac
     a, e = transform.a, transform.e
-    x0, y0 = transform.c, transform.f
     cell_area = abs(a * e)
-    xs = x0 + cols * a
-    # clip the geometry to each row strip first, then the strip to each cell:
-    # each GEOS call then sees only the vertices near that row.
+    xs = transform.c + cols * a
     for r in np.unique(rows):
         sel = rows == r
-        ytop = y0 + r * e
-        ybot = ytop + e
-        ymin, ymax = min(ytop, ybot), max(ytop, ybot)
+        ytop = transform.f + r * e
+        ymin, ymax = min(ytop, ytop + e), max(ytop, ytop + e)
         strip = clip_rect(geom, xs[sel].min(), ymin, xs[sel].max() + a, ymax)
         if strip.is_empty:
             frac[r, cols[sel]] = 0.0
             continue
-        cx0 = xs[sel]
-        areas = [clip_rect(strip, x, ymin, x + a, ymax).area for x in cx0]
+        areas = [clip_rect(strip, x, ymin, x + a, ymax).area for x in xs[sel]]
         frac[r, cols[sel]] = np.clip(np.asarray(areas) / cell_area, 0.0, 1.0)
     return frac
 
@@ -528,6 +534,68 @@ def _tiles_of(
     return [p for p in pieces if not p.is_empty]
 
 
+def _window_items(
+    poly: np.ndarray, idx: np.ndarray, raster: PopulationRaster, limit: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The geometries to count, each with its pixel window: those larger than ``limit``
+    pixels cut into pieces of one window each. ``(geometries, owner ids, windows)``.
+    """
+    side = max(1, int(np.sqrt(limit)))
+    windows = _pixel_bounds(poly[idx], raster)
+    items_geom: list[shapely.Geometry] = []
+    items_gid: list[int] = []
+    items_win: list[np.ndarray] = []
+    for j, i in enumerate(idx):
+        win = windows[j]
+        if (win[1] - win[0]) * (win[3] - win[2]) > limit:
+            for piece in _tiles_of(poly[i], raster, win, side):
+                items_geom.append(piece)
+                items_gid.append(int(i))
+                items_win.append(_pixel_bounds(np.array([piece], dtype=object), raster)[0])
+        else:
+            items_geom.append(poly[i])
+            items_gid.append(int(i))
+            items_win.append(win)
+    g_arr = np.empty(len(items_geom), dtype=object)
+    g_arr[:] = items_geom
+    return (
+        g_arr,
+        np.asarray(items_gid, dtype=np.int64),
+        np.asarray(items_win, dtype=np.int64).reshape(-1, 4),
+    )
+
+
+def _window_groups(
+    win_arr: np.ndarray, limit: int
+) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
+    """Items grouped, in Z-order, into shared windows of at most ``limit`` pixels: each
+    group's window is read and prepared once for all its geometries.
+    """
+    cell = 256
+    order = np.argsort(
+        morton(
+            (win_arr[:, 2] + win_arr[:, 3]) // (2 * cell),
+            (win_arr[:, 0] + win_arr[:, 1]) // (2 * cell),
+        ),
+        kind="stable",
+    )
+    groups = []
+    start = 0
+    while start < len(order):
+        r0, r1, c0, c1 = win_arr[order[start]]
+        stop = start + 1
+        while stop < len(order):
+            wr0, wr1, wc0, wc1 = win_arr[order[stop]]
+            nr0, nr1, nc0, nc1 = min(r0, wr0), max(r1, wr1), min(c0, wc0), max(c1, wc1)
+            if (nr1 - nr0) * (nc1 - nc0) > limit:
+                break
+            r0, r1, c0, c1 = nr0, nr1, nc0, nc1
+            stop += 1
+        groups.append((order[start:stop], (int(r0), int(r1), int(c0), int(c1))))
+        start = stop
+    return groups
+
+
 def zonal_sums(
     geoms: np.ndarray | list,
     raster: PopulationRaster,
@@ -577,51 +645,11 @@ def zonal_sums(
             )
         return ZonalSums(out["people"], out["weight"], out["weight_nodata"], area, area_in)
     limit = max_window_pixels or MAX_WINDOW_PIXELS
-    side = max(1, int(np.sqrt(limit)))
     idx = np.nonzero(valid & (area_in > 0))[0]
     if idx.size == 0:
         return ZonalSums(out["people"], out["weight"], out["weight_nodata"], area, area_in)
-    windows = _pixel_bounds(poly[idx], raster)
-    items_geom: list[shapely.Geometry] = []
-    items_gid: list[int] = []
-    items_win: list[np.ndarray] = []
-    for j, i in enumerate(idx):
-        win = windows[j]
-        if (win[1] - win[0]) * (win[3] - win[2]) > limit:
-            for piece in _tiles_of(poly[i], raster, win, side):
-                items_geom.append(piece)
-                items_gid.append(int(i))
-                items_win.append(_pixel_bounds(np.array([piece], dtype=object), raster)[0])
-        else:
-            items_geom.append(poly[i])
-            items_gid.append(int(i))
-            items_win.append(win)
-    g_arr = np.empty(len(items_geom), dtype=object)
-    g_arr[:] = items_geom
-    gid_arr = np.asarray(items_gid, dtype=np.int64)
-    win_arr = np.asarray(items_win, dtype=np.int64).reshape(-1, 4)
-    cell = 256
-    order = np.argsort(
-        morton(
-            (win_arr[:, 2] + win_arr[:, 3]) // (2 * cell),
-            (win_arr[:, 0] + win_arr[:, 1]) // (2 * cell),
-        ),
-        kind="stable",
-    )
-    groups = []
-    start = 0
-    while start < len(order):
-        r0, r1, c0, c1 = win_arr[order[start]]
-        stop = start + 1
-        while stop < len(order):
-            wr0, wr1, wc0, wc1 = win_arr[order[stop]]
-            nr0, nr1, nc0, nc1 = min(r0, wr0), max(r1, wr1), min(c0, wc0), max(c1, wc1)
-            if (nr1 - nr0) * (nc1 - nc0) > limit:
-                break
-            r0, r1, c0, c1 = nr0, nr1, nc0, nc1
-            stop += 1
-        groups.append((order[start:stop], (int(r0), int(r1), int(c0), int(c1))))
-        start = stop
+    g_arr, gid_arr, win_arr = _window_items(poly, idx, raster, limit)
+    groups = _window_groups(win_arr, limit)
 
     def run(group: tuple[np.ndarray, tuple[int, int, int, int]]) -> dict[str, np.ndarray]:
         members, window = group

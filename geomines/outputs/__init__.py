@@ -98,7 +98,38 @@ def write_outputs(
     """
     out = Path(out_dir)
     _prepare_dir(out, overwrite)
-    written: dict[str, Path] = {}
+    written = {"summary.json": _write_summary(assessment, out)}
+    written.update(_write_tables(assessment, out, hxl))
+    for name, frame, id_column in (
+        ("hazards.geojson", assessment.hazards, "hazard_id"),
+        ("rings.geojson", assessment.bands, "band"),
+    ):
+        written[name] = to_geojson(
+            frame,
+            out / name,
+            precision=precision,
+            id_column=id_column,
+            foreign={"geomines": assessment.method},
+        )
+    map_html = None
+    if write_map:
+        from ..maps import exposure_map
+
+        written["map.html"] = out / "map.html"
+        exposure_map(assessment).save(str(written["map.html"]))
+        map_html = written["map.html"].read_text(encoding="utf-8")
+    if write_report:
+        from .report import report_html
+
+        written["report.html"] = out / "report.html"
+        written["report.html"].write_text(
+            report_html(assessment, map_html=map_html, provenance=provenance), encoding="utf-8"
+        )
+    return written
+
+
+def _write_summary(assessment: Assessment, out: Path) -> Path:
+    """``summary.json``: the assessment's summary with the rounded headline."""
     summary = assessment.summary()
     summary["headline"] = headline(assessment)
     path = out / "summary.json"
@@ -106,49 +137,20 @@ def write_outputs(
         json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False, default=json_value),
         encoding="utf-8",
     )
-    written["summary.json"] = path
+    return path
+
+
+def _write_tables(assessment: Assessment, out: Path, hxl: bool) -> dict[str, Path]:
+    """The CSV tables that exist for this assessment."""
     tables = {
         "summary.csv": pd.DataFrame(summary_rows(assessment)),
         "by_admin.csv": assessment.by_admin,
         "by_class.csv": assessment.by_class,
         "by_class_precedence.csv": assessment.by_precedence,
     }
+    written = {}
     for name, table in tables.items():
         if table is not None:
             write_table(table, out / name, hxl)
             written[name] = out / name
-    path = out / "hazards.geojson"
-    to_geojson(
-        assessment.hazards,
-        path,
-        precision=precision,
-        id_column="hazard_id",
-        foreign={"geomines": assessment.method},
-    )
-    written["hazards.geojson"] = path
-    path = out / "rings.geojson"
-    to_geojson(
-        assessment.bands,
-        path,
-        precision=precision,
-        id_column="band",
-        foreign={"geomines": assessment.method},
-    )
-    written["rings.geojson"] = path
-    map_html = None
-    if write_map:
-        from ..maps import exposure_map
-
-        path = out / "map.html"
-        exposure_map(assessment).save(str(path))
-        written["map.html"] = path
-        map_html = path.read_text(encoding="utf-8")
-    if write_report:
-        from .report import report_html
-
-        path = out / "report.html"
-        path.write_text(
-            report_html(assessment, map_html=map_html, provenance=provenance), encoding="utf-8"
-        )
-        written["report.html"] = path
     return written

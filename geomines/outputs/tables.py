@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +45,14 @@ def hxl_tag(column: str) -> str:
 
 
 def write_table(frame: pd.DataFrame, path: Path, hxl: bool) -> None:
-    """CSV with full precision; with ``hxl`` a hashtag row under the header."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(list(frame.columns))
-        if hxl:
-            writer.writerow([hxl_tag(str(c)) for c in frame.columns])
-        for row in frame.itertuples(index=False):
-            writer.writerow(["" if json_value(v) is None else json_value(v) for v in row])
+    """CSV (RFC 4180, UTF-8) with full precision, empty cells for missing values, text as it
+    came; with ``hxl`` a hashtag row under the header. Written by pandas.
+    """
+    table = frame
+    if hxl:
+        tags = pd.DataFrame([[hxl_tag(str(c)) for c in frame.columns]], columns=frame.columns)
+        table = pd.concat([tags, frame.astype(object)], ignore_index=True)
+    table.to_csv(path, index=False, encoding="utf-8", na_rep="", lineterminator="\r\n")
 
 
 def summary_rows(assessment: Assessment) -> list[dict[str, Any]]:
