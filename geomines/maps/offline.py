@@ -11,13 +11,16 @@ outlines (public domain), shipped in ``geomines/data`` and clipped to the map.
 from __future__ import annotations
 
 import base64
-import json
 import re
+import warnings
 from functools import lru_cache
 from importlib import resources
 
 import numpy as np
+import pyogrio
 import shapely
+from rasterio.errors import NotGeoreferencedWarning
+from rasterio.io import MemoryFile
 
 __all__ = ["ASSETS", "asset_html", "countries", "external_urls", "png_bytes"]
 
@@ -78,42 +81,14 @@ def external_urls(html: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- basemap
-def _decode_topojson(topo: dict, name: str) -> list[tuple[dict, shapely.Geometry]]:
-    scale = topo["transform"]["scale"]
-    translate = topo["transform"]["translate"]
-    arcs = []
-    for arc in topo["arcs"]:
-        xy = np.cumsum(np.asarray(arc, dtype=float), axis=0)
-        arcs.append(xy * scale + translate)
-
-    def ring(indexes: list[int]) -> np.ndarray:
-        pts = []
-        for k, i in enumerate(indexes):
-            a = arcs[i] if i >= 0 else arcs[~i][::-1]
-            pts.append(a if k == 0 else a[1:])
-        return np.concatenate(pts)
-
-    out = []
-    for g in topo["objects"][name]["geometries"]:
-        if g["type"] == "Polygon":
-            rings = [ring(r) for r in g["arcs"]]
-            geom = shapely.Polygon(rings[0], rings[1:])
-        elif g["type"] == "MultiPolygon":
-            geom = shapely.MultiPolygon(
-                [shapely.Polygon(ring(p[0]), [ring(r) for r in p[1:]]) for p in g["arcs"]]
-            )
-        else:
-            continue
-        out.append((g.get("properties", {}), shapely.make_valid(geom)))
-    return out
-
-
 @lru_cache(maxsize=1)
 def _world() -> tuple[list[str], np.ndarray]:
-    text = resources.files("geomines.maps").joinpath("data", "countries-50m.json").read_text()
-    decoded = _decode_topojson(json.loads(text), "countries")
-    names = [p.get("name", "") for p, _ in decoded]
-    return names, np.array([g for _, g in decoded], dtype=object)
+    """Natural Earth's countries, read from the bundled TopoJSON by GDAL."""
+    path = resources.files("geomines.maps").joinpath("data", "countries-50m.json")
+    with resources.as_file(path) as local:
+        frame = pyogrio.read_dataframe(local, layer="countries")
+    names = frame["name"].fillna("").astype(str).tolist() if "name" in frame else [""] * len(frame)
+    return names, np.asarray(shapely.make_valid(frame.geometry.values), dtype=object)
 
 
 def countries(
@@ -144,24 +119,11 @@ def countries(
 
 # --------------------------------------------------------------------------- PNG
 def png_bytes(rgba: np.ndarray) -> bytes:
-    """Encode an ``(h, w, 4)`` uint8 array as PNG (no imaging library needed)."""
-    import struct
-    import zlib
-
+    """Encode an ``(h, w, 4)`` uint8 array as PNG, with GDAL's PNG driver (in memory)."""
     h, w, _ = rgba.shape
-    raw = b"".join(b"\x00" + rgba[r].tobytes() for r in range(h))
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + tag
-            + data
-            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-        )
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw, 9))
-        + chunk(b"IEND", b"")
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # an image, not a raster
+        with MemoryFile() as mem:
+            with mem.open(driver="PNG", width=w, height=h, count=4, dtype="uint8") as dst:
+                dst.write(np.moveaxis(np.ascontiguousarray(rgba, dtype=np.uint8), 2, 0))
+            return bytes(mem.read())
