@@ -11,6 +11,7 @@ from pyproj import CRS
 from ..crs import WGS84, crs_key, get_transformer
 from ..engine.exact import morton
 from ..engine.rings import QUAD_SEGS
+from ..grid import tile_range
 from ..io.population import PopulationRaster
 
 #: Side, in pixels, of the union tiles of the class groups' rings (only their totals
@@ -73,23 +74,14 @@ def closing_tiles(
     out: list[set[tuple[int, int]]] = [set() for _ in batches]
     if side is None or len(batches) < 2:
         return out
-    tr = raster.transform
     last: dict[tuple[int, int], int] = {}
     for b, pos in enumerate(batches):
         box = _reach_box(geoms[pos], distance_m, crs, raster.crs)
         if box is None:
             last = {key: b for key in last}  # everything stays open until this batch
             continue
-        minx, miny, maxx, maxy = box
-        c0, c1 = sorted(
-            (int(np.floor((minx - tr.c) / tr.a / side)), int(np.floor((maxx - tr.c) / tr.a / side)))
-        )
-        r0, r1 = sorted(
-            (int(np.floor((maxy - tr.f) / tr.e / side)), int(np.floor((miny - tr.f) / tr.e / side)))
-        )
         # union tiles exist only over the raster (geometries are cut to it)
-        c0, c1 = max(c0, 0), min(c1, (raster.width - 1) // side)
-        r0, r1 = max(r0, 0), min(r1, (raster.height - 1) // side)
+        r0, r1, c0, c1 = tile_range(box, raster.transform, side, raster.shape)
         if (r1 - r0 + 1) * (c1 - c0 + 1) > 100_000:  # a batch spread over the globe
             return [set() for _ in batches]
         for r in range(r0, r1 + 1):

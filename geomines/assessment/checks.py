@@ -30,6 +30,7 @@ import shapely
 
 from ..engine.exact import ZonalSum
 from ..engine.unions import UNION_TILE, UnionSum
+from ..grid import tile_box, tiles
 from ..io.population import PopulationRaster
 
 __all__ = ["RTOL", "Reconciliation", "tile_differences"]
@@ -165,24 +166,16 @@ def outside_region(
 ) -> list[shapely.Geometry]:
     """The raster's extent minus the admin units, tile by tile (disjoint pieces)."""
     side = side or UNION_TILE
-    tr = raster.transform
     pieces = units.by_tile()
     west, south, east, north = raster.bounds
     out = []
-    for r in range(-(-raster.height // side)):
-        for c in range(-(-raster.width // side)):
-            x0, x1 = tr.c + c * side * tr.a, tr.c + (c + 1) * side * tr.a
-            y0, y1 = tr.f + (r + 1) * side * tr.e, tr.f + r * side * tr.e
-            box = shapely.box(
-                max(min(x0, x1), west),
-                max(min(y0, y1), south),
-                min(max(x0, x1), east),
-                min(max(y0, y1), north),
-            )
-            inner = pieces.get((r, c))
-            part = box if inner is None else shapely.difference(box, inner)
-            if not part.is_empty:
-                out.append(part)
+    for key in tiles(raster.shape, side):
+        x0, y0, x1, y1 = tile_box(key, raster.transform, side)
+        box = shapely.box(max(x0, west), max(y0, south), min(x1, east), min(y1, north))
+        inner = pieces.get(key)
+        part = box if inner is None else shapely.difference(box, inner)
+        if not part.is_empty:
+            out.append(part)
     return out
 
 

@@ -31,6 +31,7 @@ import shapely
 
 from ..errors import GeominesError, MissingDependencyError
 from ..geometry import clip_rect, polygonal_array
+from ..grid import tile_box, tile_ranges
 from ..io.population import PopulationRaster
 from .exact import (
     LandRule,
@@ -202,20 +203,10 @@ class DaskEngine:
     # -------------------------------------------------------------- partitions
     def _keys(self, bounds: np.ndarray, raster: PopulationRaster) -> np.ndarray:
         """Partition ``(row, col)`` ranges of each geometry's bounds: r0, r1, c0, c1."""
-        tr = raster.transform
-        side = self.partition_px
-        c0 = np.floor((bounds[:, 0] - tr.c) / tr.a / side)
-        c1 = np.floor((bounds[:, 2] - tr.c) / tr.a / side)
-        r0 = np.floor((bounds[:, 3] - tr.f) / tr.e / side)
-        r1 = np.floor((bounds[:, 1] - tr.f) / tr.e / side)
-        return np.column_stack([r0, r1, c0, c1]).astype(np.int64)
+        return tile_ranges(bounds, raster.transform, self.partition_px)
 
     def _rect(self, key: tuple[int, int], raster: PopulationRaster) -> tuple[float, ...]:
-        tr = raster.transform
-        side = self.partition_px
-        left = tr.c + key[1] * side * tr.a
-        top = tr.f + key[0] * side * tr.e
-        return (left, top + side * tr.e, left + side * tr.a, top)
+        return tile_box(key, raster.transform, self.partition_px)
 
     def _split(
         self, geoms: np.ndarray, raster: PopulationRaster

@@ -26,6 +26,7 @@ from affine import Affine
 from rasterio.features import rasterize
 
 from ..geometry import clip_rect, polygonal, polygonal_array
+from ..grid import pixel_window, pixel_windows
 from ..io.population import PopulationRaster
 from .executors import map_threads
 
@@ -85,26 +86,6 @@ class ZonalSum:
     def share_nodata(self) -> float:
         """Share of the covered pixels' weight that fell on nodata pixels."""
         return self.weight_nodata / self.weight if self.weight > 0 else 0.0
-
-
-def _pixel_window(
-    bounds: tuple[float, float, float, float], raster: PopulationRaster
-) -> tuple[int, int, int, int] | None:
-    """Pixel rows and columns ``(r0, r1, c0, c1)`` of the raster that ``bounds`` touches."""
-    minx, miny, maxx, maxy = bounds
-    tr = raster.transform
-    c0 = int(np.floor((minx - tr.c) / tr.a))
-    c1 = int(np.ceil((maxx - tr.c) / tr.a))
-    r0 = int(np.floor((maxy - tr.f) / tr.e))
-    r1 = int(np.ceil((miny - tr.f) / tr.e))
-    # a degenerate (zero-width) extent still touches one column or row
-    c1 = max(c1, c0 + 1)
-    r1 = max(r1, r0 + 1)
-    c0, c1 = max(c0, 0), min(c1, raster.width)
-    r0, r1 = max(r0, 0), min(r1, raster.height)
-    if c0 >= c1 or r0 >= r1:
-        return None
-    return r0, r1, c0, c1
 
 
 def _dilate(mask: np.ndarray) -> np.ndarray:
@@ -293,27 +274,6 @@ def areas_on_raster(
         poly[valid] = polygonal_array(clipped)
         valid = np.array([g is not None and not g.is_empty for g in poly], dtype=bool)
     return poly, valid, area, area_in
-
-
-def _pixel_bounds(geoms: np.ndarray, raster: PopulationRaster) -> np.ndarray:
-    """Pixel windows ``(r0, r1, c0, c1)`` of each geometry, clipped to the raster."""
-    b = shapely.bounds(geoms)
-    tr = raster.transform
-    c0 = np.floor((b[:, 0] - tr.c) / tr.a)
-    c1 = np.ceil((b[:, 2] - tr.c) / tr.a)
-    r0 = np.floor((b[:, 3] - tr.f) / tr.e)
-    r1 = np.ceil((b[:, 1] - tr.f) / tr.e)
-    c1 = np.maximum(c1, c0 + 1)
-    r1 = np.maximum(r1, r0 + 1)
-    out = np.column_stack(
-        [
-            np.clip(r0, 0, raster.height),
-            np.clip(r1, 0, raster.height),
-            np.clip(c0, 0, raster.width),
-            np.clip(c1, 0, raster.width),
-        ]
-    )
-    return out.astype(np.int64)
 
 
 def _row_pieces(
@@ -541,7 +501,7 @@ def _window_items(
     pixels cut into pieces of one window each. ``(geometries, owner ids, windows)``.
     """
     side = max(1, int(np.sqrt(limit)))
-    windows = _pixel_bounds(poly[idx], raster)
+    windows = pixel_windows(shapely.bounds(poly[idx]), raster.transform, raster.shape)
     items_geom: list[shapely.Geometry] = []
     items_gid: list[int] = []
     items_win: list[np.ndarray] = []
@@ -551,7 +511,9 @@ def _window_items(
             for piece in _tiles_of(poly[i], raster, win, side):
                 items_geom.append(piece)
                 items_gid.append(int(i))
-                items_win.append(_pixel_bounds(np.array([piece], dtype=object), raster)[0])
+                items_win.append(
+                    pixel_windows(np.array(piece.bounds), raster.transform, raster.shape)[0]
+                )
         else:
             items_geom.append(poly[i])
             items_gid.append(int(i))
@@ -700,7 +662,7 @@ def _zonal_sum_raster(
 ) -> ZonalSum:
     """Reference path: rasterized coverage grids, window by window (any pixel rule)."""
     result = ZonalSum()
-    window = _pixel_window(polygonal.bounds, raster)
+    window = pixel_window(polygonal.bounds, raster.transform, raster.shape)
     if window is None:
         return result
     r0, r1, c0, c1 = window

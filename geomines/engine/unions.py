@@ -15,6 +15,7 @@ import numpy as np
 import shapely
 
 from ..geometry import clip_rect, polygonal, polygonal_array
+from ..grid import tile_box, tile_range
 from ..io.population import PopulationRaster
 from .exact import PixelRule, ZonalSum, clip_to_raster, zonal_sums
 from .executors import map_threads
@@ -59,23 +60,10 @@ def tile_pieces(
     poly = np.array([g for g in poly if g is not None and not g.is_empty], dtype=object)
     if poly.size == 0:
         return [], []
-    tr = raster.transform
-    minx, miny, maxx, maxy = shapely.total_bounds(poly)
-    c0 = int(np.floor((minx - tr.c) / tr.a / side))
-    c1 = int(np.floor((maxx - tr.c) / tr.a / side))
-    r0 = int(np.floor((maxy - tr.f) / tr.e / side))
-    r1 = int(np.floor((miny - tr.f) / tr.e / side))
+    r0, r1, c0, c1 = tile_range(tuple(shapely.total_bounds(poly)), raster.transform, side)
     tree = shapely.STRtree(poly)
     keys_all = [(a, b) for a in range(r0, r1 + 1) for b in range(c0, c1 + 1)]
-    boxes = [
-        shapely.box(
-            tr.c + b * side * tr.a,
-            tr.f + (a + 1) * side * tr.e,
-            tr.c + (b + 1) * side * tr.a,
-            tr.f + a * side * tr.e,
-        )
-        for a, b in keys_all
-    ]
+    boxes = [shapely.box(*tile_box(key, raster.transform, side)) for key in keys_all]
     tile_idx, geom_idx = tree.query(np.array(boxes, dtype=object), predicate="intersects")
     order = np.argsort(tile_idx, kind="stable")
     tile_idx, geom_idx = tile_idx[order], geom_idx[order]

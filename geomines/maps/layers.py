@@ -38,6 +38,7 @@ from rasterio.warp import Resampling, reproject, transform_bounds
 
 from ..assessment.result import Assessment, ring_column
 from ..engine.rings import format_m
+from ..grid import pixel_window
 from .offline import asset_html, countries, png_bytes
 
 __all__ = [
@@ -436,13 +437,10 @@ def _population_image(
     dst = np.full((height, width), np.nan, dtype="float64")
     dst_transform = rasterio.transform.from_bounds(*merc, width, height)
     src_box = transform_bounds("EPSG:4326", raster.crs, *box)
-    tr = raster.transform
-    c0 = max(0, int((src_box[0] - tr.c) / tr.a))
-    c1 = min(raster.width, math.ceil((src_box[2] - tr.c) / tr.a))
-    r0 = max(0, int((src_box[3] - tr.f) / tr.e))
-    r1 = min(raster.height, math.ceil((src_box[1] - tr.f) / tr.e))
-    if c0 >= c1 or r0 >= r1:
+    window = pixel_window(src_box, raster.transform, raster.shape)
+    if window is None:
         return None
+    r0, r1, c0, c1 = window
     step = max(1, math.ceil(max(r1 - r0, c1 - c0) / (2 * size)))
     rows = []
     for r in range(r0, r1, step):  # average blocks of step × step source pixels
