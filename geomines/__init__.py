@@ -37,7 +37,7 @@ from .errors import (
 
 if TYPE_CHECKING:  # what IDEs and type checkers see of the lazy exports
     from .assessment import Assessment, assess, ring_column
-    from .assessment.checks import Reconciliation
+    from .assessment.records import Checks, Method, Reconciliation, Totals
     from .engine import (
         Engine,
         LocalEngine,
@@ -66,7 +66,10 @@ _LAZY: dict[str, str] = {
     "Assessment": "assessment",
     "assess": "assessment",
     "ring_column": "assessment",
-    "Reconciliation": "assessment.checks",
+    "Reconciliation": "assessment.records",
+    "Totals": "assessment.records",
+    "Checks": "assessment.records",
+    "Method": "assessment.records",
     "Engine": "engine",
     "LocalEngine": "engine",
     "UnionSum": "engine",
@@ -102,6 +105,7 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "Assessment",
     "CRSError",
+    "Checks",
     "CoverageWarning",
     "DaskEngine",
     "Engine",
@@ -113,6 +117,7 @@ __all__ = [
     "LoadWarning",
     "LoadedHazards",
     "LocalEngine",
+    "Method",
     "MissingDependencyError",
     "NoOverlapError",
     "NodataWarning",
@@ -123,6 +128,7 @@ __all__ = [
     "Reconciliation",
     "RepairWarning",
     "ReprojectionWarning",
+    "Totals",
     "UnionSum",
     "ZonalSum",
     "ZonalSums",

@@ -12,6 +12,7 @@ become one-line messages and exit codes, never tracebacks:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shlex
@@ -276,7 +277,9 @@ def assess(
         )
     finally:
         _close(client, own_cluster=bool(workers))
-    result.method["command"] = _command_line(click.get_current_context())
+    result.method = dataclasses.replace(
+        result.method, command=_command_line(click.get_current_context())
+    )
     written = write_outputs(
         result,
         out_dir,
@@ -284,7 +287,7 @@ def assess(
         write_map=not no_map,
         write_report=not no_report,
         hxl=hxl,
-        provenance={"command": result.method["command"]},
+        provenance={"command": result.method.command},
     )
     click.echo("\n".join(_result_lines(result, report, count_status, out_dir, written)))
 

@@ -22,7 +22,8 @@ from ..engine.unions import UnionSum
 from ..errors import CRSError, InputError
 from ..io.population import PopulationRaster
 from ..io.vector import read_vector
-from .checks import Reconciliation, outside_region, plain_rule, tile_differences
+from .checks import outside_region, plain_rule, tile_differences
+from .records import Reconciliation, Totals
 from .result import ring_column
 
 
@@ -195,7 +196,7 @@ def admin_table(
     rings: tuple[float, ...],
     ring_u: dict[float, UnionSum],
     total_pop: float,
-    totals: dict[str, Any],
+    totals: Totals,
     engine: Engine,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, Reconciliation]:
     """People by admin unit: population, inside and within each ring.

@@ -20,7 +20,6 @@ shows as a relative difference; :attr:`Reconciliation.ok` is whether it is withi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -32,54 +31,9 @@ from ..engine.exact import ZonalSum
 from ..engine.unions import UNION_TILE, UnionSum
 from ..grid import tile_box, tiles
 from ..io.population import PopulationRaster
+from .records import Checks, Reconciliation
 
-__all__ = ["RTOL", "Reconciliation", "tile_differences"]
-
-#: Largest relative difference a reconciliation passes with (float rounding is ~1e-12).
-RTOL = 1e-6
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    """Disjoint parts, each counted from its own geometry, against the whole.
-
-    Attributes
-    ----------
-    parts : float
-        Σ people of the parts.
-    whole : float
-        People of the whole, counted independently.
-    what : str
-        What the parts and the whole are.
-    """
-
-    parts: float
-    whole: float
-    what: str = ""
-
-    @property
-    def relative_difference(self) -> float:
-        """``|parts − whole| / whole`` (absolute difference when the whole is 0)."""
-        diff = abs(self.parts - self.whole)
-        return diff / abs(self.whole) if self.whole else diff
-
-    @property
-    def ok(self) -> bool:
-        """Whether the parts add up to the whole within :data:`RTOL`."""
-        return bool(self.relative_difference <= RTOL or abs(self.parts - self.whole) < 1e-6)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``ok``, ``parts``, ``whole``, ``relative_difference``, ``what``."""
-        return {
-            "ok": self.ok,
-            "parts": float(self.parts),
-            "whole": float(self.whole),
-            "relative_difference": float(self.relative_difference),
-            "what": self.what,
-        }
-
-    def __bool__(self) -> bool:
-        return self.ok
+__all__ = ["outside_region", "quality_checks", "reconcile_rings", "tile_differences"]
 
 
 def tile_differences(outer: UnionSum, inner: UnionSum | None) -> list[shapely.Geometry]:
@@ -188,7 +142,9 @@ def quality_checks(
     raster: PopulationRaster,
     by_admin: pd.DataFrame | None,
     total_pop: float,
-) -> dict[str, Any]:
+    reconciliations: dict[str, Reconciliation],
+) -> Checks:
+    """Data-quality facts of the counted hazards, and the reconciliations, as :class:`Checks`."""
     counted = frame["counted"].to_numpy()
     per_hazard = float(frame.loc[counted, "people_inside"].sum())
     pixel_area = raster.res[0] * raster.res[1]
@@ -199,17 +155,18 @@ def quality_checks(
     area_in = sum(z.area_in_raster for z, c in zip(inside, counted, strict=True) if c)
     weight = sum(z.weight for z, c in zip(inside, counted, strict=True) if c)
     weight_nd = sum(z.weight_nodata for z, c in zip(inside, counted, strict=True) if c)
-    checks: dict[str, Any] = {
-        "sum_of_per_hazard_inside": per_hazard,
-        "double_counting_factor": (per_hazard / union_sum.people) if union_sum.people > 0 else None,
-        "hazards_smaller_than_one_pixel": sub_pixel,
-        "share_of_hazard_area_outside_raster": (1 - area_in / area) if area > 0 else 0.0,
-        "share_of_hazard_area_on_nodata": (weight_nd / weight) if weight > 0 else 0.0,
-    }
+    outside = overlap = None
     if by_admin is not None:
         units = by_admin[by_admin["admin_id"] != "(outside)"]
-        checks["people_outside_every_admin_unit"] = float(
-            by_admin.loc[by_admin["admin_id"] == "(outside)", "population"].iloc[0]
-        )
-        checks["admin_units_overlap"] = bool(units["population"].sum() > total_pop * (1 + 1e-9))
-    return checks
+        outside = float(by_admin.loc[by_admin["admin_id"] == "(outside)", "population"].iloc[0])
+        overlap = bool(units["population"].sum() > total_pop * (1 + 1e-9))
+    return Checks(
+        sum_of_per_hazard_inside=per_hazard,
+        double_counting_factor=(per_hazard / union_sum.people) if union_sum.people > 0 else None,
+        hazards_smaller_than_one_pixel=sub_pixel,
+        share_of_hazard_area_outside_raster=(1 - area_in / area) if area > 0 else 0.0,
+        share_of_hazard_area_on_nodata=(weight_nd / weight) if weight > 0 else 0.0,
+        people_outside_every_admin_unit=outside,
+        admin_units_overlap=overlap,
+        **reconciliations,
+    )

@@ -15,6 +15,7 @@ from .._version import __version__
 from ..engine.rings import format_m
 from ..io.population import PopulationRaster
 from ..loadreport import LoadReport
+from .records import Checks, Method, Totals
 
 STATUSES = ("open", "cancelled", "reduced", "cleared")
 
@@ -36,8 +37,8 @@ class Assessment:
     bands : geopandas.GeoDataFrame
         Exclusive bands around the dissolved counted hazards (EPSG:4326):
         ``band``, ``from_m``, ``to_m``, ``people``.
-    totals : dict
-        ``inside``, ``within_m`` ({"500": people, ...}, cumulative) and
+    totals : Totals
+        ``inside``, ``within_m`` ({500.0: people, ...}, cumulative) and
         ``population`` (the raster's total).
     by_admin : pandas.DataFrame or None
         One row per admin unit plus one for people outside every unit.
@@ -46,19 +47,19 @@ class Assessment:
     by_precedence : pandas.DataFrame
         People inside CHA, then SHA, then other land, then each ring band: each
         person once, in the highest class that covers them; adds up to the total.
-    checks : dict
+    checks : Checks
         Reconciliation and data-quality checks.
-    method : dict
+    method : Method
         What was counted and how.
     """
 
     hazards: gpd.GeoDataFrame
     bands: gpd.GeoDataFrame
-    totals: dict[str, Any]
+    totals: Totals
     rings_m: tuple[float, ...]
     population: PopulationRaster
-    method: dict[str, Any]
-    checks: dict[str, Any]
+    method: Method
+    checks: Checks
     by_admin: pd.DataFrame | None = None
     admin: gpd.GeoDataFrame | None = None
     by_class: pd.DataFrame | None = None
@@ -70,11 +71,11 @@ class Assessment:
     @property
     def people_inside(self) -> float:
         """People inside the dissolved counted hazards."""
-        return float(self.totals["inside"])
+        return float(self.totals.inside)
 
     def people_within(self, distance_m: float) -> float:
         """People within ``distance_m`` of the dissolved counted hazards (inside included)."""
-        return float(self.totals["within_m"][format_m(distance_m)])
+        return float(self.totals.within_m[float(distance_m)])
 
     @property
     def band_table(self) -> pd.DataFrame:
@@ -85,11 +86,11 @@ class Assessment:
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary written to ``summary.json``."""
-        within = {k: float(v) for k, v in self.totals["within_m"].items()}
+        within = {format_m(k): float(v) for k, v in self.totals.within_m.items()}
         out: dict[str, Any] = {
             "geomines_version": __version__,
             "people": {
-                "inside": float(self.totals["inside"]),
+                "inside": float(self.totals.inside),
                 "within_m": within,
                 "rings": [
                     {"band": b, "from_m": _none(f), "to_m": _none(t), "people": float(p)}
@@ -121,11 +122,11 @@ class Assessment:
                 **self._load_notes(),
             },
             "population": {
-                "total": float(self.totals["population"]),
+                "total": float(self.totals.population),
                 **self.population.describe(),
             },
-            "checks": self.checks,
-            "method": self.method,
+            "checks": self.checks.to_dict(),
+            "method": self.method.to_dict(),
         }
         if self.by_admin is not None:
             out["by_admin"] = _records(self.by_admin)
@@ -162,10 +163,10 @@ class Assessment:
         }
 
     def _repr_html_(self) -> str:
-        rows = [("People inside counted hazards", self.totals["inside"])]
+        rows = [("People inside counted hazards", self.totals.inside)]
         for d in self.rings_m:
             rows.append((f"People within {format_m(d)} m", self.people_within(d)))
-        rows.append(("Population in raster", self.totals["population"]))
+        rows.append(("Population in raster", self.totals.population))
         body = "".join(
             f"<tr><th style='text-align:left'>{label}</th><td>{value:,.0f}</td></tr>"
             for label, value in rows

@@ -49,8 +49,9 @@ from .breakdowns import (
     class_table,
     precedence_table,
 )
-from .checks import Reconciliation, quality_checks, reconcile_rings
+from .checks import quality_checks, reconcile_rings
 from .provenance import method_block
+from .records import Reconciliation, Totals
 from .result import STATUSES, Assessment, ring_column
 
 __all__ = ["Assessment", "assess", "ring_column"]
@@ -153,7 +154,7 @@ class Dissolved:
 
     union: UnionSum
     rings: dict[float, UnionSum]
-    totals: dict[str, Any]
+    totals: Totals
 
 
 @dataclass
@@ -398,12 +399,8 @@ def dissolve(
     bar.set_postfix_str("population total")
     total_pop = options.engine.total(p.raster)
     bar.update()
-    totals = {
-        "inside": union.total.people,
-        "within_m": {format_m(d): ring_unions[d].total.people for d in options.rings},
-        "population": total_pop,
-    }
-    return Dissolved(union, ring_unions, totals)
+    within = {float(d): ring_unions[d].total.people for d in options.rings}
+    return Dissolved(union, ring_unions, Totals(union.total.people, within, total_pop))
 
 
 def break_down(
@@ -435,7 +432,7 @@ def break_down(
             dissolved.union,
             rings,
             dissolved.rings,
-            dissolved.totals["population"],
+            dissolved.totals.population,
             dissolved.totals,
             engine,
         )
@@ -468,14 +465,12 @@ def assemble(
         options.rings,
         p.raster,
         breakdowns.by_admin,
-        dissolved.totals["population"],
+        dissolved.totals.population,
+        breakdowns.checks,
     )
-    checks.update({name: rec.to_dict() for name, rec in breakdowns.checks.items()})
     method = method_block(
-        p.raster, options.rings, options.statuses, options.pixel_rule, p.report, p.frame
+        p.raster, options.rings, options.statuses, options.pixel_rule, p.report, p.frame, checks
     )
-    for key in ("share_of_hazard_area_on_nodata", "share_of_hazard_area_outside_raster"):
-        method[key] = checks[key]
     return Assessment(
         hazards=p.frame,
         bands=breakdowns.bands,

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ def json_value(value: Any) -> Any:
     """A value as JSON: NaN and NaT as null, numpy scalars as Python numbers, dates as ISO 8601."""
     if value is None:
         return None
+    if isinstance(value, Mapping):  # the typed records (Method, Checks, Totals)
+        return dict(value)
     if isinstance(value, float | np.floating):
         return None if not math.isfinite(float(value)) else float(value)
     if isinstance(value, np.integer):
