@@ -25,6 +25,7 @@ from rasterio.windows import Window
 
 from ..crs import crs_label
 from ..errors import NodataWarning, RasterError
+from .areas import GridAreas
 
 __all__ = ["PopulationRaster", "read_population"]
 
@@ -127,64 +128,23 @@ class PopulationRaster:
         return self.transform @ Affine.translation(col_off, row_off)
 
     # ------------------------------------------------------------------ pixel areas
+    @property
+    def areas(self) -> GridAreas:
+        """The true areas of this grid's pixels (see :mod:`geomines.io.areas`)."""
+        areas = self.__dict__.get("_areas")
+        if areas is None:
+            areas = self.__dict__.setdefault(
+                "_areas", GridAreas(self.crs, self.transform, (self.height, self.width))
+            )
+        return areas
+
     def cell_area_km2(self, row_off: int, col_off: int, height: int, width: int) -> np.ndarray:
-        """True ground area of each pixel of a window, in km² (broadcasts to the window).
+        """True ground area of each pixel of a window, in km² (:meth:`GridAreas.cell_km2`)."""
+        return self.areas.cell_km2(row_off, col_off, height, width)
 
-        Geographic grids: the cell's exact area on the CRS's ellipsoid (one value per
-        row). Projected grids: the area on the ellipsoid of the cell's four corners
-        (moved to lon/lat, then into authalic coordinates ``(λ, q(φ))``, where area is
-        ``a²/2 · dλ · dq``), so a Web Mercator or far-from-meridian UTM pixel gets its
-        real area; equal-area projections keep the nominal area.
-        """
-        if self.is_geographic:
-            return self.pixel_area_km2(row_off, height)[:, None]
-        mode = self._scale_mode()
-        if mode == "equal-area":
-            return self.pixel_area_km2(row_off, height)[:, None]
-        if mode == "rows":
-            return self._corner_areas(row_off, col_off, height, 1)
-        return self._corner_areas(row_off, col_off, height, width)
-
-    def _corner_areas(self, row_off: int, col_off: int, height: int, width: int) -> np.ndarray:
-        """Ellipsoidal area (km²) of each cell of a window, from its corners."""
-        from pyproj import Transformer
-
-        tr = self.transform
-        cols, rows = np.meshgrid(col_off + np.arange(width + 1), row_off + np.arange(height + 1))
-        to_lonlat = Transformer.from_crs(self.crs, self.crs.geodetic_crs, always_xy=True)
-        lon, lat = to_lonlat.transform(tr.c + cols * tr.a, tr.f + rows * tr.e)
-        a, e2 = _ellipsoid(self.crs)
-        lam = np.radians(np.asarray(lon, dtype=float))
-        q = _authalic_q(np.radians(np.clip(np.asarray(lat, dtype=float), -90, 90)), e2)
-
-        def wrap(d: np.ndarray) -> np.ndarray:
-            return (d + np.pi) % (2 * np.pi) - np.pi
-
-        # the cell's two diagonals in (λ, q): area = |d1 × d2| / 2
-        d1l, d1q = wrap(lam[1:, 1:] - lam[:-1, :-1]), q[1:, 1:] - q[:-1, :-1]
-        d2l, d2q = wrap(lam[1:, :-1] - lam[:-1, 1:]), q[1:, :-1] - q[:-1, 1:]
-        area = np.abs(d1l * d2q - d1q * d2l) / 2 * a * a / 2 / 1e6
-        return np.where(np.isfinite(area), area, np.nan)
-
-    def _scale_mode(self) -> str:
-        """``"equal-area"``, ``"rows"`` (cell area varies only by row: Mercator) or ``"grid"``."""
-        mode = self.__dict__.get("_scale_mode_cache")
-        if mode is not None:
-            return mode
-        rows = np.linspace(0, self.height - 1, 7).astype(int)
-        cols = np.linspace(0, self.width - 1, 7).astype(int)
-        sample = np.array(
-            [[self._corner_areas(int(r), int(c), 1, 1)[0, 0] for c in cols] for r in rows]
-        )
-        nominal = self.pixel_area_km2(0, 1)[0]
-        if np.allclose(sample, nominal, rtol=1e-7, atol=0):
-            mode = "equal-area"
-        elif np.allclose(sample, sample[:, :1], rtol=1e-9, atol=0):
-            mode = "rows"
-        else:
-            mode = "grid"
-        self.__dict__["_scale_mode_cache"] = mode
-        return mode
+    def pixel_area_km2(self, row_off: int, height: int) -> np.ndarray:
+        """Area of one pixel in each of rows ``row_off .. row_off+height`` (km²)."""
+        return self.areas.row_km2(row_off, height)
 
     def land_factor(self, row_off: int, col_off: int, height: int, width: int) -> np.ndarray:
         """``k = pixel area / land area`` of each pixel (1 where there is no land raster,
@@ -197,23 +157,6 @@ class PopulationRaster:
         area = np.broadcast_to(self.cell_area_km2(row_off, col_off, height, width), (height, width))
         coastal = np.isfinite(land) & (land > 0) & (land < area)
         return np.where(coastal, area / np.where(coastal, land, 1.0), 1.0)
-
-    def pixel_area_km2(self, row_off: int, height: int) -> np.ndarray:
-        """Area of one pixel in each of rows ``row_off .. row_off+height``, in km².
-
-        Geographic grids use geodesic areas on the CRS's ellipsoid; projected grids
-        the nominal pixel size in metres (see :meth:`cell_area_km2` for true areas).
-        """
-        if self.is_geographic:
-            a, e2 = _ellipsoid(self.crs)
-            top = self.transform.f + row_off * self.transform.e
-            lats = np.clip(top + np.arange(height + 1) * self.transform.e, -90.0, 90.0)
-            q = _authalic_q(np.radians(lats), e2)
-            dlon = np.radians(abs(self.transform.a))
-            return a * a / 2.0 * dlon * np.abs(np.diff(q)) / 1e6
-        factor = self.crs.axis_info[0].unit_conversion_factor if self.crs.axis_info else 1.0
-        area = abs(self.transform.a * self.transform.e) * factor * factor / 1e6
-        return np.full(height, area)
 
     # ------------------------------------------------------------------ reading
     def _nodata_of(self, tile: _Tile) -> float | None:
@@ -359,9 +302,11 @@ class PopulationRaster:
                 yield r, c, min(size, self.height - r), min(size, self.width - c)
 
     def _scan(self) -> dict:
-        """One pass over the raster: total people and nodata statistics."""
-        if self._stats is not None:
-            return self._stats
+        """One pass over the raster: total people and nodata statistics (cached)."""
+        if self._stats is None:
+            self._stats = _scan_tiles(self)
+            _warn_nodata(self, self._stats)
+        return self._stats
         total = 0.0
         valid = 0
         invalid = 0
@@ -475,27 +420,69 @@ def _window_text(window: Window) -> str:
     return f"rows {r0}-{r0 + int(window.height) - 1}, columns {c0}-{c0 + int(window.width) - 1}"
 
 
-def _ellipsoid(crs: CRS) -> tuple[float, float]:
-    """Semi-major axis (m) and squared eccentricity of a CRS's ellipsoid (WGS 84 if none)."""
-    ell = crs.ellipsoid
-    if ell is None:
-        return 6378137.0, 0.0066943799901413165
-    a = ell.semi_major_metre
-    b = ell.semi_minor_metre
-    return a, 1.0 - (b * b) / (a * a)
-
-
-def _authalic_q(phi: np.ndarray, e2: float) -> np.ndarray:
-    """``q(φ)``: the area between the equator and latitude φ is ``a² q(φ) / 2`` per radian.
-
-    Exact for an ellipsoid of revolution (Snyder 1987, eq. 3-12); the area of a
-    lat/lon cell is ``a²/2 · Δλ · |q(φ2) − q(φ1)|``.
+def _scan_tiles(raster: PopulationRaster) -> dict[str, Any]:
+    """Every block of every tile once: the total (float64) and counts of valid, nodata,
+    negative and fill-like pixels.
     """
-    s = np.sin(phi)
-    if e2 == 0:
-        return 2.0 * s
-    e = np.sqrt(e2)
-    return (1 - e2) * (s / (1 - e2 * s * s) - np.log((1 - e * s) / (1 + e * s)) / (2 * e))
+    stats = {
+        "total": 0.0,
+        "valid_pixels": 0,
+        "nodata_pixels": 0,
+        "negative_pixels": 0,
+        "fill_pixels": 0,
+    }
+    for tile in raster._tiles:
+        nodata = raster.nodata_override if raster.nodata_override is not None else tile.nodata
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(tile.path) as src:
+            for _, window in src.block_windows(raster.band):
+                try:
+                    raw = src.read(raster.band, window=window)
+                except rasterio.errors.RasterioError as exc:
+                    raise RasterError(
+                        f"Could not read {tile.path!r} ({_window_text(window)}): {exc}. The "
+                        "file may be truncated or corrupt; re-export or re-download it."
+                    ) from exc
+                block = raw.astype("float64", copy=False)
+                bad = ~np.isfinite(block)
+                if nodata is not None and not math.isnan(nodata):
+                    bad |= raw == np.asarray(nodata).astype(raw.dtype, copy=False)
+                fill = (block <= FILL_FLOOR) & ~bad
+                neg = (block < 0) & ~bad & ~fill
+                stats["fill_pixels"] += int(fill.sum())
+                stats["negative_pixels"] += int(neg.sum())
+                bad |= fill | neg
+                stats["nodata_pixels"] += int(bad.sum())
+                stats["valid_pixels"] += int((~bad).sum())
+                if raster.units == "density":
+                    block = block * raster.cell_area_km2(
+                        tile.row_off + window.row_off,
+                        tile.col_off + window.col_off,
+                        window.height,
+                        window.width,
+                    )
+                stats["total"] += float(block[~bad].sum(dtype="float64"))
+    return stats
+
+
+def _warn_nodata(raster: PopulationRaster, stats: dict[str, Any]) -> None:
+    """A :class:`NodataWarning` when fill-like or negative values were found."""
+    negative, fill_like = stats["negative_pixels"], stats["fill_pixels"]
+    if not raster.nodata_declared and (negative or fill_like):
+        warnings.warn(
+            f"{raster.name} declares no nodata value but holds {fill_like} fill-like "
+            f"values (<= -1e30) and {negative} negative values; they are not counted "
+            "as people. Declare the nodata value to silence this: "
+            "read_population(..., nodata=VALUE) or --nodata VALUE.",
+            NodataWarning,
+            stacklevel=5,
+        )
+    elif negative:
+        warnings.warn(
+            f"{raster.name} holds {negative} negative values besides its nodata value "
+            f"{raster.nodata}; they are not counted as people.",
+            NodataWarning,
+            stacklevel=5,
+        )
 
 
 def _expand_paths(path_or_paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
