@@ -460,3 +460,16 @@ def pd_ts(text):
     import pandas as pd
 
     return pd.Timestamp(text)
+
+
+def test_admin_units_in_cp1251_without_cpg_are_read_and_warned(tmp_path):
+    """Admin unit names get the same encoding rule as hazards, and the guess is warned."""
+    units = gpd.GeoDataFrame({"id": ["A"], "name": ["Харківська"]},
+                             geometry=[shapely.box(29.99, 47.99, 30.11, 48.11)], crs=WGS84)
+    units.to_file(tmp_path / "adm.shp", encoding="cp1251")
+    (tmp_path / "adm.cpg").unlink()
+    with pytest.warns(geomines.LoadWarning, match="read as cp1251"):
+        frame = geomines.read_vector(tmp_path / "adm.shp")
+    assert frame["name"].iloc[0] == "Харківська"
+    assert geomines.read_vector(tmp_path / "adm.shp", encoding="cp1251")["name"].iloc[0] == \
+        "Харківська"

@@ -20,7 +20,7 @@ import shapely
 from pyproj import CRS
 
 from ..crs import crs_label
-from ..errors import InputError
+from ..errors import InputError, LoadWarning
 from ..loadreport import LoadReport
 from ..schema import column_key
 from .encoding import gdal_encoding, guess_encoding, python_encoding, recode
@@ -359,7 +359,9 @@ def _read_csv(path: Path, report: LoadReport, options: dict[str, Any]) -> gpd.Ge
     return frame
 
 
-def read_vector(path: str | os.PathLike, *, layer: str | int | None = None) -> gpd.GeoDataFrame:
+def read_vector(
+    path: str | os.PathLike, *, layer: str | int | None = None, encoding: str | None = None
+) -> gpd.GeoDataFrame:
     """Read any vector layer (admin units, outlines) with the hazard reader's checks.
 
     Parameters
@@ -368,6 +370,9 @@ def read_vector(path: str | os.PathLike, *, layer: str | int | None = None) -> g
         GeoJSON, GeoPackage, Shapefile, FlatGeobuf, or CSV with geometry.
     layer : str or int, optional
         Layer of a multi-layer file.
+    encoding : str, optional
+        The attributes' text encoding; by default the declared one, or a guess that
+        is warned (:class:`geomines.LoadWarning`), as for hazards.
 
     Raises
     ------
@@ -379,6 +384,9 @@ def read_vector(path: str | os.PathLike, *, layer: str | int | None = None) -> g
     if p.is_dir() or p.stat().st_size == 0:
         got = "a directory" if p.is_dir() else "an empty file"
         raise InputError(f"Expected a vector file, got {got}: {str(p)!r}.")
-    frame = read_frame(p, layer, LoadReport(source=p.name), {})
+    report = LoadReport(source=p.name)
+    frame = read_frame(p, layer, report, {"encoding": encoding})
     frame.attrs = {}
+    for text in report.warned:  # an encoding guess or a skipped layer: say so
+        warnings.warn(f"{p.name}: {text}", LoadWarning, stacklevel=2)
     return frame
