@@ -205,12 +205,20 @@ class PopulationRaster:
                 "The file may be truncated or corrupt; re-export or re-download it."
             ) from exc
         exact32 = (data.dtype.kind in "iu" and data.dtype.itemsize <= 2) or data.dtype == "float32"
+        exact32 = exact32 and self.units != "density"  # densities × areas need float64
         block = data.astype("float32" if exact32 else "float64")
         nodata = self._nodata_of(tile)
         invalid = ~np.isfinite(block) | (block < 0)
         if nodata is not None and not math.isnan(nodata):
             invalid |= data == np.asarray(nodata).astype(data.dtype, copy=False)
         block[invalid] = np.nan
+        if self.units == "density":  # people per pixel, with each pixel's true area, once
+            block *= self.cell_area_km2(
+                tile.row_off + window.row_off,
+                tile.col_off + window.col_off,
+                window.height,
+                window.width,
+            )
         with self._lock():
             if key not in cache:
                 cache[key] = block
@@ -224,8 +232,8 @@ class PopulationRaster:
         """People per pixel in a window of the whole grid, as float64.
 
         Pixels outside every tile, nodata, NaN, fill values and negative values are
-        NaN. Density rasters are converted to people per pixel here, with each
-        pixel's true area (:meth:`cell_area_km2`). Each block of
+        NaN. Density rasters are converted to people per pixel as each block is decoded,
+        with each pixel's true area (:meth:`cell_area_km2`). Each block of
         a file is decoded once and kept in a bounded cache (``cache_bytes``).
         """
         out = np.full((height, width), np.nan, dtype="float64")
@@ -249,8 +257,6 @@ class PopulationRaster:
                         sr0 + tile.row_off - row_off : sr1 + tile.row_off - row_off,
                         sc0 + tile.col_off - col_off : sc1 + tile.col_off - col_off,
                     ] = block[sr0 - ar0 : sr1 - ar0, sc0 - ac0 : sc1 - ac0]
-        if self.units == "density":
-            out *= self.cell_area_km2(row_off, col_off, height, width)
         return out
 
     @property
