@@ -200,10 +200,7 @@ class PopulationRaster:
             with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
                 data = self._dataset(index).read(self.band, window=window)
         except rasterio.errors.RasterioError as exc:
-            raise RasterError(
-                f"Could not read {tile.path!r} ({_window_text(window)}): {exc}. "
-                "The file may be truncated or corrupt; re-export or re-download it."
-            ) from exc
+            raise _read_error(tile.path, window, exc) from exc
         exact32 = (data.dtype.kind in "iu" and data.dtype.itemsize <= 2) or data.dtype == "float32"
         exact32 = exact32 and self.units != "density"  # densities × areas need float64
         block = data.astype("float32" if exact32 else "float64")
@@ -313,66 +310,6 @@ class PopulationRaster:
             self._stats = _scan_tiles(self)
             _warn_nodata(self, self._stats)
         return self._stats
-        total = 0.0
-        valid = 0
-        invalid = 0
-        negative = 0
-        fill_like = 0
-        for tile in self._tiles:
-            with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(tile.path) as src:
-                for _, window in src.block_windows(self.band):
-                    try:
-                        raw = src.read(self.band, window=window)
-                    except rasterio.errors.RasterioError as exc:
-                        raise RasterError(
-                            f"Could not read {tile.path!r} ({_window_text(window)}): {exc}. The "
-                            "file may be truncated or corrupt; re-export or re-download it."
-                        ) from exc
-                    block = raw.astype("float64", copy=False)
-                    bad = ~np.isfinite(block)
-                    nodata = self._nodata_of(tile)
-                    if nodata is not None and not math.isnan(nodata):
-                        bad |= raw == np.asarray(nodata).astype(raw.dtype, copy=False)
-                    fill = (block <= FILL_FLOOR) & ~bad
-                    neg = (block < 0) & ~bad & ~fill
-                    fill_like += int(fill.sum())
-                    negative += int(neg.sum())
-                    bad |= fill | neg
-                    invalid += int(bad.sum())
-                    good = ~bad
-                    valid += int(good.sum())
-                    if self.units == "density":
-                        block = block * self.cell_area_km2(
-                            tile.row_off + window.row_off,
-                            tile.col_off + window.col_off,
-                            window.height,
-                            window.width,
-                        )
-                    total += float(block[good].sum(dtype="float64"))
-        self._stats = {
-            "total": total,
-            "valid_pixels": valid,
-            "nodata_pixels": invalid,
-            "negative_pixels": negative,
-            "fill_pixels": fill_like,
-        }
-        if not self.nodata_declared and (negative or fill_like):
-            warnings.warn(
-                f"{self.name} declares no nodata value but holds {fill_like} fill-like "
-                f"values (<= -1e30) and {negative} negative values; they are not counted "
-                "as people. Declare the nodata value to silence this: "
-                "read_population(..., nodata=VALUE) or --nodata VALUE.",
-                NodataWarning,
-                stacklevel=3,
-            )
-        elif negative:
-            warnings.warn(
-                f"{self.name} holds {negative} negative values besides its nodata value "
-                f"{self.nodata}; they are not counted as people.",
-                NodataWarning,
-                stacklevel=3,
-            )
-        return self._stats
 
     def total(self) -> float:
         """Total people in the raster, accumulated block by block in float64."""
@@ -420,6 +357,14 @@ class PopulationRaster:
         }
 
 
+def _read_error(path: str, window: Window, exc: Exception) -> RasterError:
+    """The error for a block GDAL could not read: the file, the window, what to do."""
+    return RasterError(
+        f"Could not read {path!r} ({_window_text(window)}): {exc}. The file may be "
+        "truncated or corrupt; re-export or re-download it."
+    )
+
+
 def _window_text(window: Window) -> str:
     """A window as readable text: ``rows 256-511, columns 0-255``."""
     r0, c0 = int(window.row_off), int(window.col_off)
@@ -444,10 +389,7 @@ def _scan_tiles(raster: PopulationRaster) -> dict[str, Any]:
                 try:
                     raw = src.read(raster.band, window=window)
                 except rasterio.errors.RasterioError as exc:
-                    raise RasterError(
-                        f"Could not read {tile.path!r} ({_window_text(window)}): {exc}. The "
-                        "file may be truncated or corrupt; re-export or re-download it."
-                    ) from exc
+                    raise _read_error(tile.path, window, exc) from exc
                 block = raw.astype("float64", copy=False)
                 bad = ~np.isfinite(block)
                 if nodata is not None and not math.isnan(nodata):
@@ -480,14 +422,14 @@ def _warn_nodata(raster: PopulationRaster, stats: dict[str, Any]) -> None:
             "as people. Declare the nodata value to silence this: "
             "read_population(..., nodata=VALUE) or --nodata VALUE.",
             NodataWarning,
-            stacklevel=5,
+            stacklevel=4,
         )
     elif negative:
         warnings.warn(
             f"{raster.name} holds {negative} negative values besides its nodata value "
             f"{raster.nodata}; they are not counted as people.",
             NodataWarning,
-            stacklevel=5,
+            stacklevel=4,
         )
 
 
