@@ -27,21 +27,12 @@ from .records import Reconciliation, Totals
 from .result import ring_column
 
 
-def admin_of_hazards(
-    geoms_r: np.ndarray,
-    admin: gpd.GeoDataFrame,
-    admin_id: str,
-    crs: CRS,
-    bounds: tuple[float, float, float, float],
-) -> list[str | None]:
-    """The admin unit holding each hazard's representative point (None if outside all)."""
-    units = move_to_grid(
-        np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
-        CRS.from_user_input(admin.crs),
-        crs,
-        bounds,
-    )
-    ids = admin[admin_id].astype(str).to_numpy()
+def admin_of_hazards(geoms_r: np.ndarray, units: np.ndarray, ids: np.ndarray) -> list[str | None]:
+    """The admin unit holding each hazard's representative point (None if outside all).
+
+    ``units`` are the admin units already on the raster's grid (as :func:`admin_table`
+    gives them), ``ids`` their ids.
+    """
     out: list[str | None] = [None] * len(geoms_r)
     ok = np.array([g is not None and not g.is_empty for g in geoms_r], dtype=bool)
     if not ok.any():
@@ -198,11 +189,11 @@ def admin_table(
     total_pop: float,
     totals: Totals,
     engine: Engine,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, Reconciliation]:
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, Reconciliation, np.ndarray]:
     """People by admin unit: population, inside and within each ring.
 
-    Plus the region outside every unit (counted from its own geometry) and the check
-    that units and outside add up to the whole.
+    Plus the region outside every unit (counted from its own geometry), the check that
+    units and outside add up to the whole, and the units on the raster's grid.
     """
     admin, ids = _checked_units(admin, admin_id, admin_name)
     geoms = move_to_grid(
@@ -240,7 +231,7 @@ def admin_table(
     table["share_inside"] = table["people_inside"] / pop
     for d in rings:
         table[f"share_within_{format_m(d)}m"] = table[ring_column(d)] / pop
-    return admin, table, check
+    return admin, table, check, geoms
 
 
 def _checked_units(
@@ -325,10 +316,13 @@ def _outside_units(
     land = raster.land_area is not None
     reported: np.ndarray = np.zeros(len(parts))
     if flat.size:
-        people = engine.sums(flat, raster).people
-        if land:  # the region outside: its water first
-            sea = engine.sums(flat[owner == 0], raster, land_rule="water-first").people
-            people[owner == 0] = sea
+        if land:  # the region outside covers water first; the layers' parts land first
+            region = owner == 0
+            people = np.zeros(len(flat))
+            people[region] = engine.sums(flat[region], raster, land_rule="water-first").people
+            people[~region] = engine.sums(flat[~region], raster).people
+        else:
+            people = engine.sums(flat, raster).people
         reported = np.bincount(owner, people, len(parts))
     checked: np.ndarray = reported
     wholes = [total_pop] + [u.total.people for u in layers_u]

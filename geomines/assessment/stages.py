@@ -155,6 +155,7 @@ class Dissolved:
     union: UnionSum
     rings: dict[float, UnionSum]
     totals: Totals
+    outside_raster: list[str]  # ids of counted hazards wholly outside the raster
 
 
 @dataclass
@@ -307,7 +308,8 @@ def project(
     geoms_r = np.array([shapely.Polygon()] * len(frame), dtype=object)
     if usable.any():
         moved = move_to_grid(geoms[usable], src_crs, raster.crs, raster.bounds)
-        _check_moved(frame, usable, geoms, moved, raster)
+        if src_crs != raster.crs:  # only a change of CRS can take a polygon's area away
+            _check_moved(frame, usable, geoms, moved, raster)
         geoms_r[usable] = moved
     return Projected(frame, raster, report, src_crs, geoms, geoms_r, usable, counted)
 
@@ -395,12 +397,13 @@ def dissolve(
     union = options.engine.union(p.geoms_r[p.counted], p.raster)
     bar.update()
     reach = ring_unions[options.rings[-1]] if options.rings else union
-    _check_overlap(p.frame, p.geoms, p.geoms_r, p.counted, reach, p.src_crs, p.raster)
+    outside = _check_overlap(p.frame, p.geoms, p.geoms_r, p.counted, reach, p.src_crs, p.raster)
     bar.set_postfix_str("population total")
     total_pop = options.engine.total(p.raster)
     bar.update()
     within = {float(d): ring_unions[d].total.people for d in options.rings}
-    return Dissolved(union, ring_unions, Totals(union.total.people, within, total_pop))
+    totals = Totals(union.total.people, within, total_pop)
+    return Dissolved(union, ring_unions, totals, outside)
 
 
 def break_down(
@@ -424,7 +427,7 @@ def break_down(
     out = Breakdowns(by_precedence, by_class, gpd.GeoDataFrame(), checks)
     if units is not None:
         bar.set_postfix_str("by admin unit")
-        out.admin, out.by_admin, checks["admin_units_add_up"] = admin_table(
+        out.admin, out.by_admin, checks["admin_units_add_up"], on_grid = admin_table(
             units.units,
             units.id_column,
             units.name_column,
@@ -436,9 +439,8 @@ def break_down(
             dissolved.totals,
             engine,
         )
-        p.frame["admin_id"] = admin_of_hazards(
-            p.geoms_r, out.admin, str(units.id_column), p.raster.crs, p.raster.bounds
-        )
+        ids = out.admin[str(units.id_column)].astype(str).to_numpy()
+        p.frame["admin_id"] = admin_of_hazards(p.geoms_r, on_grid, ids)
         release_memory()
         bar.update()
     # the bands after the admin units: the two big geometry products are not held at once
@@ -486,7 +488,7 @@ def assemble(
         extra={
             "hazard_path": p.report.path if p.report is not None else None,
             "admin_path": units.path if units is not None else None,
-            "outside_raster": _outside_raster(p.frame, p.geoms_r, p.counted, p.raster),
+            "outside_raster": dissolved.outside_raster,
         },
         load_report=p.report,
     )
@@ -534,14 +536,6 @@ def _check_moved(
     )
 
 
-def _outside_raster(
-    frame: gpd.GeoDataFrame, geoms_r: np.ndarray, counted: np.ndarray, raster: PopulationRaster
-) -> list[str]:
-    """Ids of counted hazards wholly outside the raster's extent."""
-    off = counted & ~shapely.intersects(geoms_r, shapely.box(*raster.bounds))
-    return frame.loc[off, "hazard_id"].astype(str).tolist()
-
-
 def _check_overlap(
     frame: gpd.GeoDataFrame,
     geoms: np.ndarray,
@@ -550,12 +544,12 @@ def _check_overlap(
     reach: UnionSum,
     src_crs: CRS,
     raster: PopulationRaster,
-) -> None:
+) -> list[str]:
     """Refuse when no counted hazard (or its largest ring) touches the raster; warn by id
-    when some counted hazards lie wholly outside it.
+    when some counted hazards lie wholly outside it, and return their ids.
     """
     if not counted.any():
-        return
+        return []
     box = shapely.box(*raster.bounds)
     on_raster = shapely.intersects(geoms_r, box) & counted
     ids = frame["hazard_id"].astype(str).to_numpy()
@@ -583,6 +577,7 @@ def _check_overlap(
             CoverageWarning,
             stacklevel=4,
         )
+    return [str(i) for i in ids[off]]
 
 
 def _raise_if_swapped(geoms: np.ndarray, crs: CRS, raster: PopulationRaster) -> None:

@@ -9,6 +9,8 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS
 
+from ..crs import crs_key, get_transformer
+
 __all__ = ["GridAreas"]
 
 
@@ -50,11 +52,9 @@ class GridAreas:
 
     def _corner_areas(self, row_off: int, col_off: int, height: int, width: int) -> np.ndarray:
         """Ellipsoidal area (km²) of each cell of a window, from its corners."""
-        from pyproj import Transformer
-
         tr = self.transform
         cols, rows = np.meshgrid(col_off + np.arange(width + 1), row_off + np.arange(height + 1))
-        to_lonlat = Transformer.from_crs(self.crs, self.crs.geodetic_crs, always_xy=True)
+        to_lonlat = get_transformer(crs_key(self.crs), crs_key(self.crs.geodetic_crs))
         lon, lat = to_lonlat.transform(tr.c + cols * tr.a, tr.f + rows * tr.e)
         a, e2 = _ellipsoid(self.crs)
         lam = np.radians(np.asarray(lon, dtype=float))
