@@ -14,7 +14,7 @@ import codecs
 
 from ..errors import InputError
 
-__all__ = ["gdal_encoding", "guess_encoding", "python_encoding", "recode"]
+__all__ = ["decode", "gdal_encoding", "guess_encoding", "python_encoding", "recode"]
 
 
 def python_encoding(name: str) -> str:
@@ -66,18 +66,23 @@ def guess_encoding(data: bytes) -> str:
     return "cp1251" if paired > len(high) / 2 else "cp1252"
 
 
+def _keep_latin1(error: UnicodeError) -> tuple[str | bytes, int]:
+    """Bytes an encoding leaves undefined (cp1252's 0x81, 0x8D, ...) kept as Latin-1."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("geomines-keep-latin1", _keep_latin1)
+
+
+def decode(data: bytes, encoding: str) -> str:
+    """Bytes as text in a guessed ``encoding``; bytes it leaves undefined stay as their
+    Latin-1 characters (a guess never fails on one odd byte).
+    """
+    return data.decode(encoding, errors="geomines-keep-latin1")
+
+
 def recode(text: str, encoding: str) -> str:
     """Text that was read as Latin-1 (one character per byte) decoded as ``encoding``."""
-    raw = text.encode("latin-1")
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError:
-        # bytes undefined in cp1252 (0x81, 0x8D, ...) are kept as Latin-1
-        return (
-            raw.decode(encoding, errors="replace")
-            if encoding != "cp1252"
-            else "".join(
-                raw[i : i + 1].decode("cp1252", errors="ignore") or chr(raw[i])
-                for i in range(len(raw))
-            )
-        )
+    return decode(text.encode("latin-1"), encoding)

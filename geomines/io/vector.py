@@ -4,6 +4,7 @@ lon/lat columns; text encodings declared, chosen or guessed and stated.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import warnings
@@ -23,7 +24,7 @@ from ..crs import crs_label
 from ..errors import InputError, LoadWarning
 from ..loadreport import LoadReport
 from ..schema import column_key
-from .encoding import gdal_encoding, guess_encoding, python_encoding, recode
+from .encoding import decode, gdal_encoding, guess_encoding, python_encoding, recode
 
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "wkt_geom")
 
@@ -280,25 +281,26 @@ def _geojson_crs_note(path: Path, frame: gpd.GeoDataFrame, report: LoadReport) -
 
 def _csv_frame(path: Path, report: LoadReport, encoding: str | None) -> pd.DataFrame:
     """The CSV's cells as text: in ``encoding``, UTF-8, or the guessed encoding (noted)."""
-    chosen = python_encoding(encoding) if encoding else "utf-8-sig"
-    if not encoding:
-        try:
-            path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            chosen = guess_encoding(path.read_bytes())
-            if chosen == "cp1252":
-                try:
-                    path.read_bytes().decode("cp1252")
-                except UnicodeDecodeError:
-                    chosen = "latin-1"  # bytes cp1252 leaves undefined
-            report.note(
-                f"CSV text is not valid UTF-8; read as {chosen} (guessed from the "
-                "text). Pass encoding=... (--encoding) to choose another.",
-                warn=True,
-            )
-    report.encoding = "utf-8" if chosen == "utf-8-sig" else chosen
+    data = path.read_bytes()  # read once: decoded here, parsed by pandas from the text
+    chosen = python_encoding(encoding) if encoding else "utf-8"
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding=chosen)
+        text = data.decode("utf-8-sig" if chosen == "utf-8" else chosen)
+    except UnicodeDecodeError as exc:
+        if encoding:
+            raise InputError(
+                f"CSV {path.name} could not be parsed as {chosen}: {first_line(exc)}. "
+                "Pass the file's encoding with encoding=... (--encoding)."
+            ) from exc
+        chosen = guess_encoding(data)
+        text = decode(data, chosen)
+        report.note(
+            f"CSV text is not valid UTF-8; read as {chosen} (guessed from the text). Pass "
+            "encoding=... (--encoding) to choose another.",
+            warn=True,
+        )
+    report.encoding = chosen
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     except pd.errors.EmptyDataError as exc:
         raise InputError(f"CSV {path.name} is empty: expected a header row and records.") from exc
     except (pd.errors.ParserError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
