@@ -21,8 +21,8 @@ import shapely
 from pyproj import CRS
 
 from ..crs import crs_label
-from ..errors import InputError, LoadWarning
-from ..loadreport import LoadReport
+from ..errors import InputError
+from ..loadreport import LoadReport, warn_load
 from ..schema import column_key
 from .encoding import decode, gdal_encoding, guess_encoding, python_encoding, recode
 
@@ -389,6 +389,5 @@ def read_vector(
     report = LoadReport(source=p.name)
     frame = read_frame(p, layer, report, {"encoding": encoding})
     frame.attrs = {}
-    for text in report.warned:  # an encoding guess or a skipped layer: say so
-        warnings.warn(f"{p.name}: {text}", LoadWarning, stacklevel=2)
+    warn_load(report, stacklevel=2)  # an encoding guess or a skipped layer: say so
     return frame
