@@ -393,11 +393,7 @@ def _date_convention(texts: list[str], date_format: str | None, report: LoadRepo
     if any(b > 12 for _, b in pairs):
         return "%m"
     ambiguous = [
-        t
-        for t in texts
-        if (m := _NUMERIC_DATE.match(t))
-        and m.group(1) != m.group(3)
-        and int(m.group(1)) != int(m.group(3))
+        t for t in texts if (m := _NUMERIC_DATE.match(t)) and int(m.group(1)) != int(m.group(3))
     ]
     if ambiguous:
         report.note(
@@ -410,6 +406,14 @@ def _date_convention(texts: list[str], date_format: str | None, report: LoadRepo
     return "%d"
 
 
+def _strptime(text: str, fmt: str) -> pd.Timestamp:
+    """``strptime`` as a timestamp, NaT when the text does not fit the format."""
+    try:
+        return pd.Timestamp(dt.datetime.strptime(text, fmt))
+    except (ValueError, OverflowError):
+        return pd.NaT
+
+
 def _one_text_date(text: str, convention: str | None, date_format: str | None) -> pd.Timestamp:
     """One date by the column's convention; NaT when it does not fit."""
     if (m := _YEAR_FIRST.match(text)) is not None:
@@ -418,28 +422,14 @@ def _one_text_date(text: str, convention: str | None, date_format: str | None) -
         except (ValueError, OverflowError):
             return pd.NaT
     if date_format:
-        try:
-            return pd.Timestamp(dt.datetime.strptime(text.strip(), date_format))
-        except (ValueError, OverflowError):
-            return pd.NaT
+        return _strptime(text.strip(), date_format)
     if (m := _NUMERIC_DATE.match(text)) is not None:
-        if convention == "?":
-            a, b = int(m.group(1)), int(m.group(3))
-            if a != b:
-                return pd.NaT
-        first, _, second, year = m.group(1), m.group(2), m.group(3), m.group(4)
-        day, month = (first, second) if convention != "%m" else (second, first)
-        y = (
-            int(year)
-            if len(year) == 4
-            else 2000 + int(year)
-            if int(year) < 70
-            else 1900 + int(year)
-        )
-        try:
-            return pd.Timestamp(y, int(month), int(day))
-        except (ValueError, OverflowError):
+        first, sep, second, year = m.groups()
+        if convention == "?" and int(first) != int(second):
             return pd.NaT
+        order = "%m{0}%d" if convention == "%m" else "%d{0}%m"
+        fmt = order.format(sep) + sep + ("%Y" if len(year) == 4 else "%y")
+        return _strptime(f"{first}{sep}{second}{sep}{year}", fmt)
     if re.fullmatch(r"\s*\d{1,2}[-/.]\d{1,2}\s*", text) or re.fullmatch(r"\s*\d+\s*", text):
         return pd.NaT  # no year, or a bare number (an Excel serial?): not a date we can state
     # month names ("12 March 2020", "March 12, 2020"): unambiguous
