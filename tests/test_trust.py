@@ -39,6 +39,12 @@ def _box(x, y=48.0, d=0.01):
     return shapely.box(x, y, x + d, y + d)
 
 
+def _assess(path, raster, out, *extra):
+    """``geomines assess`` with one 100 m ring and no map or report."""
+    return _run("assess", path, raster, "--rings", "100", "--out", out, "--no-map",
+                "--no-report", *extra)
+
+
 def _run(*args):
     result = CliRunner().invoke(cli, [str(a) for a in args])
     assert "Traceback" not in result.output, result.output
@@ -75,7 +81,7 @@ def test_duplicate_ids_counted_once_each_and_numbered(tmp_path):
         "H-2": ["H-2", "H-2#2"],
     }
     out = tmp_path / "out"
-    res = _run("assess", path, raster, "--rings", "100", "--out", out, "--no-map", "--no-report")
+    res = _assess(path, raster, out)
     assert res.exit_code == 0 and "'H-1' ×2" in res.output
     ids = [f["id"] for f in json.loads((out / "hazards.geojson").read_text())["features"]]
     assert ids == ["H-1", "H-1#2", "H-2", "H-2#2"]
@@ -170,7 +176,7 @@ def test_file_notes_reach_stderr_and_summary(tmp_path):
         transform=from_origin(lon - 0.05, lat + 0.05, 0.001, 0.001),
     )
     out = tmp_path / "out"
-    res = _run("assess", path, raster, "--rings", "100", "--out", out, "--no-map", "--no-report")
+    res = _assess(path, raster, out)
     assert res.exit_code == 0, res.output
     assert "warning: legacy.geojson: GeoJSON has a legacy 'crs' member (EPSG:32636)" in res.output
     assert "Z/M values dropped from 1 geometry" in res.output
@@ -200,19 +206,7 @@ def test_excluded_and_special_rows_named_first_ten_and_count(tmp_path):
     assert "NaN or infinite" in summary["excluded_rows"][-1]["reason"]
     assert summary["points_and_lines"] == ["PT"]
     out = tmp_path / "out"
-    res = _run(
-        "assess",
-        path,
-        raster,
-        "--hazards-crs",
-        WGS84,
-        "--rings",
-        "100",
-        "--out",
-        out,
-        "--no-map",
-        "--no-report",
-    )
+    res = _assess(path, raster, out, "--hazards-crs", WGS84)
     assert res.exit_code == 0 and "and 3 more" in res.output and "PT." in res.output
     saved = json.loads((out / "summary.json").read_text())["hazards"]
     assert len(saved["excluded_rows"]) == 13 and saved["points_and_lines"] == ["PT"]
@@ -265,19 +259,7 @@ def test_ambiguous_dates_read_with_a_format(tmp_path):
     h = geomines.read_hazards(path, date_format="%d/%m/%Y")
     assert [str(v.date()) for v in h["reported"]] == ["2020-04-03", "2021-06-05"]
     out = tmp_path / "out"
-    res = _run(
-        "assess",
-        path,
-        _ones(tmp_path),
-        "--date-format",
-        "%m/%d/%Y",
-        "--rings",
-        "100",
-        "--out",
-        out,
-        "--no-map",
-        "--no-report",
-    )
+    res = _assess(path, _ones(tmp_path), out, "--date-format", "%m/%d/%Y")
     assert res.exit_code == 0, res.output
     props = [
         f["properties"]["reported"]
@@ -300,21 +282,7 @@ def test_unitless_area_mapped_with_its_unit(tmp_path):
     inscribed = 64 / (2 * math.pi) * math.sin(2 * math.pi / 64)
     assert area == pytest.approx(250_000 * inscribed, rel=2e-3)
     out = tmp_path / "out"
-    res = _run(
-        "assess",
-        path,
-        _ones(tmp_path),
-        "--area-column",
-        "area",
-        "--area-unit",
-        "ha",
-        "--rings",
-        "100",
-        "--out",
-        out,
-        "--no-map",
-        "--no-report",
-    )
+    res = _assess(path, _ones(tmp_path), out, "--area-column", "area", "--area-unit", "ha")
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["people"]["inside"] > 0 and summary["hazards"]["points_and_lines"] == []
