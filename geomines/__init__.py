@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # what IDEs and type checkers see of the lazy exports
     from .engine import (
         Engine,
         LocalEngine,
+        PartitionedEngine,
         UnionSum,
         ZonalSum,
         ZonalSums,
@@ -72,6 +73,7 @@ _LAZY: dict[str, str] = {
     "Method": "assessment.records",
     "Engine": "engine",
     "LocalEngine": "engine",
+    "PartitionedEngine": "engine",
     "UnionSum": "engine",
     "ZonalSum": "engine",
     "ZonalSums": "engine",
@@ -117,6 +119,7 @@ __all__ = [
     "LoadWarning",
     "LoadedHazards",
     "LocalEngine",
+    "PartitionedEngine",
     "Method",
     "MissingDependencyError",
     "NoOverlapError",

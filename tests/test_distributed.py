@@ -107,7 +107,7 @@ def test_hazards_across_partition_borders_counted_once(client, tmp_path):
     )
     engine = DaskEngine(client, union_tile=64, partition_px=128, window_px=4096)
     remote = geomines.assess(hazards, raster, rings_m=(100, 500), engine=engine)
-    assert len(engine.futures) > 10  # really partitioned
+    assert engine.executor.tasks > 10  # really partitioned
     _compare(local, remote)
     # and the same as the default tiles on one machine, to rounding
     default = geomines.assess(hazards, raster, rings_m=(100, 500))
@@ -222,7 +222,7 @@ def test_rasters_scattered_by_token_never_by_reused_id(client, tmp_path):
         tokens.append(raster.token)
         del raster
     # the cache is keyed by tokens that are never reused (not by id(), which is)
-    assert len(set(tokens)) == 4 and set(engine._remote) == set(tokens)
+    assert len(set(tokens)) == 4 and set(engine.executor.scattered) == set(tokens)
 
 
 def test_multi_threaded_worker_never_closes_a_raster_another_thread_reads(tmp_path):

@@ -4,6 +4,7 @@ one interface for running them on local threads or a Dask cluster.
 
 from __future__ import annotations
 
+from .core import PartitionedEngine, UnionBuilder, union_sum, union_sums
 from .exact import (
     PIXEL_RULES,
     PixelRule,
@@ -13,13 +14,17 @@ from .exact import (
     zonal_sum,
     zonal_sums,
 )
+from .executors import Executor, InlineExecutor
 from .local import Engine, LocalEngine
-from .unions import UnionBuilder, UnionSum, union_sum, union_sums
+from .unions import UnionSum
 
 __all__ = [
     "PIXEL_RULES",
     "Engine",
+    "Executor",
+    "InlineExecutor",
     "LocalEngine",
+    "PartitionedEngine",
     "PixelRule",
     "UnionBuilder",
     "UnionSum",

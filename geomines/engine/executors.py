@@ -10,7 +10,8 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -80,3 +81,50 @@ def release_memory() -> None:
 
 
 _TRIM: Any = None
+
+
+class Executor(Protocol):
+    """Where the engine's partition tasks run: this process, or a Dask cluster.
+
+    ``put`` ships an object the tasks share (once); ``submit`` starts a task and
+    returns a handle (a value, or a future) that later tasks may take as an argument;
+    ``gather`` turns handles into values. ``label`` names the task in errors.
+    """
+
+    tasks: int
+
+    def put(self, obj: Any) -> Any:
+        """``obj`` where the tasks can take it."""
+        ...
+
+    def submit(self, func: Callable[..., Any], *args: Any, label: str) -> Any:
+        """A handle on ``func(*args)``."""
+        ...
+
+    def gather(self, handles: list[Any]) -> list[Any]:
+        """The handles' values."""
+        ...
+
+
+@dataclass
+class InlineExecutor:
+    """Each task runs at once in this process, its handle is its value.
+
+    The task spreads its own work over the shared thread pool (:func:`map_threads`),
+    so one task per call is as fast as the work allows on this machine.
+    """
+
+    tasks: int = 0
+
+    def put(self, obj: T) -> T:
+        """The object itself: nothing to ship."""
+        return obj
+
+    def submit(self, func: Callable[..., R], *args: Any, label: str = "") -> R:
+        """Run ``func(*args)`` now."""
+        self.tasks += 1
+        return func(*args)
+
+    def gather(self, handles: list[R]) -> list[R]:
+        """The values, as they are."""
+        return list(handles)

@@ -1,4 +1,4 @@
-"""The engine interface and the engine on this machine (threads)."""
+"""The engine interface, and the engine on this machine (threads)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..io.population import PopulationRaster
-from .exact import LandRule, PixelRule, ZonalSums, zonal_sums
-from .unions import UNION_TILE, UnionBuilder, UnionSum, union_sum, union_sums
+from .core import PartitionedEngine
+from .exact import LandRule, PixelRule, ZonalSums
+from .unions import UnionSum
 
 
 class Engine(Protocol):
@@ -49,50 +50,11 @@ class Engine(Protocol):
 
 
 @dataclass
-class LocalEngine:
-    """The engine on this machine, with threads (:func:`zonal_sums`, :func:`union_sum`).
+class LocalEngine(PartitionedEngine):
+    """The engine on this machine: the grid whole, each task run at once on threads.
 
-    ``union_tile`` and ``window_px`` default to :data:`UNION_TILE` and
-    :data:`MAX_WINDOW_PIXELS`.
+    The same tasks as :class:`geomines.engine.dask.DaskEngine` (see
+    :mod:`geomines.engine.core`); ``union_tile`` and ``window_px`` default to
+    :data:`~geomines.engine.unions.UNION_TILE` and
+    :data:`~geomines.engine.exact.MAX_WINDOW_PIXELS`.
     """
-
-    pixel_rule: PixelRule = "exact"
-    union_tile: int | None = None
-    window_px: int | None = None
-
-    def sums(
-        self, geoms: np.ndarray, raster: PopulationRaster, *, land_rule: LandRule = "land-first"
-    ) -> ZonalSums:
-        """People in each geometry."""
-        return zonal_sums(
-            geoms,
-            raster,
-            pixel_rule=self.pixel_rule,
-            max_window_pixels=self.window_px,
-            land_rule=land_rule,
-        )
-
-    def union(self, geoms: np.ndarray, raster: PopulationRaster) -> UnionSum:
-        """People in the union of the geometries."""
-        return union_sum(geoms, raster, pixel_rule=self.pixel_rule, tile=self.union_tile)
-
-    def unions(self, groups: Sequence[np.ndarray], raster: PopulationRaster) -> list[UnionSum]:
-        """People in the union of each group, counted in one pass."""
-        return union_sums(groups, raster, pixel_rule=self.pixel_rule, tile=self.union_tile)
-
-    def union_builder(
-        self, raster: PopulationRaster, groups: int, *, tile: int | None = None
-    ) -> UnionBuilder:
-        """Unions of ``groups`` groups, fed batch by batch (bounded memory).
-
-        A ``tile`` smaller than the engine's union tile gives smaller tiles (any size
-        is exact).
-        """
-        side = self.union_tile or UNION_TILE
-        return UnionBuilder(
-            raster, groups, pixel_rule=self.pixel_rule, tile=min(tile, side) if tile else side
-        )
-
-    def total(self, raster: PopulationRaster) -> float:
-        """All the people in the raster."""
-        return raster.total()

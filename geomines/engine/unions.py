@@ -9,7 +9,8 @@ no global union is ever built.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import shapely
@@ -17,7 +18,7 @@ import shapely
 from ..geometry import clip_rect, polygonal, polygonal_array
 from ..grid import tile_box, tile_range
 from ..io.population import PopulationRaster
-from .exact import PixelRule, ZonalSum, clip_to_raster, zonal_sums
+from .exact import ZonalSum, clip_to_raster, zonal_sums
 from .executors import map_threads
 
 #: Side, in pixels, of the tiles in which unions are built and counted.
@@ -89,77 +90,93 @@ def tile_pieces(
     return keys, pieces
 
 
-class UnionBuilder:
-    """Unions of several groups of geometries, built batch by batch and tile by tile.
+@dataclass
+class TileState:
+    """Unions of several groups in one partition of the grid, tile by tile.
 
-    ``add(k, geoms)`` clips a batch to the union tiles of the raster's grid and
-    merges it into group *k*'s piece in each tile; the batch can then be dropped.
-    Memory is the size of the unions (the pieces) plus one batch, however many
-    geometries go in. ``result()`` counts every group's pieces in one pass.
-
-    The union of a set does not depend on how it was split into batches, so the
-    numbers are those of :func:`union_sums` on the whole groups (to rounding).
+    ``tiles[k]`` maps a union tile ``(row, col)`` to group *k*'s piece there;
+    ``counted[k]`` holds the people in group *k*'s tiles already counted and dropped
+    (closed early). The functions below never change a state in place: they return
+    a new one, so a task that runs twice (as on a cluster) gives the same result.
     """
 
-    def __init__(
-        self,
-        raster: PopulationRaster,
-        groups: int,
-        *,
-        pixel_rule: PixelRule = "exact",
-        tile: int | None = None,
-    ) -> None:
-        self.raster = raster
-        self.side = tile or UNION_TILE
-        self.pixel_rule = pixel_rule
-        self.tiles: list[dict[tuple[int, int], shapely.Geometry]] = [{} for _ in range(groups)]
-        self.counted = [ZonalSum() for _ in range(groups)]  # tiles already counted
+    tiles: list[dict[tuple[int, int], shapely.Geometry]]
+    counted: list[ZonalSum]
 
-    def add(self, group: int, geoms: np.ndarray) -> None:
-        """Merge a batch of geometries into group ``group``'s union."""
-        keys, pieces = tile_pieces(geoms, self.raster, self.side)
-        self.tiles[group] = merge_tiles(self.tiles[group], keys, pieces)
 
-    def flush(self, keys: Collection[tuple[int, int]], groups: Sequence[int]) -> None:
-        """Count these groups' pieces in these tiles now and drop them.
+def empty_state(groups: int) -> TileState:
+    """No pieces yet, nobody counted, for ``groups`` groups."""
+    return TileState([{} for _ in range(groups)], [ZonalSum() for _ in range(groups)])
 
-        For tiles that no later batch can reach (the caller knows): their pieces are
-        final. Their people go into :meth:`result`'s totals; the pieces are not kept.
-        """
-        done = set(keys)
-        jobs = [(k, key) for k in groups for key in self.tiles[k] if key in done]
-        if not jobs:
-            return
-        arr = np.empty(len(jobs), dtype=object)
-        arr[:] = [self.tiles[k].pop(key) for k, key in jobs]
-        sums = zonal_sums(arr, self.raster, pixel_rule=self.pixel_rule)
-        for i, (k, _key) in enumerate(jobs):
-            self.counted[k].add(sums[i])
 
-    def result(self, groups: Sequence[int] | None = None) -> list[UnionSum]:
-        """People in each group's union (all, or those listed), counted in one pass.
+def state_add(
+    state: TileState, group: int, geoms: np.ndarray, raster: PopulationRaster, side: int
+) -> TileState:
+    """``state`` with a batch of geometries merged into group ``group``'s union."""
+    keys, pieces = tile_pieces(geoms, raster, side)
+    tiles = list(state.tiles)
+    tiles[group] = merge_tiles(dict(tiles[group]), keys, pieces)
+    return TileState(tiles, list(state.counted))
 
-        The groups returned are dropped from the builder: their memory is freed. Pieces
-        of flushed tiles are in the totals but not in the returned pieces.
-        """
-        wanted = list(range(len(self.tiles))) if groups is None else list(groups)
-        chosen = [self.tiles[k] for k in wanted]
-        for k in wanted:
-            self.tiles[k] = {}
-        flat = [p for tiles in chosen for p in tiles.values()]
-        owner = np.repeat(np.arange(len(chosen)), [len(t) for t in chosen])
-        arr = np.empty(len(flat), dtype=object)
-        arr[:] = flat
-        sums = zonal_sums(arr, self.raster, pixel_rule=self.pixel_rule)
-        out = []
-        for j, (k, tiles) in enumerate(zip(wanted, chosen, strict=True)):
-            total = sums.total(owner == j)
-            total.add(self.counted[k])
-            self.counted[k] = ZonalSum()
-            mine = np.empty(len(tiles), dtype=object)
-            mine[:] = list(tiles.values())
-            out.append(UnionSum(total, mine, list(tiles)))
-        return out
+
+def state_flush(
+    state: TileState,
+    keys: Collection[tuple[int, int]],
+    groups: Sequence[int],
+    raster: PopulationRaster,
+    **sums: Any,
+) -> TileState:
+    """``state`` with these groups' pieces in these tiles counted and dropped.
+
+    For tiles no later batch can reach (the caller knows): their pieces are final.
+    All the groups' pieces are counted in one pass (windows shared). ``sums`` go to
+    :func:`zonal_sums` (``pixel_rule``, ``max_window_pixels``).
+    """
+    done = set(keys)
+    jobs = [(k, key) for k in groups for key in state.tiles[k] if key in done]
+    if not jobs:
+        return state
+    tiles = [dict(t) for t in state.tiles]
+    arr = np.empty(len(jobs), dtype=object)
+    arr[:] = [tiles[k].pop(key) for k, key in jobs]
+    people = zonal_sums(arr, raster, **sums)
+    counted = [replace(z) for z in state.counted]
+    for i, (k, _key) in enumerate(jobs):
+        counted[k].add(people[i])
+    return TileState(tiles, counted)
+
+
+def state_count(
+    state: TileState, groups: Sequence[int], raster: PopulationRaster, **sums: Any
+) -> list[UnionSum]:
+    """People in each listed group's union in this partition, counted in one pass.
+
+    Pieces of tiles counted earlier (:func:`state_flush`) are in the totals but not
+    in the returned pieces.
+    """
+    chosen = [state.tiles[k] for k in groups]
+    flat = [p for tiles in chosen for p in tiles.values()]
+    owner = np.repeat(np.arange(len(chosen)), [len(t) for t in chosen])
+    arr = np.empty(len(flat), dtype=object)
+    arr[:] = flat
+    people = zonal_sums(arr, raster, **sums)
+    out = []
+    for j, (k, tiles) in enumerate(zip(groups, chosen, strict=True)):
+        total = people.total(owner == j)
+        total.add(state.counted[k])
+        mine = np.empty(len(tiles), dtype=object)
+        mine[:] = list(tiles.values())
+        out.append(UnionSum(total, mine, list(tiles)))
+    return out
+
+
+def state_drop(state: TileState, groups: Collection[int]) -> TileState:
+    """``state`` without these groups' pieces and counts (their memory freed)."""
+    gone = set(groups)
+    return TileState(
+        [{} if k in gone else t for k, t in enumerate(state.tiles)],
+        [ZonalSum() if k in gone else z for k, z in enumerate(state.counted)],
+    )
 
 
 def merge_tiles(
@@ -184,38 +201,3 @@ def merge_tiles(
         if k not in tiles:
             tiles[k] = piece
     return dict(sorted(tiles.items()))
-
-
-def union_sums(
-    groups: Sequence[np.ndarray],
-    raster: PopulationRaster,
-    *,
-    pixel_rule: PixelRule = "exact",
-    tile: int | None = None,
-) -> list[UnionSum]:
-    """People in the union of each group of geometries (see :func:`union_sum`).
-
-    All groups' tile pieces are counted in one pass, so a window of the raster
-    shared by several groups is read and prepared once for all of them.
-    """
-    builder = UnionBuilder(raster, len(groups), pixel_rule=pixel_rule, tile=tile)
-    for k, geoms in enumerate(groups):
-        builder.add(k, geoms)
-    return builder.result()
-
-
-def union_sum(
-    geoms: np.ndarray,
-    raster: PopulationRaster,
-    *,
-    pixel_rule: PixelRule = "exact",
-    tile: int | None = None,
-) -> UnionSum:
-    """People in the union of geometries, nobody counted twice.
-
-    The plane is cut into tiles of ``tile`` × ``tile`` pixels on the raster's
-    grid; in each tile the geometries are clipped to the tile and unioned there,
-    then counted. The tiles partition the plane, so the sum over tiles is the
-    count of the whole union; no global union is ever built.
-    """
-    return union_sums([geoms], raster, pixel_rule=pixel_rule, tile=tile)[0]

@@ -311,9 +311,19 @@ class PopulationRaster:
             _warn_nodata(self, self._stats)
         return self._stats
 
-    def total(self) -> float:
-        """Total people in the raster, accumulated block by block in float64."""
-        return self._scan()["total"]
+    def total(self, window: tuple[int, int, int, int] | None = None) -> float:
+        """Total people in the raster, or in a pixel ``window`` (row, col, height, width)
+        of its grid, accumulated block by block in float64.
+        """
+        if window is None:
+            return self._scan()["total"]
+        row, col, height, width = window
+        total, step = 0.0, 1024
+        for r in range(row, row + height, step):
+            for c in range(col, col + width, step):
+                block = self.read(r, c, min(step, row + height - r), min(step, col + width - c))
+                total += float(np.nansum(block))
+        return total
 
     def stats(self) -> dict:
         """Total people and counts of valid, nodata, negative and fill pixels."""

@@ -1,0 +1,403 @@
+"""One engine path: the exact sums and the tile-wise unions as partition tasks.
+
+The raster's pixel grid is cut into square *partitions* of ``partition_px`` pixels
+(a multiple of the union tile, aligned to the grid's origin), or left whole
+(``partition_px=None``). Every operation is a set of tasks, one per partition,
+given to an :class:`~geomines.engine.executors.Executor`:
+
+- **Per-geometry sums** (``_task_sums``) are additive over a partition of the
+  plane: a geometry cut at partition borders gets the sum of its pieces.
+- **Unions** are held per partition as a :class:`~geomines.engine.unions.TileState`
+  and changed by tasks (``_task_add``, ``_task_flush``, ``_task_count``). Union tiles
+  nest in partitions, so a geometry crossing a border is counted exactly once, and
+  the tiles are the same however the grid is partitioned: the numbers agree.
+- **The raster's total** is a sum over partitions (``_task_total``).
+
+On this machine (:class:`~geomines.engine.LocalEngine`) the grid is one partition
+and each task runs at once, its work spread over the thread pool. On a cluster
+(:class:`~geomines.engine.dask.DaskEngine`) tasks are Dask tasks that read their
+own windows; the raster travels as its description, the union pieces stay on the
+workers. The task functions are the same, so a fix lands once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+
+from ..geometry import clip_rect, polygonal_array
+from ..grid import tile_box, tile_ranges
+from ..io.population import PopulationRaster
+from .exact import (
+    LandRule,
+    PixelRule,
+    ZonalSum,
+    ZonalSums,
+    areas_on_raster,
+    clip_to_raster,
+    zonal_sums,
+)
+from .executors import Executor, InlineExecutor
+from .unions import (
+    UNION_TILE,
+    TileState,
+    UnionSum,
+    empty_state,
+    state_add,
+    state_count,
+    state_drop,
+    state_flush,
+)
+
+__all__ = ["PartitionedEngine", "UnionBuilder", "union_sum", "union_sums"]
+
+Key = tuple[int, int]
+WHOLE: Key = (0, 0)
+
+
+# ------------------------------------------------------------------ tasks
+# Module-level functions (picklable): each takes the raster and its partition key
+# first, then its inputs, and the engine's settings last.
+def _task_sums(raster: PopulationRaster, key: Key, pieces: np.ndarray, opts: dict) -> ZonalSums:
+    return zonal_sums(
+        pieces,
+        raster,
+        pixel_rule=opts["pixel_rule"],
+        max_window_pixels=opts["window_px"],
+        land_rule=opts["land_rule"],
+    )
+
+
+def _task_add(
+    raster: PopulationRaster,
+    key: Key,
+    state: TileState | None,
+    group: int,
+    pieces: np.ndarray,
+    opts: dict,
+) -> TileState:
+    prev = state if state is not None else empty_state(opts["groups"])
+    return state_add(prev, group, pieces, raster, opts["tile"])
+
+
+def _task_flush(
+    raster: PopulationRaster,
+    key: Key,
+    state: TileState,
+    keys: list[Key],
+    groups: list[int],
+    opts: dict,
+) -> TileState:
+    return state_flush(
+        state,
+        keys,
+        groups,
+        raster,
+        pixel_rule=opts["pixel_rule"],
+        max_window_pixels=opts["window_px"],
+    )
+
+
+def _task_count(
+    raster: PopulationRaster, key: Key, state: TileState, groups: list[int], opts: dict
+) -> list[UnionSum]:
+    return state_count(
+        state, groups, raster, pixel_rule=opts["pixel_rule"], max_window_pixels=opts["window_px"]
+    )
+
+
+def _task_drop(raster: PopulationRaster, key: Key, state: TileState, groups: list[int]) -> Any:
+    return state_drop(state, groups)
+
+
+def _task_total(
+    raster: PopulationRaster, key: Key, window: tuple[int, int, int, int] | None
+) -> float:
+    return raster.total(window)
+
+
+# ------------------------------------------------------------------ engine
+@dataclass
+class PartitionedEngine:
+    """The exposure engine: partition tasks run by an executor.
+
+    Parameters
+    ----------
+    pixel_rule : {"exact", "center", "all-touched"}
+    union_tile : int, optional
+        Side of the union tiles in pixels (default :data:`UNION_TILE`).
+    window_px : int, optional
+        Largest window read at once (default
+        :data:`geomines.engine.exact.MAX_WINDOW_PIXELS`).
+    partition_px : int, optional
+        Side of a partition in pixels, rounded up to a multiple of the union tile;
+        None keeps the grid whole (one task per operation).
+    executor : Executor
+        Runs the tasks (default: at once, in this process).
+    """
+
+    pixel_rule: PixelRule = "exact"
+    union_tile: int | None = None
+    window_px: int | None = None
+    partition_px: int | None = None
+    executor: Executor = field(default_factory=InlineExecutor, repr=False)
+
+    def __post_init__(self) -> None:
+        tile = self.union_tile or UNION_TILE
+        if self.partition_px is not None:
+            self.partition_px = max(tile, -(-self.partition_px // tile) * tile)
+
+    # -------------------------------------------------------------- partitions
+    def split(self, geoms: np.ndarray, raster: PopulationRaster) -> dict[Key, tuple[list, list]]:
+        """Geometries clipped to each partition they touch: ``{key: (pieces, ids)}``.
+
+        Partitioned grids only; empty geometries are left out.
+        """
+        side = self.partition_px
+        assert side is not None
+        geoms = clip_to_raster(geoms, raster)  # work bounded by the raster's extent
+        ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+        out: dict[Key, tuple[list, list]] = {}
+        idx = np.nonzero(ok)[0]
+        if idx.size == 0:
+            return out
+        keys = tile_ranges(shapely.bounds(geoms[idx]), raster.transform, side)
+        for i, (r0, r1, c0, c1) in zip(idx, keys, strict=True):
+            g = geoms[i]
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    piece = g
+                    if (r0, c0) != (r1, c1):
+                        piece = clip_rect(g, *tile_box((r, c), raster.transform, side))
+                        if piece.is_empty:
+                            continue
+                    bucket = out.setdefault((int(r), int(c)), ([], []))
+                    bucket[0].append(piece)
+                    bucket[1].append(int(i))
+        return out
+
+    def partition_of(self, tile: Key, side: int) -> Key:
+        """The partition holding union tile ``tile`` of ``side`` pixels."""
+        if self.partition_px is None:
+            return WHOLE
+        return (tile[0] * side // self.partition_px, tile[1] * side // self.partition_px)
+
+    def window(self, key: Key, raster: PopulationRaster) -> tuple[int, int, int, int] | None:
+        """Partition ``key``'s pixel window (row, col, height, width); None: the whole grid."""
+        side = self.partition_px
+        if side is None:
+            return None
+        r, c = key[0] * side, key[1] * side
+        return r, c, min(side, raster.height - r), min(side, raster.width - c)
+
+    def label(self, key: Key, raster: PopulationRaster) -> str:
+        """Partition ``key`` in words, for errors."""
+        win = self.window(key, raster)
+        if win is None:
+            return f"the whole grid of {raster.name}"
+        r, c, h, w = win
+        return f"partition rows {r}-{r + h}, cols {c}-{c + w} of {raster.name}"
+
+    def submit(self, func: Callable, raster: PopulationRaster, key: Key, *args: Any) -> Any:
+        """One task on partition ``key`` through the executor."""
+        return self.executor.submit(
+            func, self.executor.put(raster), key, *args, label=self.label(key, raster)
+        )
+
+    def options(self, **extra: Any) -> dict:
+        """The engine's settings, as the tasks take them."""
+        return {"pixel_rule": self.pixel_rule, "window_px": self.window_px, **extra}
+
+    # -------------------------------------------------------------- engine API
+    def sums(
+        self, geoms: np.ndarray, raster: PopulationRaster, *, land_rule: LandRule = "land-first"
+    ) -> ZonalSums:
+        """People in each geometry (summed over its pieces in each partition)."""
+        geoms = np.asarray(geoms, dtype=object)
+        opts = self.options(land_rule=land_rule)
+        if self.partition_px is None:
+            handle = self.submit(_task_sums, raster, WHOLE, geoms, opts)
+            return self.executor.gather([handle])[0]
+        n = len(geoms)
+        poly, _valid, area, area_in = areas_on_raster(geoms, raster)
+        clean = np.array([g if g is not None else shapely.Polygon() for g in poly], dtype=object)
+        jobs = sorted(self.split(clean, raster).items())
+        handles = [self.submit(_task_sums, raster, k, _objects(p), opts) for k, (p, _) in jobs]
+        people, weight, nodata = np.zeros(n), np.zeros(n), np.zeros(n)
+        for (_k, (_p, ids)), part in zip(jobs, self.executor.gather(handles), strict=True):
+            np.add.at(people, ids, part.people)
+            np.add.at(weight, ids, part.weight)
+            np.add.at(nodata, ids, part.weight_nodata)
+        return ZonalSums(people, weight, nodata, area, area_in)
+
+    def union(self, geoms: np.ndarray, raster: PopulationRaster) -> UnionSum:
+        """People in the union of the geometries, nobody counted twice."""
+        return self.unions([geoms], raster)[0]
+
+    def unions(self, groups: Sequence[np.ndarray], raster: PopulationRaster) -> list[UnionSum]:
+        """People in the union of each group, all groups' tiles counted in one pass."""
+        builder = self.union_builder(raster, len(groups))
+        for k, geoms in enumerate(groups):
+            builder.add(k, geoms)
+        return builder.result()
+
+    def union_builder(
+        self, raster: PopulationRaster, groups: int, *, tile: int | None = None
+    ) -> UnionBuilder:
+        """Unions of ``groups`` groups, fed batch by batch (bounded memory).
+
+        A ``tile`` smaller than the engine's union tile gives smaller tiles (any size
+        that divides it is exact), for unions whose totals alone are wanted: they close
+        sooner.
+        """
+        side = self.union_tile or UNION_TILE
+        if tile and tile < side and (self.partition_px is None or self.partition_px % tile == 0):
+            side = tile  # nested in the partitions
+        return UnionBuilder(raster, groups, tile=side, engine=self)
+
+    def total(self, raster: PopulationRaster) -> float:
+        """All the people in the raster (float64), one task per partition."""
+        side = self.partition_px
+        keys = (
+            [WHOLE]
+            if side is None
+            else [
+                (r, c)
+                for r in range(-(-raster.height // side))
+                for c in range(-(-raster.width // side))
+            ]
+        )
+        handles = [self.submit(_task_total, raster, k, self.window(k, raster)) for k in keys]
+        return float(sum(self.executor.gather(handles)))
+
+
+def _objects(items: Sequence[Any]) -> np.ndarray:
+    arr = np.empty(len(items), dtype=object)
+    arr[:] = list(items)
+    return arr
+
+
+class UnionBuilder:
+    """Unions of several groups of geometries, built batch by batch and tile by tile.
+
+    ``add(k, geoms)`` clips a batch to the union tiles of the raster's grid and
+    merges it into group *k*'s piece in each tile; the batch can then be dropped.
+    Memory is the size of the unions (the pieces) plus one batch, however many
+    geometries go in. ``flush`` counts tiles no later batch can reach and drops them;
+    ``result()`` counts every group's pieces in one pass.
+
+    The state of each partition is a handle from the engine's executor: a value on
+    this machine, a future whose data stay on the workers on a cluster.
+
+    The union of a set does not depend on how it was split into batches, so the
+    numbers are those of :func:`union_sums` on the whole groups (to rounding).
+    """
+
+    def __init__(
+        self,
+        raster: PopulationRaster,
+        groups: int,
+        *,
+        pixel_rule: PixelRule = "exact",
+        tile: int | None = None,
+        engine: PartitionedEngine | None = None,
+    ) -> None:
+        self.raster = raster
+        self.groups = groups
+        self.engine = engine or PartitionedEngine(pixel_rule, union_tile=tile)
+        self.side = tile or self.engine.union_tile or UNION_TILE
+        self.state: dict[Key, Any] = {}
+
+    def add(self, group: int, geoms: np.ndarray) -> None:
+        """Merge a batch of geometries into group ``group``'s union."""
+        eng = self.engine
+        opts = {"groups": self.groups, "tile": self.side}
+        if eng.partition_px is None:
+            batches = [(WHOLE, np.asarray(geoms, dtype=object))]
+        else:
+            poly = polygonal_array(np.asarray(geoms, dtype=object))
+            clean = _objects([g for g in poly if g is not None and not g.is_empty])
+            batches = [
+                (k, _objects(p)) for k, (p, _) in sorted(eng.split(clean, self.raster).items())
+            ]
+        for key, pieces in batches:
+            prev = self.state.get(key)
+            self.state[key] = eng.submit(_task_add, self.raster, key, prev, group, pieces, opts)
+
+    def flush(self, keys: Collection[Key], groups: Sequence[int]) -> None:
+        """Count these groups' pieces in these union tiles now and drop them.
+
+        For tiles that no later batch can reach (the caller knows): their pieces are
+        final. Their people go into :meth:`result`'s totals; the pieces are not kept.
+        """
+        by_partition: dict[Key, list[Key]] = {}
+        for tile in keys:
+            by_partition.setdefault(self.engine.partition_of(tile, self.side), []).append(tile)
+        opts = self.engine.options()
+        for key, tiles in sorted(by_partition.items()):
+            if key in self.state:
+                self.state[key] = self.engine.submit(
+                    _task_flush, self.raster, key, self.state[key], tiles, list(groups), opts
+                )
+
+    def result(self, groups: Sequence[int] | None = None) -> list[UnionSum]:
+        """People in each group's union (all, or those listed), counted in one pass.
+
+        The groups returned are dropped from the builder: their memory is freed. Pieces
+        of flushed tiles are in the totals but not in the returned pieces.
+        """
+        eng = self.engine
+        wanted = list(range(self.groups)) if groups is None else list(groups)
+        keys = sorted(self.state)
+        opts = eng.options()
+        handles = [
+            eng.submit(_task_count, self.raster, k, self.state[k], wanted, opts) for k in keys
+        ]
+        parts = eng.executor.gather(handles)
+        for k in keys:
+            self.state[k] = eng.submit(_task_drop, self.raster, k, self.state[k], wanted)
+        out = []
+        for j in range(len(wanted)):
+            total, pieces, tiles = ZonalSum(), [], []
+            for part in parts:
+                total.add(part[j].total)
+                pieces.extend(part[j].pieces)
+                tiles.extend(part[j].keys)
+            out.append(UnionSum(total, _objects(pieces), tiles))
+        return out
+
+
+def union_sums(
+    groups: Sequence[np.ndarray],
+    raster: PopulationRaster,
+    *,
+    pixel_rule: PixelRule = "exact",
+    tile: int | None = None,
+) -> list[UnionSum]:
+    """People in the union of each group of geometries (see :func:`union_sum`).
+
+    All groups' tile pieces are counted in one pass, so a window of the raster
+    shared by several groups is read and prepared once for all of them.
+    """
+    return PartitionedEngine(pixel_rule, union_tile=tile).unions(groups, raster)
+
+
+def union_sum(
+    geoms: np.ndarray,
+    raster: PopulationRaster,
+    *,
+    pixel_rule: PixelRule = "exact",
+    tile: int | None = None,
+) -> UnionSum:
+    """People in the union of geometries, nobody counted twice.
+
+    The plane is cut into tiles of ``tile`` × ``tile`` pixels on the raster's
+    grid; in each tile the geometries are clipped to the tile and unioned there,
+    then counted. The tiles partition the plane, so the sum over tiles is the
+    count of the whole union; no global union is ever built.
+    """
+    return union_sums([geoms], raster, pixel_rule=pixel_rule, tile=tile)[0]
