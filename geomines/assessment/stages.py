@@ -30,11 +30,11 @@ import shapely
 from pyproj import CRS
 from tqdm import tqdm
 
-from ..crs import move_to_grid, transform_geoms, wrap_longitudes
+from ..crs import move_to_grid, transform_geoms
 from ..engine.exact import PIXEL_RULES, PixelRule, ZonalSum
 from ..engine.executors import release_memory
 from ..engine.local import Engine, LocalEngine
-from ..engine.rings import area_m2, buffers_m, format_m, parse_rings
+from ..engine.rings import area_m2, format_m, parse_rings
 from ..engine.unions import UnionSum
 from ..errors import CoverageWarning, CRSError, InputError, NoOverlapError, ReprojectionWarning
 from ..hazards import load_report, read_hazards
@@ -364,29 +364,39 @@ def _one_ring(
     batches: list[np.ndarray],
     group_of: np.ndarray,
 ) -> UnionSum:
-    """One ring distance: per-hazard people within ``d`` and the dissolved ring."""
-    people_d = np.full(len(p.frame), np.nan)
-    dissolved = engine.union_builder(p.raster, 1)
-    by_group = engine.union_builder(p.raster, len(per.groups), tile=CLASS_TILE)
-    closing = closing_tiles(
-        p.geoms, batches, d, p.src_crs, p.raster, getattr(by_group, "side", None)
-    )
+    """One ring distance: per-hazard people within ``d`` and the dissolved ring.
+
+    One union builder holds the class groups (small tiles, closed early) and, as its
+    last group, the counted hazards' ring (the engine's union tiles, kept whole): each
+    batch's buffers are built where the engine runs, merged into both, and dropped.
+    """
+    groups = len(per.groups)
+    builder = engine.union_builder(p.raster, groups + 1, tile=CLASS_TILE, pieces_of=[groups])
+    closing = closing_tiles(p.geoms, batches, d, p.src_crs, p.raster, builder.side)
+    ahead = max(0, engine.lookahead)
+    started = [engine.buffer_batch(p.geoms[pos], p.src_crs, d, p.raster) for pos in batches[:ahead]]
+    people = []
     for b, pos in enumerate(batches):
-        lonlat = gpd.GeoSeries(p.geoms[pos], crs=p.src_crs)
-        buf = _on_grid(buffers_m(lonlat, [d], to_crs=p.raster.crs)[0].values, p.raster)
-        people_d[pos] = engine.sums(buf, p.raster).people
-        dissolved.add(0, buf[p.counted[pos]])
-        for k in np.unique(group_of[pos]):
-            if k >= 0:
-                by_group.add(int(k), buf[group_of[pos] == k])
-        del buf
+        if b + ahead < len(batches):  # the next batches' buffers are built meanwhile
+            nxt = batches[b + ahead]
+            started.append(engine.buffer_batch(p.geoms[nxt], p.src_crs, d, p.raster))
+        batch = started.pop(0)
+        members = [(groups, p.counted[pos])]
+        members += [(int(k), group_of[pos] == k) for k in np.unique(group_of[pos]) if k >= 0]
+        builder.add_buffers(batch, members)
+        people.append(engine.batch_people(batch, p.raster))
+        del batch
         if closing[b]:
-            by_group.flush(closing[b], range(len(per.groups)))
+            builder.flush(closing[b], range(groups))
         release_memory()
+    people_d = np.full(len(p.frame), np.nan)
+    for pos, values in zip(batches, engine.gather(people), strict=True):
+        people_d[pos] = values
     p.frame[ring_column(d)] = people_d
+    unions = builder.result()
     if per.groups:
-        per.class_columns[ring_column(d)] = [u.total.people for u in by_group.result()]
-    return dissolved.result()[0]
+        per.class_columns[ring_column(d)] = [u.total.people for u in unions[:groups]]
+    return unions[groups]
 
 
 def dissolve(
@@ -492,14 +502,6 @@ def assemble(
         },
         load_report=p.report,
     )
-
-
-def _on_grid(geoms: np.ndarray, raster: PopulationRaster) -> np.ndarray:
-    """Lon/lat geometries moved into the grid's 360° span when it is not -180..180."""
-    west, _, east, _ = raster.bounds
-    if raster.is_geographic and (west < -180 - 1e-9 or east > 180 + 1e-9):
-        return wrap_longitudes(geoms, west)
-    return geoms
 
 
 def _check_moved(

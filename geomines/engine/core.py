@@ -26,6 +26,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
 
@@ -42,6 +43,7 @@ from .exact import (
     zonal_sums,
 )
 from .executors import Executor, InlineExecutor
+from .rings import buffers_m, onto_grid
 from .unions import (
     UNION_TILE,
     TileState,
@@ -57,6 +59,39 @@ __all__ = ["PartitionedEngine", "UnionBuilder", "union_sum", "union_sums"]
 
 Key = tuple[int, int]
 WHOLE: Key = (0, 0)
+
+
+# ------------------------------------------------------------------ partitions
+def split(
+    geoms: np.ndarray, raster: PopulationRaster, side: int | None
+) -> dict[Key, tuple[list, list]]:
+    """Geometries clipped to each ``side``-pixel partition they touch: ``{key: (pieces,
+    ids)}``; with ``side`` None, one partition holding the geometries as they are.
+
+    Empty geometries are left out; geometries are first cut to the raster's extent.
+    """
+    geoms = clip_to_raster(np.asarray(geoms, dtype=object), raster)
+    ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    out: dict[Key, tuple[list, list]] = {}
+    idx = np.nonzero(ok)[0]
+    if idx.size == 0:
+        return out
+    if side is None:
+        return {WHOLE: (list(geoms[idx]), [int(i) for i in idx])}
+    keys = tile_ranges(shapely.bounds(geoms[idx]), raster.transform, side)
+    for i, (r0, r1, c0, c1) in zip(idx, keys, strict=True):
+        g = geoms[i]
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                piece = g
+                if (r0, c0) != (r1, c1):
+                    piece = clip_rect(g, *tile_box((r, c), raster.transform, side))
+                    if piece.is_empty:
+                        continue
+                bucket = out.setdefault((int(r), int(c)), ([], []))
+                bucket[0].append(piece)
+                bucket[1].append(int(i))
+    return out
 
 
 # ------------------------------------------------------------------ tasks
@@ -81,7 +116,7 @@ def _task_add(
     opts: dict,
 ) -> TileState:
     prev = state if state is not None else empty_state(opts["groups"])
-    return state_add(prev, group, pieces, raster, opts["tile"])
+    return state_add(prev, group, pieces, raster, opts["sides"][group])
 
 
 def _task_flush(
@@ -112,6 +147,49 @@ def _task_count(
 
 def _task_drop(raster: PopulationRaster, key: Key, state: TileState, groups: list[int]) -> Any:
     return state_drop(state, groups)
+
+
+def _task_buffers(
+    raster: PopulationRaster, key: Key, geoms: np.ndarray, crs: Any, distance: float, opts: dict
+) -> dict[str, Any]:
+    """A batch of hazards buffered by ``distance`` metres onto the raster's grid: each
+    buffer's people, and the buffers split by partition (``parts``).
+    """
+    series = gpd.GeoSeries(geoms, crs=crs)
+    buf = onto_grid(buffers_m(series, [distance], to_crs=raster.crs)[0].values, raster)
+    people = _task_sums(raster, key, buf, opts).people
+    return {"people": people, "parts": split(buf, raster, opts["partition_px"])}
+
+
+def _task_people(raster: PopulationRaster, key: Key, batch: dict[str, Any]) -> np.ndarray:
+    return batch["people"]
+
+
+def _task_keys(raster: PopulationRaster, key: Key, batch: dict[str, Any]) -> list[Key]:
+    return sorted(batch["parts"])
+
+
+def _task_add_parts(
+    raster: PopulationRaster,
+    key: Key,
+    state: TileState | None,
+    batch: dict[str, Any],
+    members: list[tuple[int, np.ndarray]],
+    opts: dict,
+) -> TileState | None:
+    """``state`` with this partition's pieces of a buffer batch merged into each group
+    (``members``: group and a mask over the batch).
+    """
+    part = batch["parts"].get(key)
+    if part is None:
+        return state
+    pieces, ids = _objects(part[0]), np.asarray(part[1], dtype=np.int64)
+    out = state if state is not None else empty_state(opts["groups"])
+    for group, mask in members:
+        chosen = pieces[mask[ids]]
+        if chosen.size:
+            out = state_add(out, group, chosen, raster, opts["sides"][group])
+    return out
 
 
 def _task_total(
@@ -153,32 +231,8 @@ class PartitionedEngine:
 
     # -------------------------------------------------------------- partitions
     def split(self, geoms: np.ndarray, raster: PopulationRaster) -> dict[Key, tuple[list, list]]:
-        """Geometries clipped to each partition they touch: ``{key: (pieces, ids)}``.
-
-        Partitioned grids only; empty geometries are left out.
-        """
-        side = self.partition_px
-        assert side is not None
-        geoms = clip_to_raster(geoms, raster)  # work bounded by the raster's extent
-        ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
-        out: dict[Key, tuple[list, list]] = {}
-        idx = np.nonzero(ok)[0]
-        if idx.size == 0:
-            return out
-        keys = tile_ranges(shapely.bounds(geoms[idx]), raster.transform, side)
-        for i, (r0, r1, c0, c1) in zip(idx, keys, strict=True):
-            g = geoms[i]
-            for r in range(r0, r1 + 1):
-                for c in range(c0, c1 + 1):
-                    piece = g
-                    if (r0, c0) != (r1, c1):
-                        piece = clip_rect(g, *tile_box((r, c), raster.transform, side))
-                        if piece.is_empty:
-                            continue
-                    bucket = out.setdefault((int(r), int(c)), ([], []))
-                    bucket[0].append(piece)
-                    bucket[1].append(int(i))
-        return out
+        """Geometries clipped to each partition they touch: ``{key: (pieces, ids)}``."""
+        return split(geoms, raster, self.partition_px)
 
     def partition_of(self, tile: Key, side: int) -> Key:
         """The partition holding union tile ``tile`` of ``side`` pixels."""
@@ -202,11 +256,29 @@ class PartitionedEngine:
         r, c, h, w = win
         return f"partition rows {r}-{r + h}, cols {c}-{c + w} of {raster.name}"
 
-    def submit(self, func: Callable, raster: PopulationRaster, key: Key, *args: Any) -> Any:
-        """One task on partition ``key`` through the executor."""
+    def submit(
+        self,
+        func: Callable,
+        raster: PopulationRaster,
+        key: Key,
+        *args: Any,
+        label: str | None = None,
+    ) -> Any:
+        """One task on partition ``key`` through the executor (``label`` names it in
+        errors; default: the partition).
+        """
         return self.executor.submit(
-            func, self.executor.put(raster), key, *args, label=self.label(key, raster)
+            func, self.executor.put(raster), key, *args, label=label or self.label(key, raster)
         )
+
+    def gather(self, handles: list[Any]) -> list[Any]:
+        """The values of task handles."""
+        return self.executor.gather(handles)
+
+    @property
+    def lookahead(self) -> int:
+        """Batches worth starting ahead of the one being merged (0 here: one at a time)."""
+        return int(getattr(self.executor, "lookahead", 0))
 
     def options(self, **extra: Any) -> dict:
         """The engine's settings, as the tasks take them."""
@@ -246,18 +318,53 @@ class PartitionedEngine:
         return builder.result()
 
     def union_builder(
-        self, raster: PopulationRaster, groups: int, *, tile: int | None = None
+        self,
+        raster: PopulationRaster,
+        groups: int,
+        *,
+        tile: int | None = None,
+        pieces_of: Collection[int] = (),
     ) -> UnionBuilder:
         """Unions of ``groups`` groups, fed batch by batch (bounded memory).
 
         A ``tile`` smaller than the engine's union tile gives smaller tiles (any size
         that divides it is exact), for unions whose totals alone are wanted: they close
-        sooner.
+        sooner. The groups in ``pieces_of`` keep the engine's union tiles (their pieces
+        are compared tile by tile with other unions).
         """
         side = self.union_tile or UNION_TILE
+        small = side
         if tile and tile < side and (self.partition_px is None or self.partition_px % tile == 0):
-            side = tile  # nested in the partitions
-        return UnionBuilder(raster, groups, tile=side, engine=self)
+            small = tile  # nested in the partitions
+        sides = [side if k in set(pieces_of) else small for k in range(groups)]
+        return UnionBuilder(raster, groups, sides=sides, engine=self)
+
+    def buffer_batch(
+        self, geoms: np.ndarray, crs: Any, distance: float, raster: PopulationRaster
+    ) -> Any:
+        """A handle on a batch of hazards (in ``crs``) buffered by ``distance`` metres onto
+        the raster's grid, with each buffer's people; built where the tasks run (on a
+        cluster: on a worker, and the buffers stay there).
+
+        Take the people with :meth:`batch_people`; merge the buffers into unions with
+        :meth:`UnionBuilder.add_buffers`.
+        """
+        opts = self.options(land_rule="land-first", partition_px=self.partition_px)
+        label = f"buffers of {len(geoms)} hazards by {distance:g} m on {raster.name}"
+        return self.submit(
+            _task_buffers,
+            raster,
+            WHOLE,
+            np.asarray(geoms, dtype=object),
+            crs,
+            distance,
+            opts,
+            label=label,
+        )
+
+    def batch_people(self, batch: Any, raster: PopulationRaster) -> Any:
+        """A handle on the people within each buffer of a :meth:`buffer_batch`."""
+        return self.submit(_task_people, raster, WHOLE, batch, label="people of a batch")
 
     def total(self, raster: PopulationRaster) -> float:
         """All the people in the raster (float64), one task per partition."""
@@ -305,17 +412,24 @@ class UnionBuilder:
         pixel_rule: PixelRule = "exact",
         tile: int | None = None,
         engine: PartitionedEngine | None = None,
+        sides: Sequence[int] | None = None,
     ) -> None:
         self.raster = raster
         self.groups = groups
         self.engine = engine or PartitionedEngine(pixel_rule, union_tile=tile)
-        self.side = tile or self.engine.union_tile or UNION_TILE
+        side = tile or self.engine.union_tile or UNION_TILE
+        self.sides = list(sides) if sides is not None else [side] * groups
+        #: the smallest tile side (that of the groups whose tiles close early)
+        self.side = min(self.sides, default=side)
         self.state: dict[Key, Any] = {}
+
+    def _opts(self) -> dict:
+        return {"groups": self.groups, "sides": self.sides}
 
     def add(self, group: int, geoms: np.ndarray) -> None:
         """Merge a batch of geometries into group ``group``'s union."""
         eng = self.engine
-        opts = {"groups": self.groups, "tile": self.side}
+        opts = self._opts()
         if eng.partition_px is None:
             batches = [(WHOLE, np.asarray(geoms, dtype=object))]
         else:
@@ -328,15 +442,33 @@ class UnionBuilder:
             prev = self.state.get(key)
             self.state[key] = eng.submit(_task_add, self.raster, key, prev, group, pieces, opts)
 
+    def add_buffers(self, batch: Any, members: list[tuple[int, np.ndarray]]) -> None:
+        """Merge a :meth:`PartitionedEngine.buffer_batch` into the groups: ``members``
+        pairs a group with a boolean mask over the batch. On a cluster the buffers go
+        from worker to worker; the client sees only which partitions they touch.
+        """
+        eng = self.engine
+        keys = eng.gather([eng.submit(_task_keys, self.raster, WHOLE, batch, label="keys")])[0]
+        opts = self._opts()
+        for key in keys:
+            prev = self.state.get(key)
+            self.state[key] = eng.submit(
+                _task_add_parts, self.raster, key, prev, batch, members, opts
+            )
+
     def flush(self, keys: Collection[Key], groups: Sequence[int]) -> None:
         """Count these groups' pieces in these union tiles now and drop them.
 
         For tiles that no later batch can reach (the caller knows): their pieces are
         final. Their people go into :meth:`result`'s totals; the pieces are not kept.
         """
+        sides = {self.sides[k] for k in groups}
+        if len(sides) != 1:
+            raise ValueError("flush: the groups' union tiles must have one size")
+        side = sides.pop()
         by_partition: dict[Key, list[Key]] = {}
         for tile in keys:
-            by_partition.setdefault(self.engine.partition_of(tile, self.side), []).append(tile)
+            by_partition.setdefault(self.engine.partition_of(tile, side), []).append(tile)
         opts = self.engine.options()
         for key, tiles in sorted(by_partition.items()):
             if key in self.state:

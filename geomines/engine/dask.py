@@ -78,6 +78,15 @@ class DaskExecutor:
         self.scattered: dict[str, Any] = {}
         self.tasks = 0
 
+    @property
+    def lookahead(self) -> int:
+        """Buffer batches started ahead: two per worker thread, so none waits."""
+        try:
+            threads = sum(self.client.nthreads().values())
+        except Exception:  # pragma: no cover - a client that cannot say
+            threads = 1
+        return max(1, 2 * threads)
+
     def put(self, raster: PopulationRaster) -> Any:
         """The raster scattered to the workers (once per raster)."""
         remote = self.scattered.get(raster.token)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,14 +34,39 @@ class Engine(Protocol):
         ...
 
     def union_builder(
-        self, raster: PopulationRaster, groups: int, *, tile: int | None = None
+        self,
+        raster: PopulationRaster,
+        groups: int,
+        *,
+        tile: int | None = None,
+        pieces_of: Collection[int] = (),
     ) -> Any:
         """Unions of several groups, fed batch by batch.
 
-        An object with ``add(k, geoms)``, ``flush(keys, groups)`` and
-        ``result(groups=None) -> list[UnionSum]``; ``tile`` asks for smaller union
-        tiles (for unions whose totals alone are wanted: they close sooner).
+        An object with ``add(k, geoms)``, ``add_buffers(batch, members)``,
+        ``flush(keys, groups)``, ``result(groups=None) -> list[UnionSum]`` and
+        ``side``; ``tile`` asks for smaller union tiles (for unions whose totals alone
+        are wanted: they close sooner), except for the groups in ``pieces_of``.
         """
+        ...
+
+    def buffer_batch(
+        self, geoms: np.ndarray, crs: Any, distance: float, raster: PopulationRaster
+    ) -> Any:
+        """A handle on a batch of hazards buffered by ``distance`` metres on the grid."""
+        ...
+
+    def batch_people(self, batch: Any, raster: PopulationRaster) -> Any:
+        """A handle on the people within each buffer of a batch."""
+        ...
+
+    def gather(self, handles: list[Any]) -> list[Any]:
+        """The values of handles."""
+        ...
+
+    @property
+    def lookahead(self) -> int:
+        """Batches worth starting ahead of the one being merged."""
         ...
 
     def total(self, raster: PopulationRaster) -> float:

@@ -32,6 +32,7 @@ from ..crs import (
     split_antimeridian,
     transform_geoms,
     unwrap_antimeridian,
+    wrap_longitudes,
 )
 from ..errors import InputError
 from ..geometry import valid_polygonal
@@ -244,6 +245,16 @@ def area_m2(geoms: gpd.GeoSeries) -> np.ndarray:
     for idx, areas in _by_cluster(geoms, run):
         out[idx] = areas
     return out
+
+
+def onto_grid(geoms: np.ndarray, raster: Any) -> np.ndarray:
+    """Lon/lat geometries moved into a geographic grid's 360° span when it is not
+    -180..180 (``raster``: a :class:`~geomines.io.population.PopulationRaster`).
+    """
+    west, _, east, _ = raster.bounds
+    if raster.is_geographic and (west < -180 - 1e-9 or east > 180 + 1e-9):
+        return wrap_longitudes(geoms, west)
+    return geoms
 
 
 def buffer_m(
