@@ -455,11 +455,6 @@ def _window_sums(
         pos = np.searchsorted(ids, cid)
         ok = (pos < size) & (ids[np.minimum(pos, size - 1)] == cid)
         out["people"] += np.bincount(pos[ok], cpeople[ok], size)
-    ones = np.ones((1, w))
-    p1 = np.arange(w + 1, dtype=float)[None, :]
-    q1 = p1 * p1 / 2.0
-    zero_rows = np.zeros_like(row)
-    out["weight"] = np.bincount(target, _piece_sums(zero_rows, ua, ub, dw, ones, p1, q1), size)
     if nodata.any():
         nd = nodata.astype(float)
         pn, qn = _prefix(nd)
@@ -623,6 +618,9 @@ def zonal_sums(
         for key in ("people", "weight", "weight_nodata"):
             if key in part:
                 np.add.at(out[key], part["ids"], part[key])
+    # Σ f over the raster's pixels is the area inside the raster in pixels (exactly:
+    # the fractions of a polygon's pixels add up to its area), no second pass needed
+    out["weight"] = area_in / abs(raster.res[0] * raster.res[1])
     # every term of Σ v·f is non-negative: a negative total is rounding (~1e-12), not people
     for key in ("people", "weight", "weight_nodata"):
         np.maximum(out[key], 0.0, out=out[key])
