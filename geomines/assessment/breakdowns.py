@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -52,6 +53,37 @@ def admin_of_hazards(geoms_r: np.ndarray, units: np.ndarray, ids: np.ndarray) ->
 CLASS_PRECEDENCE = ("CHA", "SHA", "other")
 
 
+def _rank(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Each hazard's rank in :data:`CLASS_PRECEDENCE` (0 = CHA)."""
+    classes = frame["land_class"].to_numpy(dtype=object)
+    return np.where(classes == "CHA", 0, np.where(classes == "SHA", 1, 2))
+
+
+def precedence_masks(frame: gpd.GeoDataFrame, counted: np.ndarray) -> dict[str, np.ndarray]:
+    """The counted hazards of each precedence level but the last: ``level0`` (CHA),
+    ``level1`` (CHA or SHA), ...
+    """
+    rank = _rank(frame)
+    return {f"level{k}": counted & (rank <= k) for k in range(len(CLASS_PRECEDENCE) - 1)}
+
+
+def groups_making(
+    mask: np.ndarray, groups: list[tuple[tuple[Any, ...], np.ndarray]]
+) -> list[int] | None:
+    """The groups whose members are exactly the hazards in ``mask``, or None when the
+    groups do not split that way (a group partly in, or a hazard in no group).
+    """
+    chosen, covered = [], np.zeros(len(mask), dtype=bool)
+    for k, (_key, pos) in enumerate(groups):
+        inside = mask[pos]
+        if inside.all() and pos.size:
+            chosen.append(k)
+            covered[pos] = True
+        elif inside.any():
+            return None
+    return chosen if np.array_equal(covered, mask) else None
+
+
 def precedence_table(
     frame: gpd.GeoDataFrame,
     geoms_r: np.ndarray,
@@ -61,19 +93,24 @@ def precedence_table(
     ring_u: dict[float, UnionSum],
     raster: PopulationRaster,
     engine: Engine,
+    known: Sequence[UnionSum | None] = (),
 ) -> tuple[pd.DataFrame, list[UnionSum]]:
     """People by land class with precedence (CHA over SHA over other over ring bands).
 
     ``N(CHA)``, ``N(CHA ∪ SHA) − N(CHA)``, ``N(all) − N(CHA ∪ SHA)``, then the
     exclusive ring bands: the rows add up to the people within the largest ring.
+    ``known``: the levels' unions where already built (from the class groups' unions).
     """
-    classes = frame["land_class"].to_numpy(dtype=object)
-    rank = np.where(classes == "CHA", 0, np.where(classes == "SHA", 1, 2))
+    rank = _rank(frame)
     rows = []
     previous = 0.0
-    levels = engine.unions(
-        [geoms_r[counted & (rank <= level)] for level in range(len(CLASS_PRECEDENCE) - 1)], raster
-    )
+    masks = list(precedence_masks(frame, counted).values())
+    given = list(known) + [None] * (len(masks) - len(known))
+    missing = [k for k, u in enumerate(given) if u is None]
+    built = engine.unions([geoms_r[masks[k]] for k in missing], raster) if missing else []
+    for k, union in zip(missing, built, strict=True):
+        given[k] = union
+    levels = [u for u in given if u is not None]
     for level, name in enumerate(CLASS_PRECEDENCE):
         if level == len(CLASS_PRECEDENCE) - 1:
             people = union_u.total.people

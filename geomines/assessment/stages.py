@@ -20,7 +20,7 @@ import os
 import sys
 import warnings
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -42,11 +42,14 @@ from ..io.population import PopulationRaster, read_population
 from ..loadreport import LoadReport
 from .batching import CLASS_TILE, closing_tiles, spatial_batches
 from .breakdowns import (
+    CLASS_PRECEDENCE,
     admin_of_hazards,
     admin_table,
     band_frame,
     class_groups,
     class_table,
+    groups_making,
+    precedence_masks,
     precedence_table,
 )
 from .checks import quality_checks, reconcile_rings
@@ -146,6 +149,10 @@ class PerHazard:
     inside: list[ZonalSum]
     groups: list[tuple[tuple[Any, ...], np.ndarray]]
     class_columns: dict[str, list[float]]
+    #: the counted hazards' groups (None: the groups do not make up the counted hazards)
+    counted_groups: list[int] | None = None
+    #: unions built from the groups' pieces: "counted" and the precedence levels
+    derived: dict[str, UnionSum] = field(default_factory=dict)
 
 
 @dataclass
@@ -246,7 +253,7 @@ def assess(
         projected = project(hazards, population, options, load_report)
         per_hazard = count_per_hazard(projected, options, bar)
         ring_unions = count_rings(projected, per_hazard, options, bar)
-        dissolved = dissolve(projected, ring_unions, options, bar)
+        dissolved = dissolve(projected, per_hazard, ring_unions, options, bar)
         breakdowns = break_down(projected, per_hazard, dissolved, options, units, bar)
         return assemble(projected, per_hazard, dissolved, breakdowns, options, units)
 
@@ -330,10 +337,20 @@ def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
             "No hazard is counted (check count_status); totals are 0.", UserWarning, stacklevel=3
         )
     groups = class_groups(p.frame, p.usable)
+    # the counted hazards' union and the precedence levels' are unions of groups' unions
+    wanted = {"counted": p.counted, **precedence_masks(p.frame, p.counted)}
+    sources = {name: groups_making(mask, groups) for name, mask in wanted.items()}
+    derive = {name: src for name, src in sources.items() if src is not None}
     unions = (
-        options.engine.unions([p.geoms_r[pos] for _, pos in groups], p.raster) if groups else []
+        options.engine.unions(
+            [p.geoms_r[pos] for _, pos in groups], p.raster, derived=list(derive.values())
+        )
+        if groups
+        else []
     )
-    return PerHazard(inside, groups, {"people_inside": [u.total.people for u in unions]})
+    derived = dict(zip(derive, unions[len(groups) :], strict=True)) if groups else {}
+    columns = {"people_inside": [u.total.people for u in unions[: len(groups)]]}
+    return PerHazard(inside, groups, columns, sources["counted"], derived)
 
 
 def count_rings(p: Projected, per: PerHazard, options: Options, bar: tqdm) -> dict[float, UnionSum]:
@@ -368,11 +385,15 @@ def _one_ring(
 
     One union builder holds the class groups (small tiles, closed early) and, as its
     last group, the counted hazards' ring (the engine's union tiles, kept whole): each
-    batch's buffers are built where the engine runs, merged into both, and dropped.
+    batch's buffers are built where the engine runs, merged into the groups, and
+    dropped. The counted ring is built from the counted groups' tile pieces as their
+    tiles close (a union of a few unions, not of every buffer again).
     """
     groups = len(per.groups)
     builder = engine.union_builder(p.raster, groups + 1, tile=CLASS_TILE, pieces_of=[groups])
     closing = closing_tiles(p.geoms, batches, d, p.src_crs, p.raster, builder.side)
+    # the counted ring is the union of the counted groups' rings, when they make it up
+    derive = per.counted_groups or None
     ahead = max(0, engine.lookahead)
     started = [engine.buffer_batch(p.geoms[pos], p.src_crs, d, p.raster) for pos in batches[:ahead]]
     people = []
@@ -381,14 +402,19 @@ def _one_ring(
             nxt = batches[b + ahead]
             started.append(engine.buffer_batch(p.geoms[nxt], p.src_crs, d, p.raster))
         batch = started.pop(0)
-        members = [(groups, p.counted[pos])]
-        members += [(int(k), group_of[pos] == k) for k in np.unique(group_of[pos]) if k >= 0]
+        members = [(int(k), group_of[pos] == k) for k in np.unique(group_of[pos]) if k >= 0]
+        if derive is None:  # the counted ring from the buffers themselves
+            members.append((groups, p.counted[pos]))
         builder.add_buffers(batch, members)
         people.append(engine.batch_people(batch, p.raster))
         del batch
         if closing[b]:
+            if derive is not None:  # into the counted ring before the tiles are dropped
+                builder.derive(groups, derive, closing[b])
             builder.flush(closing[b], range(groups))
         release_memory()
+    if derive is not None:
+        builder.derive(groups, derive)
     people_d = np.full(len(p.frame), np.nan)
     for pos, values in zip(batches, engine.gather(people), strict=True):
         people_d[pos] = values
@@ -400,11 +426,15 @@ def _one_ring(
 
 
 def dissolve(
-    p: Projected, ring_unions: dict[float, UnionSum], options: Options, bar: tqdm
+    p: Projected,
+    per: PerHazard,
+    ring_unions: dict[float, UnionSum],
+    options: Options,
+    bar: tqdm,
 ) -> Dissolved:
     """Stage 4: the union of the counted hazards, the overlap check, and the totals."""
     bar.set_postfix_str("dissolved hazards")
-    union = options.engine.union(p.geoms_r[p.counted], p.raster)
+    union = per.derived.get("counted") or options.engine.union(p.geoms_r[p.counted], p.raster)
     bar.update()
     reach = ring_unions[options.rings[-1]] if options.rings else union
     outside = _check_overlap(p.frame, p.geoms, p.geoms_r, p.counted, reach, p.src_crs, p.raster)
@@ -429,7 +459,15 @@ def break_down(
     """
     engine, rings = options.engine, options.rings
     by_precedence, levels = precedence_table(
-        p.frame, p.geoms_r, p.counted, dissolved.union, rings, dissolved.rings, p.raster, engine
+        p.frame,
+        p.geoms_r,
+        p.counted,
+        dissolved.union,
+        rings,
+        dissolved.rings,
+        p.raster,
+        engine,
+        [per.derived.get(f"level{k}") for k in range(len(CLASS_PRECEDENCE) - 1)],
     )
     checks = reconcile_rings(dissolved.union, rings, dissolved.rings, levels, engine, p.raster)
     del levels

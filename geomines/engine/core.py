@@ -51,6 +51,7 @@ from .unions import (
     empty_state,
     state_add,
     state_count,
+    state_derive,
     state_drop,
     state_flush,
 )
@@ -143,6 +144,18 @@ def _task_count(
     return state_count(
         state, groups, raster, pixel_rule=opts["pixel_rule"], max_window_pixels=opts["window_px"]
     )
+
+
+def _task_derive(
+    raster: PopulationRaster,
+    key: Key,
+    state: TileState,
+    target: int,
+    sources: list[int],
+    keys: list[Key] | None,
+    opts: dict,
+) -> TileState:
+    return state_derive(state, target, sources, raster, opts["sides"], keys)
 
 
 def _task_drop(raster: PopulationRaster, key: Key, state: TileState, groups: list[int]) -> Any:
@@ -310,11 +323,24 @@ class PartitionedEngine:
         """People in the union of the geometries, nobody counted twice."""
         return self.unions([geoms], raster)[0]
 
-    def unions(self, groups: Sequence[np.ndarray], raster: PopulationRaster) -> list[UnionSum]:
-        """People in the union of each group, all groups' tiles counted in one pass."""
-        builder = self.union_builder(raster, len(groups))
+    def unions(
+        self,
+        groups: Sequence[np.ndarray],
+        raster: PopulationRaster,
+        *,
+        derived: Sequence[Sequence[int]] = (),
+    ) -> list[UnionSum]:
+        """People in the union of each group, all groups' tiles counted in one pass.
+
+        Each entry of ``derived`` lists groups whose union of unions is wanted too
+        (built from their tile pieces, not from their members again); those unions
+        follow the groups' in the result.
+        """
+        builder = self.union_builder(raster, len(groups) + len(derived))
         for k, geoms in enumerate(groups):
             builder.add(k, geoms)
+        for j, sources in enumerate(derived):
+            builder.derive(len(groups) + j, list(sources))
         return builder.result()
 
     def union_builder(
@@ -455,6 +481,37 @@ class UnionBuilder:
             self.state[key] = eng.submit(
                 _task_add_parts, self.raster, key, prev, batch, members, opts
             )
+
+    def derive(
+        self, target: int, sources: Sequence[int], keys: Collection[Key] | None = None
+    ) -> None:
+        """Merge the sources' pieces (in the union tiles ``keys`` of the sources' size, or
+        all) into group ``target``: the union of their unions, without their members.
+
+        Call it before :meth:`flush` drops those tiles.
+        """
+        if not sources:
+            return
+        if keys is None:
+            partitions = sorted(self.state)
+            chosen: list[Key] | None = None
+        else:
+            side = self.sides[sources[0]]
+            chosen = list(keys)
+            partitions = sorted({self.engine.partition_of(t, side) for t in chosen})
+        opts = self._opts()
+        for key in partitions:
+            if key in self.state:
+                self.state[key] = self.engine.submit(
+                    _task_derive,
+                    self.raster,
+                    key,
+                    self.state[key],
+                    target,
+                    list(sources),
+                    chosen,
+                    opts,
+                )
 
     def flush(self, keys: Collection[Key], groups: Sequence[int]) -> None:
         """Count these groups' pieces in these union tiles now and drop them.

@@ -29,8 +29,14 @@ class Engine(Protocol):
         """People in the union of the geometries."""
         ...
 
-    def unions(self, groups: Sequence[np.ndarray], raster: PopulationRaster) -> list[UnionSum]:
-        """People in the union of each group."""
+    def unions(
+        self,
+        groups: Sequence[np.ndarray],
+        raster: PopulationRaster,
+        *,
+        derived: Sequence[Sequence[int]] = (),
+    ) -> list[UnionSum]:
+        """People in the union of each group (then of each ``derived`` list of groups)."""
         ...
 
     def union_builder(

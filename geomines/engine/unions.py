@@ -170,6 +170,49 @@ def state_count(
     return out
 
 
+def state_derive(
+    state: TileState,
+    target: int,
+    sources: Sequence[int],
+    raster: PopulationRaster,
+    sides: Sequence[int],
+    keys: Collection[tuple[int, int]] | None = None,
+) -> TileState:
+    """``state`` with the sources' pieces (in the tiles ``keys``, or all) merged into
+    group ``target``'s union: the union of unions is the union of all their members.
+
+    Source tiles nest in the target's tiles (``sides``: each group's tile side, a
+    multiple of the sources'); a target tile may be fed in several calls, as its
+    source tiles close.
+    """
+    ratio = sides[target] // sides[sources[0]]
+    if any(sides[target] != sides[k] * ratio for k in sources):
+        raise ValueError("derived unions need source tiles that nest in the target's")
+    wanted = None if keys is None else set(keys)
+    parts: dict[tuple[int, int], list[shapely.Geometry]] = {}
+    for k in sources:
+        for key, piece in state.tiles[k].items():
+            if wanted is None or key in wanted:
+                parts.setdefault((key[0] // ratio, key[1] // ratio), []).append(piece)
+    if not parts:
+        return state
+    tiles = list(state.tiles)
+    merged = dict(tiles[target])
+    jobs = sorted(parts)
+
+    def build(key: tuple[int, int]) -> shapely.Geometry | None:
+        pieces = parts[key] + ([merged[key]] if key in merged else [])
+        union = shapely.union_all(np.array(pieces, dtype=object))
+        out = polygonal(union) if not union.is_empty else None
+        return out if out is not None and not out.is_empty else None
+
+    for key, piece in zip(jobs, map_threads(build, jobs), strict=True):
+        if piece is not None:
+            merged[key] = piece
+    tiles[target] = dict(sorted(merged.items()))
+    return TileState(tiles, list(state.counted))
+
+
 def state_drop(state: TileState, groups: Collection[int]) -> TileState:
     """``state`` without these groups' pieces and counts (their memory freed)."""
     gone = set(groups)
