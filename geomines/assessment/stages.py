@@ -521,6 +521,9 @@ def assemble(
     method = method_block(
         p.raster, options.rings, options.statuses, options.pixel_rule, p.report, p.frame, checks
     )
+    # the counting is done: the decoded blocks (up to the raster's cache_bytes) go
+    p.raster.drop_cache()
+    release_memory()
     return Assessment(
         hazards=p.frame,
         bands=breakdowns.bands,

@@ -182,8 +182,10 @@ class PopulationRaster:
             lock = self.__dict__.setdefault("_mutex", threading.Lock())
         return lock
 
-    def _block(self, index: int, brow: int, bcol: int) -> np.ndarray:
-        """One decoded block of a tile, invalid pixels NaN; cached (LRU, bounded bytes)."""
+    def _block(self, index: int, brow: int, bcol: int, keep: bool = True) -> np.ndarray:
+        """One decoded block of a tile, invalid pixels NaN; cached (LRU, bounded bytes)
+        unless ``keep`` is False (a scan that will not come back).
+        """
         cache: OrderedDict = self.__dict__.setdefault("_cache", OrderedDict())
         key = (index, brow, bcol)
         with self._lock():
@@ -216,6 +218,8 @@ class PopulationRaster:
                 window.height,
                 window.width,
             )
+        if not keep:
+            return block
         with self._lock():
             if key not in cache:
                 cache[key] = block
@@ -225,13 +229,16 @@ class PopulationRaster:
                 self.__dict__["_cache_bytes"] -= old.nbytes
         return block
 
-    def read(self, row_off: int, col_off: int, height: int, width: int) -> np.ndarray:
+    def read(
+        self, row_off: int, col_off: int, height: int, width: int, *, keep: bool = True
+    ) -> np.ndarray:
         """People per pixel in a window of the whole grid, as float64.
 
         Pixels outside every tile, nodata, NaN, fill values and negative values are
         NaN. Density rasters are converted to people per pixel as each block is decoded,
         with each pixel's true area (:meth:`cell_area_km2`). Each block of
-        a file is decoded once and kept in a bounded cache (``cache_bytes``).
+        a file is decoded once and kept in a bounded cache (``cache_bytes``); with
+        ``keep=False`` (one pass over many blocks) blocks read now are not kept.
         """
         out = np.full((height, width), np.nan, dtype="float64")
         for index, tile in enumerate(self._tiles):
@@ -246,7 +253,7 @@ class PopulationRaster:
             lc0, lc1 = c0 - tile.col_off, c1 - tile.col_off
             for br in range(lr0 // bh, (lr1 - 1) // bh + 1):
                 for bc in range(lc0 // bw, (lc1 - 1) // bw + 1):
-                    block = self._block(index, br, bc)
+                    block = self._block(index, br, bc, keep)
                     ar0, ac0 = br * bh, bc * bw
                     sr0, sr1 = max(lr0, ar0), min(lr1, ar0 + block.shape[0])
                     sc0, sc1 = max(lc0, ac0), min(lc1, ac0 + block.shape[1])
@@ -282,6 +289,12 @@ class PopulationRaster:
         for src in list(handles.values()):
             src.close()
         handles.clear()
+
+    def drop_cache(self) -> None:
+        """Drop the decoded blocks (safe while other threads read: they read again)."""
+        with self._lock():
+            self.__dict__["_cache"] = OrderedDict()
+            self.__dict__["_cache_bytes"] = 0
 
     def close(self) -> None:
         """Close open file handles and drop the block cache (no other thread may be reading)."""
@@ -321,7 +334,8 @@ class PopulationRaster:
         total, step = 0.0, 1024
         for r in range(row, row + height, step):
             for c in range(col, col + width, step):
-                block = self.read(r, c, min(step, row + height - r), min(step, col + width - c))
+                h, w = min(step, row + height - r), min(step, col + width - c)
+                block = self.read(r, c, h, w, keep=False)
                 total += float(np.nansum(block))
         return total
 

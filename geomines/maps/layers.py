@@ -475,18 +475,22 @@ def _population_image(
     r0, r1, c0, c1 = window
     step = max(1, math.ceil(max(r1 - r0, c1 - c0) / (2 * size)))
     rows = []
-    for r in range(r0, r1, step):  # average blocks of step × step source pixels
-        h = min(step, r1 - r)
-        strip = raster.read(r, c0, h, c1 - c0)
-        area = raster.cell_area_km2(r, c0, h, c1 - c0)
-        density = strip / area  # people per km² (density rasters are already counts)
-        pad = (-density.shape[1]) % step
-        if pad:
-            density = np.pad(density, ((0, 0), (0, pad)), constant_values=np.nan)
-        blocks = density.reshape(h, -1, step)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks stay NaN
-            rows.append(np.nanmean(blocks, axis=(0, 2)))
+    # one pass, not cached: bands of whole step-rows at least a block high, so each
+    # block of the file is decoded once or twice
+    band = step * max(1, math.ceil(512 / step))
+    for b in range(r0, r1, band):
+        strip = raster.read(b, c0, min(band, r1 - b), c1 - c0, keep=False)
+        for r in range(b, min(b + band, r1), step):  # average step × step source pixels
+            h = min(step, r1 - r)
+            area = raster.cell_area_km2(r, c0, h, c1 - c0)
+            density = strip[r - b : r - b + h] / area  # people per km²
+            pad = (-density.shape[1]) % step
+            if pad:
+                density = np.pad(density, ((0, 0), (0, pad)), constant_values=np.nan)
+            blocks = density.reshape(h, -1, step)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks stay NaN
+                rows.append(np.nanmean(blocks, axis=(0, 2)))
     coarse = np.vstack(rows)
     coarse_transform = raster.window_transform(r0, c0) @ Affine.scale(step, step)
     reproject(

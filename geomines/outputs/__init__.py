@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from ..assessment.result import Assessment
+from ..engine.executors import release_memory
 from ..errors import OutputError
 from .geojson import json_value, to_geojson
 from .headline import headline
@@ -111,12 +112,14 @@ def write_outputs(
             id_column=id_column,
             foreign={"geomines": assessment.method},
         )
+        release_memory()  # each output's temporaries go before the next is built
     map_html = None
     if write_map:
         from ..maps import exposure_map
 
         written["map.html"] = out / "map.html"
         exposure_map(assessment).save(str(written["map.html"]))
+        release_memory()
         map_html = written["map.html"].read_text(encoding="utf-8")
     if write_report:
         from .report import report_html
