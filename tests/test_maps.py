@@ -172,3 +172,29 @@ def test_layers_compose_on_a_users_map(browser, demo, tmp_path):
     frame = m._repr_html_()
     assert frame.startswith("<iframe srcdoc=") and external_urls(frame) == []
     assert re.search(r"leaflet\.js", frame)
+
+
+def test_display_simplifies_each_part_within_the_tolerance():
+    """Bands are simplified part by part: every part kept, each valid, each within the
+    tolerance of its input (Hausdorff distance), nulls and empties left alone."""
+    import numpy as np
+
+    from geomines.maps.layers import _simplify_parts
+
+    rng = np.random.default_rng(2)
+    parts = [
+        shapely.Point(x, y).buffer(r, quad_segs=32).difference(shapely.Point(x, y).buffer(r / 3))
+        for x, y, r in zip(rng.uniform(0, 100, 30), rng.uniform(0, 100, 30), rng.uniform(1, 3, 30))
+    ]
+    parts = list(shapely.get_parts(shapely.union_all(parts)))
+    geoms = np.array(
+        [shapely.MultiPolygon(parts[:-2]), parts[-1], None, shapely.Polygon()], dtype=object
+    )
+    out = _simplify_parts(geoms, 0.05)
+    assert out[2] is None and out[3].is_empty
+    assert len(shapely.get_parts(out[0])) == len(parts) - 2
+    for before, after in zip(shapely.get_parts(geoms[0]), shapely.get_parts(out[0])):
+        assert after.is_valid
+        assert shapely.hausdorff_distance(before, after) <= 0.05 + 1e-9
+        assert shapely.get_num_coordinates(after) < shapely.get_num_coordinates(before)
+    assert out[1].geom_type == "Polygon" and out[1].is_valid

@@ -202,3 +202,31 @@ def test_density_in_projected_crs_uses_true_ground_area(tmp_path):
     # count rasters are unaffected
     c = read_population(q)
     assert c.total() == pytest.approx(10 * 100 * 100)
+
+
+def test_one_pass_reads_and_window_totals_match_the_pixels(tmp_path):
+    """``read(keep=False)`` gives the same pixels without filling the block cache;
+    ``total(window)`` is the sum of the window's pixels; ``drop_cache`` empties it."""
+    rng = np.random.default_rng(4)
+    data = rng.gamma(0.5, 10, (300, 260)).astype("float32")
+    data[5:9, 7:30] = -9999
+    path = write_raster(
+        tmp_path / "p.tif",
+        data,
+        nodata=-9999,
+        tiled=True,
+        transform=from_origin(500_000, 5_000_000, 10, 10),
+        crs="EPSG:32633",
+    )
+    r = read_population(path)
+    once = r.read(3, 4, 200, 150, keep=False)
+    assert r.__dict__.get("_cache_bytes", 0) == 0
+    kept = r.read(3, 4, 200, 150)
+    assert r.__dict__["_cache_bytes"] > 0
+    np.testing.assert_array_equal(np.isnan(once), np.isnan(kept))
+    np.testing.assert_allclose(once, kept)
+    r.drop_cache()
+    assert r.__dict__["_cache_bytes"] == 0
+    valid = np.where(data == -9999, 0, data).astype("float64")
+    assert r.total((3, 4, 200, 150)) == pytest.approx(valid[3:203, 4:154].sum(), rel=1e-12)
+    assert r.total() == pytest.approx(valid.sum(), rel=1e-12)
