@@ -166,6 +166,55 @@ def case_geomines_full_100k(data: Path, raster: Path) -> dict:
     return _full_row(seconds, result, f"{n:,} hazards; includes reading and repairing the file")
 
 
+def case_geomines_full_1thread(data: Path, raster: Path) -> dict:
+    """The full assessment on one thread (the baseline for one Dask worker)."""
+    os.environ["GEOMINES_THREADS"] = "1"
+    out = case_geomines_full(data, raster, save="_full_1thread.npy")
+    out["note"] = "GEOMINES_THREADS=1"
+    return out
+
+
+def _cli(data: Path, raster: Path, hazards_file: str) -> dict:
+    """The command a user runs, every output written (map and report included)."""
+    import tempfile
+
+    from geomines.cli import cli
+
+    with tempfile.TemporaryDirectory() as tmp:
+        args = [
+            "-q", "assess", str(data / hazards_file), str(raster), "--rings",
+            ",".join(str(d) for d in RINGS), "--admin", str(data / "admin.gpkg"),
+            "--admin-id", "admin_id", "--out", tmp,
+        ]  # fmt: skip
+        t = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cli.main(args=args, standalone_mode=False, obj={})
+        seconds = time.perf_counter() - t
+        summary = json.loads((Path(tmp) / "summary.json").read_text())
+        files = sorted(p.name for p in Path(tmp).iterdir())
+    people = summary["people"]
+    return {
+        "seconds": seconds,
+        "inside": people["inside"],
+        **{f"within_{d}": people["within_m"][str(d)] for d in RINGS},
+        "note": f"{summary['hazards']['count']:,} hazards; {len(files)} files written "
+        "(map and report included); includes reading and repairing the file",
+    }
+
+
+def case_geomines_cli(data: Path, raster: Path) -> dict:
+    return _cli(data, raster, "hazards.gpkg")
+
+
+def case_geomines_cli_2k(data: Path, raster: Path) -> dict:
+    return _cli(data, raster, "hazards_2k.gpkg")
+
+
+def case_geomines_cli_100k(data: Path, raster: Path) -> dict:
+    return _cli(data, raster, "hazards_100k.gpkg")
+
+
 def _full_on_dask(data: Path, raster, workers: int) -> dict:
     import geomines
     from geomines.engine.dask import local_client
@@ -330,13 +379,29 @@ CASES = {
         case_geomines_full_100k,
         "geomines: full assessment, 100,000 hazards (load case)",
     ),
+    "geomines_full_1thread": (
+        case_geomines_full_1thread,
+        "geomines: full assessment, one thread",
+    ),
+    "geomines_cli": (
+        case_geomines_cli,
+        "geomines assess (CLI), 20,000 hazards, every output written",
+    ),
+    "geomines_cli_2k": (
+        case_geomines_cli_2k,
+        "geomines assess (CLI), 2,000 hazards, every output written",
+    ),
+    "geomines_cli_100k": (
+        case_geomines_cli_100k,
+        "geomines assess (CLI), 100,000 hazards, every output written",
+    ),
     "geomines_full_dask1": (case_geomines_full_dask1, "geomines full on Dask, 1 worker"),
     "geomines_full_dask2": (case_geomines_full_dask2, "geomines full on Dask, 2 workers"),
     "geomines_full_tiles": (case_geomines_full_tiles, "geomines full, raster as 16 tiles"),
 }
 DEFAULT_CASES = (
     "floor,geomines_per_hazard,exactextract_feature_seq,exactextract_raster_seq,"
-    "rasterstats,geomines_full,user_pipeline_full,popexposure_full"
+    "rasterstats,geomines_full,geomines_cli,user_pipeline_full,popexposure_full"
 )
 
 
@@ -400,6 +465,12 @@ def main() -> None:
         action="store_true",
         help="also run the full assessment on 100,000 hazards (make_data.py --load 100000 first)",
     )
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help="also run the CLI on 2,000 and 100,000 hazards and on 4x the pixels "
+        "(make_data.py --load 2000, --load 100000, --scale 2 first)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the table here too")
     args = parser.parse_args()
     raster = args.raster or args.data / "population.tif"
@@ -413,8 +484,15 @@ def main() -> None:
         runs.append(("geomines_full", args.data / "population_x2.tif"))
     if args.load:
         runs.append(("geomines_full_100k", raster))
+    if args.scaling:
+        runs += [
+            ("geomines_cli_2k", raster),
+            ("geomines_cli_100k", raster),
+            ("geomines_cli", args.data / "population_x2.tif"),
+        ]
     if args.dask:
         runs += [
+            ("geomines_full_1thread", raster),
             ("geomines_full_dask1", raster),
             ("geomines_full_dask2", raster),
             ("geomines_full_tiles", raster),
@@ -437,7 +515,7 @@ def main() -> None:
         f"Benchmark on {os.cpu_count()} cores, median of {args.repeat} runs each "
         f"(`python benchmarks/run.py --repeat {args.repeat}"
         f"{' --scaled' if args.scaled else ''}{' --load' if args.load else ''}"
-        f"{' --dask' if args.dask else ''}`)",
+        f"{' --dask' if args.dask else ''}{' --scaling' if args.scaling else ''}`)",
         "",
         "| case | raster | wall s | peak MB | inside | within 500 m | within 1 km | "
         "within 5 km | Σ per hazard | note |",
@@ -466,8 +544,10 @@ def main() -> None:
     ratio("geomines_per_hazard", "exactextract_feature_seq")
     ratio("geomines_per_hazard", "rasterstats")
     ratio("geomines_full", "user_pipeline_full")
+    ratio("geomines_cli", "user_pipeline_full")
     ratio("geomines_full", "popexposure_full")
     ratio("geomines_full_dask2", "geomines_full_dask1")
+    ratio("geomines_full_1thread", "geomines_full_dask1")
     lines += ["", "Speed-up of geomines (peer time / geomines time, same run):", *ratios]
     agree = agreement()
     if agree:
