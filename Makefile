@@ -52,16 +52,18 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 $(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install --quiet -e . -r benchmarks/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e ".[dask]" -r benchmarks/requirements.txt
 	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps popexposure==1.0.0.dev18
 	touch $(BENCH_STAMP)
 
 bench-data: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python benchmarks/make_data.py
 	$(BENCH_VENV)/bin/python benchmarks/make_data.py --scale 2
+	$(BENCH_VENV)/bin/python benchmarks/make_data.py --load 2000
+	$(BENCH_VENV)/bin/python benchmarks/make_data.py --load 100000
 
 bench: bench-data
-	$(BENCH_VENV)/bin/python benchmarks/run.py --repeat 3 --scaled --out benchmarks/results.md
+	$(BENCH_VENV)/bin/python benchmarks/run.py --repeat 1 --scaling --dask --out benchmarks/results_latest.md
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) out .pytest_cache
