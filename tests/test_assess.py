@@ -290,3 +290,41 @@ def test_class_unions_closed_early_give_the_same_numbers(where, tmp_path, monkey
         atol=1e-9,
     )
     np.testing.assert_allclose(batched.bands["people"], whole.bands["people"], rtol=1e-9)
+
+
+def test_groups_making_a_set_only_when_they_split_exactly():
+    """Derived unions are used only when whole groups make up the set (else the members
+    are unioned): a group partly in, or a member in no group, refuses."""
+    from geomines.assessment.breakdowns import groups_making
+
+    groups = [(("CHA",), np.array([0, 2])), (("SHA",), np.array([1])), (("other",), np.array([3]))]
+    assert groups_making(np.array([True, False, True, False]), groups) == [0]
+    assert groups_making(np.array([True, True, True, True]), groups) == [0, 1, 2]
+    assert groups_making(np.array([False] * 4), groups) == []
+    assert groups_making(np.array([True, False, False, False]), groups) is None  # half of 0
+    assert groups_making(np.array([False, False, False, False, True]), groups) is None  # 4 in none
+
+
+def test_dissolved_totals_equal_unions_of_the_counted_members(tmp_path):
+    """The dissolved totals (built from the class groups' unions) equal the union of
+    the counted hazards' own geometries and buffers, counted directly and checked
+    against the exact reference of shapely's global union."""
+    from geomines import buffer_m
+    from geomines.engine import LocalEngine
+    from geomines.engine.exact import reference_sum
+
+    with pytest.warns(UserWarning):
+        hazards = read_hazards(SAO_MIGUEL / "hazards_illustrative.geojson")
+    raster_path = SAO_MIGUEL / "gpw_v411_2020_count_2020.tif"
+    result = assess(hazards, raster_path, rings_m=(500, 2000))
+    counted = result.hazards[result.hazards["counted"]]
+    assert 0 < len(counted) < len(result.hazards)  # some hazards are not counted
+    raster = read_population(raster_path)
+    geoms = np.asarray(counted.to_crs(raster.crs).geometry.values, dtype=object)
+    direct = LocalEngine().union(geoms, raster).total.people
+    assert result.totals["inside"] == pytest.approx(direct, rel=1e-9)
+    assert direct == pytest.approx(reference_sum(shapely.union_all(geoms), raster).people, rel=1e-9)
+    for d in (500, 2000):
+        buffers = np.asarray(buffer_m(counted.geometry, d, to_crs=raster.crs).values, dtype=object)
+        ring = reference_sum(shapely.union_all(buffers), raster).people
+        assert result.people_within(d) == pytest.approx(ring, rel=1e-9)
