@@ -184,7 +184,7 @@ def test_unions_of_unions_equal_the_union_of_members(raster_factory):
         keys = [tiles[i] for i in chunk]
         builder.derive(2, [0, 1], keys)
         builder.flush(keys, [0, 1])
-    g0, g1, derived = builder.result()
+    g0, _g1, derived = builder.result()
     assert derived.total.people == pytest.approx(expected, rel=1e-9)
     assert g0.total.people == pytest.approx(parts[0].total.people, rel=1e-9)
     # the derived pieces are disjoint and cover the union over the raster

@@ -184,7 +184,7 @@ def test_display_simplifies_each_part_within_the_tolerance():
     rng = np.random.default_rng(2)
     parts = [
         shapely.Point(x, y).buffer(r, quad_segs=32).difference(shapely.Point(x, y).buffer(r / 3))
-        for x, y, r in zip(rng.uniform(0, 100, 30), rng.uniform(0, 100, 30), rng.uniform(1, 3, 30))
+        for x, y, r in rng.uniform([0, 0, 1], [100, 100, 3], (30, 3))
     ]
     parts = list(shapely.get_parts(shapely.union_all(parts)))
     geoms = np.array(
@@ -193,7 +193,8 @@ def test_display_simplifies_each_part_within_the_tolerance():
     out = _simplify_parts(geoms, 0.05)
     assert out[2] is None and out[3].is_empty
     assert len(shapely.get_parts(out[0])) == len(parts) - 2
-    for before, after in zip(shapely.get_parts(geoms[0]), shapely.get_parts(out[0])):
+    pairs = zip(shapely.get_parts(geoms[0]), shapely.get_parts(out[0]), strict=True)
+    for before, after in pairs:
         assert after.is_valid
         assert shapely.hausdorff_distance(before, after) <= 0.05 + 1e-9
         assert shapely.get_num_coordinates(after) < shapely.get_num_coordinates(before)
