@@ -23,7 +23,7 @@ from ..engine.unions import UnionSum
 from ..errors import CRSError, InputError
 from ..io.population import PopulationRaster
 from ..io.vector import read_vector
-from .checks import outside_region, plain_rule, tile_differences
+from .checks import band_parts, outside_region, plain_rule, tile_differences
 from .records import Reconciliation, Totals
 from .result import ring_column
 
@@ -180,19 +180,21 @@ def class_table(
 
 
 def band_frame(
-    union: UnionSum, rings: tuple[float, ...], ring_u: dict[float, UnionSum], crs: CRS
+    union: UnionSum,
+    rings: tuple[float, ...],
+    ring_u: dict[float, UnionSum],
+    crs: CRS,
+    bands: list[list[shapely.Geometry]] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Exclusive bands: the union, then each ring minus the previous one (tile by tile)."""
+    """Exclusive bands: the union, then each ring minus the previous one (tile by tile;
+    ``bands``: those pieces when already computed, see :func:`band_parts`).
+    """
     names, froms, tos = ["inside"], [np.nan], [0.0]
     people, geoms = [union.total.people], [union.geometry()]
     prev, prev_d = union, 0.0
-    for d in rings:
+    pieces = bands if bands is not None else band_parts(union, rings, ring_u)
+    for d, parts in zip(rings, pieces, strict=True):
         cur = ring_u[d]
-        before = prev.by_tile()
-        parts = []
-        for key, piece in cur.by_tile().items():
-            inner = before.get(key)
-            parts.append(piece if inner is None else shapely.difference(piece, inner))
         polys = (
             [
                 p

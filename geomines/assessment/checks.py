@@ -28,24 +28,53 @@ import pandas as pd
 import shapely
 
 from ..engine.exact import ZonalSum
+from ..engine.executors import map_threads
 from ..engine.unions import UNION_TILE, UnionSum
 from ..grid import tile_box, tiles
 from ..io.population import PopulationRaster
 from .records import Checks, Reconciliation
 
-__all__ = ["outside_region", "quality_checks", "reconcile_rings", "tile_differences"]
+__all__ = [
+    "band_parts",
+    "outside_region",
+    "quality_checks",
+    "reconcile_rings",
+    "tile_differences",
+]
 
 
 def tile_differences(outer: UnionSum, inner: UnionSum | None) -> list[shapely.Geometry]:
-    """``outer − inner`` tile by tile (the tiles partition the plane, so these are disjoint)."""
+    """``outer − inner`` tile by tile (the tiles partition the plane, so these are disjoint).
+
+    The differences run on the thread pool, a chunk of tiles per task.
+    """
     before = inner.by_tile() if inner is not None else {}
-    parts = []
-    for key, piece in outer.by_tile().items():
-        below = before.get(key)
-        part = piece if below is None else shapely.difference(piece, below)
-        if not part.is_empty:
-            parts.append(part)
-    return parts
+    pieces = list(outer.by_tile().items())
+    both = [i for i, (key, _) in enumerate(pieces) if key in before]
+    parts = [piece for _, piece in pieces]
+    chunks = [both[k : k + 16] for k in range(0, len(both), 16)]
+
+    def run(chunk: list[int]) -> np.ndarray:
+        a = np.array([parts[i] for i in chunk], dtype=object)
+        b = np.array([before[pieces[i][0]] for i in chunk], dtype=object)
+        return shapely.difference(a, b)
+
+    for chunk, diff in zip(chunks, map_threads(run, chunks), strict=True):
+        for i, part in zip(chunk, diff, strict=True):
+            parts[i] = part
+    return [part for part in parts if not part.is_empty]
+
+
+def band_parts(
+    union_u: UnionSum, rings: Sequence[float], ring_u: dict[float, UnionSum]
+) -> list[list[shapely.Geometry]]:
+    """Each exclusive band (ring *d* minus the ring before, or the dissolved hazards) as
+    disjoint tile pieces: computed once, for the bands' geometry and their check.
+    """
+    return [
+        tile_differences(ring_u[d], ring_u[rings[i - 1]] if i else union_u)
+        for i, d in enumerate(rings)
+    ]
 
 
 def _count(
@@ -74,6 +103,7 @@ def reconcile_rings(
     levels: Sequence[UnionSum],
     engine: Any,
     raster: PopulationRaster,
+    bands: list[list[shapely.Geometry]] | None = None,
 ) -> dict[str, Reconciliation]:
     """``bands_add_up`` and ``classes_add_up`` (see the module notes).
 
@@ -82,19 +112,16 @@ def reconcile_rings(
     the parts of a coastal pixel, parts and whole are counted with plain pixel
     weighting: the check is of the geometry that every number is counted on.
     """
-    band_parts = [
-        tile_differences(ring_u[d], ring_u[rings[i - 1]] if i else union_u)
-        for i, d in enumerate(rings)
-    ]
+    band_parts_ = bands if bands is not None else band_parts(union_u, rings, ring_u)
     chain = [*levels, union_u]
     class_parts = [tile_differences(u, chain[i - 1] if i else None) for i, u in enumerate(chain)]
     outer = ring_u[rings[-1]] if rings else union_u
     extra = []
     if raster.land_area is not None:  # the wholes again, with plain weighting
         extra = [list(union_u.pieces), list(outer.pieces)]
-    counts = _count(engine, raster, [*band_parts, *class_parts, *extra], **plain_rule(raster))
-    bands_own = sum(counts[: len(band_parts)])
-    classes_own = sum(counts[len(band_parts) : len(band_parts) + len(class_parts)])
+    counts = _count(engine, raster, [*band_parts_, *class_parts, *extra], **plain_rule(raster))
+    bands_own = sum(counts[: len(band_parts_)])
+    classes_own = sum(counts[len(band_parts_) : len(band_parts_) + len(class_parts)])
     inside = counts[-2] if extra else union_u.total.people
     whole = counts[-1] if extra else outer.total.people
     out = {

@@ -52,7 +52,7 @@ from .breakdowns import (
     precedence_masks,
     precedence_table,
 )
-from .checks import quality_checks, reconcile_rings
+from .checks import band_parts, quality_checks, reconcile_rings
 from .provenance import method_block
 from .records import Reconciliation, Totals
 from .result import STATUSES, Assessment, ring_column
@@ -469,7 +469,10 @@ def break_down(
         engine,
         [per.derived.get(f"level{k}") for k in range(len(CLASS_PRECEDENCE) - 1)],
     )
-    checks = reconcile_rings(dissolved.union, rings, dissolved.rings, levels, engine, p.raster)
+    bands = band_parts(dissolved.union, rings, dissolved.rings)  # for the check and the map
+    checks = reconcile_rings(
+        dissolved.union, rings, dissolved.rings, levels, engine, p.raster, bands
+    )
     del levels
     by_class = class_table(p.frame, per.groups, per.class_columns, rings)
     out = Breakdowns(by_precedence, by_class, gpd.GeoDataFrame(), checks)
@@ -492,7 +495,8 @@ def break_down(
         release_memory()
         bar.update()
     # the bands after the admin units: the two big geometry products are not held at once
-    out.bands = band_frame(dissolved.union, rings, dissolved.rings, p.raster.crs)
+    out.bands = band_frame(dissolved.union, rings, dissolved.rings, p.raster.crs, bands)
+    del bands
     release_memory()
     return out
 
