@@ -213,3 +213,22 @@ def test_notebook_repr_is_a_headline_table():
     assert "<table" in html and "within 1000 m" in html
     assert f"{result.totals['inside']:,.0f}" in html
     assert not math.isnan(result.people_within(1000))
+
+
+def test_geojson_written_in_chunks_is_the_same_file(tmp_path, monkeypatch):
+    """Big layers are encoded a chunk of features at a time: the file does not depend on
+    the chunk size (ids, bbox, order, every feature), and no side file is left."""
+    import geopandas as gpd
+
+    from geomines.outputs import geojson as gj
+
+    frame = gpd.read_file(HAZARDS)
+    frame["n"] = range(len(frame))
+    whole = gj.to_geojson(frame, tmp_path / "whole.geojson", id_column=None)
+    monkeypatch.setattr(gj, "CHUNK", 4)
+    chunked = gj.to_geojson(frame, tmp_path / "chunked.geojson", id_column=None)
+    assert len(frame) > 8
+    assert chunked.read_bytes() == whole.read_bytes()
+    doc = json.loads(chunked.read_text(encoding="utf-8"))
+    assert [f["id"] for f in doc["features"]] == list(range(len(frame)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chunked.geojson", "whole.geojson"]

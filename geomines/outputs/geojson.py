@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import math
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,42 @@ def to_geojson(
     pathlib.Path
     """
     frame = gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
+    out = Path(path)
+    tmp = out.with_name(out.name + ".features.tmp")
+    west, south, east, north = np.inf, np.inf, -np.inf, -np.inf
+    try:
+        # the features go to a side file a chunk at a time (memory: one chunk's text),
+        # then after the head, whose bbox is known only once every chunk is done
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for start in range(0, len(frame), CHUNK):
+                part = frame.iloc[start : start + CHUNK]
+                text, bbox = _features(part, precision, id_column, start)
+                fh.write((",\n" if start else "") + text)
+                if bbox is not None:
+                    west, south = min(west, bbox[0]), min(south, bbox[1])
+                    east, north = max(east, bbox[2]), max(north, bbox[3])
+        head: dict[str, Any] = {"type": "FeatureCollection"}
+        if np.isfinite(west):
+            head["bbox"] = [west, south, east, north]
+        head.update(foreign or {})
+        text = json.dumps(head, ensure_ascii=False, allow_nan=False, default=json_value)
+        with open(out, "w", encoding="utf-8") as dst, open(tmp, encoding="utf-8") as src:
+            dst.write(f'{text[:-1]},"features":[\n')
+            shutil.copyfileobj(src, dst, 1 << 20)
+            dst.write("\n]}\n")
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+#: Features encoded at once when writing GeoJSON (bounds the memory of big layers).
+CHUNK = 10_000
+
+
+def _features(
+    frame: gpd.GeoDataFrame, precision: int, id_column: str | None, offset: int
+) -> tuple[str, list[float] | None]:
+    """Some features as GeoJSON text (comma-separated) and their bbox."""
     geometry, bbox = _geometries(np.asarray(frame.geometry.values, dtype=object), precision)
     props = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     properties = (
@@ -95,20 +132,13 @@ def to_geojson(
     ids = (
         [json.dumps(json_value(v), ensure_ascii=False) for v in frame[id_column]]
         if id_column is not None
-        else [str(i) for i in range(len(frame))]
+        else [str(offset + i) for i in range(len(frame))]
     )
-    features = ",\n".join(
+    text = ",\n".join(
         f'{{"type":"Feature","id":{i},"properties":{p},"geometry":{g}}}'
         for i, p, g in zip(ids, properties, geometry, strict=True)
     )
-    head: dict[str, Any] = {"type": "FeatureCollection"}
-    if bbox is not None:
-        head["bbox"] = bbox
-    head.update(foreign or {})
-    text = json.dumps(head, ensure_ascii=False, allow_nan=False, default=json_value)
-    out = Path(path)
-    out.write_text(f'{text[:-1]},"features":[\n{features}\n]}}\n', encoding="utf-8")
-    return out
+    return text, bbox
 
 
 def _geometries(geoms: np.ndarray, precision: int) -> tuple[list[str], list[float] | None]:
