@@ -243,10 +243,6 @@ class PartitionedEngine:
             self.partition_px = max(tile, -(-self.partition_px // tile) * tile)
 
     # -------------------------------------------------------------- partitions
-    def split(self, geoms: np.ndarray, raster: PopulationRaster) -> dict[Key, tuple[list, list]]:
-        """Geometries clipped to each partition they touch: ``{key: (pieces, ids)}``."""
-        return split(geoms, raster, self.partition_px)
-
     def partition_of(self, tile: Key, side: int) -> Key:
         """The partition holding union tile ``tile`` of ``side`` pixels."""
         if self.partition_px is None:
@@ -310,7 +306,7 @@ class PartitionedEngine:
         n = len(geoms)
         poly, _valid, area, area_in = areas_on_raster(geoms, raster)
         clean = np.array([g if g is not None else shapely.Polygon() for g in poly], dtype=object)
-        jobs = sorted(self.split(clean, raster).items())
+        jobs = sorted(split(clean, raster, self.partition_px).items())
         handles = [self.submit(_task_sums, raster, k, _objects(p), opts) for k, (p, _) in jobs]
         people, weight, nodata = np.zeros(n), np.zeros(n), np.zeros(n)
         for (_k, (_p, ids)), part in zip(jobs, self.executor.gather(handles), strict=True):
@@ -462,7 +458,8 @@ class UnionBuilder:
             poly = polygonal_array(np.asarray(geoms, dtype=object))
             clean = _objects([g for g in poly if g is not None and not g.is_empty])
             batches = [
-                (k, _objects(p)) for k, (p, _) in sorted(eng.split(clean, self.raster).items())
+                (k, _objects(p))
+                for k, (p, _) in sorted(split(clean, self.raster, eng.partition_px).items())
             ]
         for key, pieces in batches:
             prev = self.state.get(key)

@@ -2,82 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TypeAlias
 
-import numpy as np
-
-from ..io.population import PopulationRaster
 from .core import PartitionedEngine
-from .exact import LandRule, PixelRule, ZonalSums
-from .unions import UnionSum
 
-
-class Engine(Protocol):
-    """Computes sums for :func:`geomines.assess`: locally, or on Dask (same numbers)."""
-
-    pixel_rule: PixelRule
-
-    def sums(
-        self, geoms: np.ndarray, raster: PopulationRaster, *, land_rule: LandRule = "land-first"
-    ) -> ZonalSums:
-        """People in each geometry."""
-        ...
-
-    def union(self, geoms: np.ndarray, raster: PopulationRaster) -> UnionSum:
-        """People in the union of the geometries."""
-        ...
-
-    def unions(
-        self,
-        groups: Sequence[np.ndarray],
-        raster: PopulationRaster,
-        *,
-        derived: Sequence[Sequence[int]] = (),
-    ) -> list[UnionSum]:
-        """People in the union of each group (then of each ``derived`` list of groups)."""
-        ...
-
-    def union_builder(
-        self,
-        raster: PopulationRaster,
-        groups: int,
-        *,
-        tile: int | None = None,
-        pieces_of: Collection[int] = (),
-    ) -> Any:
-        """Unions of several groups, fed batch by batch.
-
-        An object with ``add(k, geoms)``, ``add_buffers(batch, members)``,
-        ``flush(keys, groups)``, ``result(groups=None) -> list[UnionSum]`` and
-        ``side``; ``tile`` asks for smaller union tiles (for unions whose totals alone
-        are wanted: they close sooner), except for the groups in ``pieces_of``.
-        """
-        ...
-
-    def buffer_batch(
-        self, geoms: np.ndarray, crs: Any, distance: float, raster: PopulationRaster
-    ) -> Any:
-        """A handle on a batch of hazards buffered by ``distance`` metres on the grid."""
-        ...
-
-    def batch_people(self, batch: Any, raster: PopulationRaster) -> Any:
-        """A handle on the people within each buffer of a batch."""
-        ...
-
-    def gather(self, handles: list[Any]) -> list[Any]:
-        """The values of handles."""
-        ...
-
-    @property
-    def lookahead(self) -> int:
-        """Batches worth starting ahead of the one being merged."""
-        ...
-
-    def total(self, raster: PopulationRaster) -> float:
-        """All the people in the raster."""
-        ...
+#: What :func:`geomines.assess` runs on: :class:`LocalEngine` or
+#: :class:`~geomines.engine.dask.DaskEngine`, one class with one set of tasks (see
+#: :mod:`geomines.engine.core`); the interface is :class:`PartitionedEngine`'s.
+Engine: TypeAlias = PartitionedEngine
 
 
 @dataclass
