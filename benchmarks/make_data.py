@@ -2,6 +2,7 @@
 
     python benchmarks/make_data.py [--out benchmarks/data] [--scale 1] [--hazards 20000]
     python benchmarks/make_data.py --load 100000    # the load case: hazards_100k.gpkg
+    python benchmarks/make_data.py --load 1000000 --points 0.3   # the cluster case
 
 Writes ``population.tif`` (about 12,000 × 7,000 pixels of 0.001°, ≈ 74 m × 111 m at
 48° N, a Ukraine-sized WorldPop-like grid: tiled 256 × 256, deflate, float32,
@@ -96,7 +97,8 @@ def _blob(rng: np.random.Generator, x: float, y: float, r: float, n: int) -> sha
     return shapely.Polygon(np.column_stack([x + k * rad * np.cos(a), y + rad * np.sin(a)]))
 
 
-def write_hazards(path: Path, n: int, seed: int = 11) -> None:
+def write_hazards(path: Path, n: int, seed: int = 11, points: float = 0.0) -> None:
+    """``n`` hazards; a share ``points`` of them legacy points with a ``radius_m``."""
     rng = np.random.default_rng(seed)
     t = rng.uniform(0, 1, n)
     lon, lat = _front(t)
@@ -131,16 +133,18 @@ def write_hazards(path: Path, n: int, seed: int = 11) -> None:
     status = rng.choice(["open", "cancelled", "reduced", "cleared"], n, p=[0.8, 0.08, 0.06, 0.06])
     land_class = np.where(rng.random(n) < 0.35, "CHA", "SHA")
     contamination = rng.choice(["AP mine", "AT mine", "ERW", "CMR", "IED", "unknown"], n)
-    frame = gpd.GeoDataFrame(
-        {
-            "hazard_id": [f"BM-{i:05d}" for i in range(n)],
-            "land_class": land_class,
-            "contamination": contamination,
-            "status": status,
-        },
-        geometry=geoms,
-        crs="EPSG:4326",
-    )
+    columns = {
+        "hazard_id": [f"BM-{i:05d}" for i in range(n)],
+        "land_class": land_class,
+        "contamination": contamination,
+        "status": status,
+    }
+    if points:  # drawn last, so the files without points stay as they were
+        is_point = rng.random(n) < points
+        columns["radius_m"] = np.where(is_point, np.round(radius_deg * 111_320.0, 1), np.nan)
+        for i in np.nonzero(is_point)[0]:
+            geoms[i] = shapely.Point(lon[i], lat[i])
+    frame = gpd.GeoDataFrame(columns, geometry=geoms, crs="EPSG:4326")
     frame.to_file(path, driver="GPKG")
 
 
@@ -194,12 +198,18 @@ def main() -> None:
         default=None,
         help="only write hazards_<N/1000>k.gpkg with N hazards (same generator)",
     )
+    parser.add_argument(
+        "--points",
+        type=float,
+        default=0.0,
+        help="with --load: this share of the hazards are legacy points with a radius_m",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.load:
         path = args.out / f"hazards_{args.load // 1000}k.gpkg"
         if not path.exists():
-            write_hazards(path, args.load)
+            write_hazards(path, args.load, points=args.points)
             print(f"wrote {path}")
         return
     pop = args.out / ("population.tif" if args.scale == 1 else f"population_x{args.scale}.tif")

@@ -232,3 +232,26 @@ def test_geojson_written_in_chunks_is_the_same_file(tmp_path, monkeypatch):
     doc = json.loads(chunked.read_text(encoding="utf-8"))
     assert [f["id"] for f in doc["features"]] == list(range(len(frame)))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chunked.geojson", "whole.geojson"]
+
+
+def test_report_streams_the_map_into_the_same_page(tmp_path, monkeypatch, out):
+    """write_report (the map read and escaped in chunks) writes the page report_html
+    returns for the map's whole text: an odd chunk size splits escapes' neighbours."""
+    import re
+    import warnings
+
+    import geomines
+    from geomines.outputs import report
+
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert all(c in page for c in "<>&\"'")  # the escaping is exercised
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = geomines.assess(geomines.read_hazards(HAZARDS), COUNT, rings_m=(1000,))
+    monkeypatch.setattr(report, "CHUNK_CHARS", 7)
+    path = report.write_report(result, tmp_path / "r.html", map_path=out / "map.html")
+    whole = report.report_html(result, map_html=page)
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC")
+    streamed = stamp.sub("T", path.read_text(encoding="utf-8"))
+    assert streamed == stamp.sub("T", whole)
+    assert len(streamed) > len(page)

@@ -21,6 +21,7 @@ import base64
 import html
 import json
 import math
+import os
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,13 @@ from rasterio.warp import Resampling, reproject, transform_bounds
 from ..assessment.result import Assessment, ring_column
 from ..engine.rings import format_m
 from ..grid import pixel_window
+from .elements import (
+    GeoJsonText,
+    collection_text,
+    feature_text,
+    first_feature,
+    save_streamed,
+)
 from .offline import asset_html, countries, png_bytes
 
 __all__ = [
@@ -130,6 +138,13 @@ class OfflineMap(folium.Map):
             name="geomines_style",
         )
 
+    def save(self, outfile: Any, close_file: bool = True, **kwargs: Any) -> None:
+        """Write the page; to a path, the hazards' and bands' data are streamed in."""
+        if isinstance(outfile, str | os.PathLike):
+            save_streamed(self, outfile, **kwargs)
+        else:
+            super().save(outfile, close_file=close_file, **kwargs)
+
     def _repr_html_(self, **kwargs: Any) -> str:
         page = self.get_root().render()
         return (
@@ -198,22 +213,32 @@ def _simplify_parts(geoms: np.ndarray, tol: float) -> np.ndarray:
 
 def _feature_collection(
     frame: gpd.GeoDataFrame, columns: list[str], options: DisplayOptions
-) -> tuple[dict, float]:
-    """GeoJSON for display within the size budget; returns it and the tolerance used."""
+) -> tuple[list[str], float, np.ndarray]:
+    """Features' GeoJSON texts for display within the size budget.
+
+    Returns the texts, the tolerance used and the bounds of the features shown.
+    Properties are written as text a row at a time: no dict per feature is kept.
+    """
     lonlat = frame.to_crs(4326)
     keep = ~(lonlat.geometry.isna() | lonlat.geometry.is_empty)
     lonlat = lonlat[keep]
+    extra = {
+        "_class": lonlat["land_class"].astype(str) if "land_class" in lonlat else "",
+        "_status": lonlat["status"].astype(str) if "status" in lonlat else "",
+    }
+    tags = pd.DataFrame(extra, index=lonlat.index)
     props = [
-        {c: _esc(v) for c, v in zip(columns, row, strict=True)}
-        for row in lonlat[columns].itertuples(index=False)
+        json.dumps({**{c: _esc(v) for c, v in zip(columns, row, strict=True)}, **tag})
+        for row, tag in zip(
+            lonlat[columns].itertuples(index=False),
+            tags.to_dict(orient="records"),
+            strict=True,
+        )
     ]
-    for p, raw in zip(props, lonlat[columns].to_dict(orient="records"), strict=True):
-        p["_class"] = str(raw.get("land_class", ""))
-        p["_status"] = str(raw.get("status", ""))
     tolerance = options.tolerance_m
     budget = options.budget_mb * 1e6
-    # the size of each feature's JSON without its geometry, measured once
-    frame_size = np.array([len(json.dumps({"type": "Feature", "properties": p})) for p in props])
+    prop_size = np.array([len(p) for p in props])
+    overhead = len(feature_text("", "")) + 2  # and ", " between features
     geoms = lonlat.geometry.values
     step = tolerance
     while True:
@@ -222,19 +247,15 @@ def _feature_collection(
         geoms = _display(geoms, step, options.precision)
         shown = np.nonzero(~shapely.is_empty(geoms))[0]
         texts = shapely.to_geojson(geoms[shown])  # one call for every geometry
-        # as json.dumps writes it: a space after each "," and ":" of the compact text
-        size = int(frame_size[shown].sum()) + 40
-        size += sum(len(t) + t.count(",") + t.count(":") + 16 for t in texts)
+        size = int(prop_size[shown].sum()) + sum(len(t) + overhead for t in texts)
         # stop when within budget or at MAX_TOLERANCE_M (the attributes set a floor)
         if size <= budget or tolerance * 2 > MAX_TOLERANCE_M:
             break
         step = tolerance  # the bound doubles: tolerance + step
         tolerance += step
-    features = [
-        {"type": "Feature", "properties": props[i], "geometry": json.loads(t)}
-        for i, t in zip(shown, texts, strict=True)
-    ]
-    return {"type": "FeatureCollection", "features": features}, tolerance
+    features = [feature_text(props[i], t) for i, t in zip(shown, texts, strict=True)]
+    bounds = shapely.total_bounds(geoms[shown]) if shown.size else np.full(4, np.nan)
+    return features, tolerance, bounds
 
 
 def _new_map(bounds: np.ndarray | None = None) -> OfflineMap:
@@ -307,22 +328,6 @@ def basemap_layer(
     return m
 
 
-def _hazard_style(feature: dict[str, Any]) -> dict[str, Any]:
-    props = feature["properties"]
-    style: dict[str, Any] = {
-        "weight": 2,
-        "fillOpacity": 0.6,
-        "opacity": 1,
-        "className": "geomines-hazard",
-    }
-    style.update(STYLE.get(props.get("_class"), STYLE["other"]))
-    status = props.get("_status")
-    if status in RELEASED:
-        style.update(RELEASED[status])
-        style["fillOpacity"] = 0.35
-    return style
-
-
 def hazard_layer(
     assessment: Assessment, *, m: folium.Map | None = None, options: DisplayOptions | None = None
 ) -> folium.Map:
@@ -352,17 +357,27 @@ def hazard_layer(
         "load_status": "input",
         **{ring_column(d): f"people within {format_m(d)} m" for d in assessment.rings_m},
     }
-    doc, tolerance = _feature_collection(frame, cols, options)
-    layer = folium.GeoJson(
-        doc,
-        name=f"Hazards ({len(doc['features'])})",
-        style_function=_hazard_style,
+    features, tolerance, bounds = _feature_collection(frame, cols, options)
+    layer = GeoJsonText(
+        collection_text(features),
+        first=first_feature(features),
+        bounds=tuple(bounds),
+        style={
+            "base": {"weight": 2, "fillOpacity": 0.6, "opacity": 1, "className": "geomines-hazard"},
+            "by": "_class",
+            "styles": STYLE,
+            "default": "other",
+            "then": "_status",
+            "overrides": {k: {**v, "fillOpacity": 0.35} for k, v in RELEASED.items()},
+        },
+        highlight={"weight": 4},
+        name=f"Hazards ({len(features)})",
         tooltip=folium.GeoJsonTooltip(
             fields=["hazard_id", "land_class", "status"], aliases=["id", "class", "status"]
         ),
         popup=folium.GeoJsonPopup(fields=cols, aliases=[aliases.get(c, c) for c in cols]),
-        highlight_function=lambda _f: {"weight": 4},
     )
+    del features
     layer.add_to(m)
     _register(m, "hazards", layer)
     m.geomines_display = {  # type: ignore[attr-defined]
@@ -388,15 +403,21 @@ def ring_layer(
         # a band is simplified by ≤ 2% of its outer distance (≥ 5× the hazards' tolerance)
         tolerance = max(options.tolerance_m * 5, float(row.to_m) / 50)
         geom = _display(np.array([row.geometry], dtype=object), tolerance, options.precision)[0]
-        folium.GeoJson(
-            json.loads(shapely.to_geojson(geom)),
-            style_function=lambda _f, c=color: {
-                "color": c,
-                "weight": 1,
-                "dashArray": "4 3",
-                "fillColor": c,
-                "fillOpacity": 0.18,
+        GeoJsonText(
+            collection_text([feature_text("{}", shapely.to_geojson(geom))]),
+            first={"type": "Feature", "properties": {}, "geometry": None},
+            bounds=tuple(shapely.bounds(geom)),
+            style={
+                "base": {
+                    "color": color,
+                    "weight": 1,
+                    "dashArray": "4 3",
+                    "fillColor": color,
+                    "fillOpacity": 0.18,
+                },
+                "styles": {},
             },
+            highlight={"weight": 2},
             tooltip=f"{html.escape(row.band)}: {row.people:,.0f} people",
         ).add_to(group)
     group.add_to(m)

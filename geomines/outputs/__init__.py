@@ -113,20 +113,20 @@ def write_outputs(
             foreign={"geomines": assessment.method},
         )
         release_memory()  # each output's temporaries go before the next is built
-    map_html = None
     if write_map:
         from ..maps import exposure_map
 
         written["map.html"] = out / "map.html"
         exposure_map(assessment).save(str(written["map.html"]))
         release_memory()
-        map_html = written["map.html"].read_text(encoding="utf-8")
     if write_report:
-        from .report import report_html
+        from . import report
 
-        written["report.html"] = out / "report.html"
-        written["report.html"].write_text(
-            report_html(assessment, map_html=map_html, provenance=provenance), encoding="utf-8"
+        written["report.html"] = report.write_report(
+            assessment,
+            out / "report.html",
+            map_path=written.get("map.html"),
+            provenance=provenance,
         )
     return written
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 import numpy as np
 import pandas as pd
 
@@ -23,7 +25,10 @@ from ..assessment.result import Assessment, ring_column
 from ..engine.rings import format_m
 from .headline import HEADLINE_RULE, round_headline
 
-__all__ = ["report_html"]
+__all__ = ["report_html", "write_report"]
+
+#: Characters of the map page read, escaped and written at a time by :func:`write_report`.
+CHUNK_CHARS = 1 << 20
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;max-width:1050px;margin:24px auto;padding:0 16px;
@@ -247,11 +252,49 @@ def report_html(
     -------
     str
     """
+    return _template().render(**_context(assessment, map_html, provenance))
+
+
+def write_report(
+    assessment: Assessment,
+    path: str | Path,
+    *,
+    map_path: str | Path | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> Path:
+    """Write the report to ``path``, with the map page at ``map_path`` embedded.
+
+    The same page as :func:`report_html` with ``map_html`` the text of ``map_path``,
+    written a piece at a time: the map is read and escaped in chunks of
+    :data:`CHUNK_CHARS`, never held whole (a national map is tens of MB).
+    """
+    path = Path(path)
+    # a token no input can contain stands for the map, then the map is streamed in
+    token = f"geomines-map-{uuid.uuid4().hex}" if map_path is not None else None
+    pieces = _template().generate(**_context(assessment, token, provenance))
+    with path.open("w", encoding="utf-8", newline="") as out:
+        for piece in pieces:
+            if token is None or token not in piece:
+                out.write(piece)
+                continue
+            head, tail = piece.split(token, 1)
+            out.write(head)
+            with Path(map_path).open(encoding="utf-8", newline="") as page:  # type: ignore[arg-type]
+                while chunk := page.read(CHUNK_CHARS):
+                    # escaping is character by character, so chunks escape independently
+                    out.write(markupsafe.escape(chunk))
+            out.write(tail)
+    return path
+
+
+def _context(
+    assessment: Assessment, map_html: str | None, provenance: dict[str, Any] | None
+) -> dict[str, Any]:
     provenance = dict(provenance or {})
     method = assessment.method
     totals = assessment.totals
     hz = assessment.hazards
-    context = {
+    context: dict[str, Any] = {
         "css": CSS,
         "version": method["geomines_version"],
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -278,7 +321,7 @@ def report_html(
         "command": provenance.get("command") or method.get("command") or "(Python API)",
         "versions": list(versions().items()),
     }
-    return _template().render(**context)
+    return context
 
 
 def _template() -> jinja2.Template:
