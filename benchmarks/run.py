@@ -215,7 +215,9 @@ def case_geomines_cli_100k(data: Path, raster: Path) -> dict:
     return _cli(data, raster, "hazards_100k.gpkg")
 
 
-def _full_on_dask(data: Path, raster, workers: int) -> dict:
+def _full_on_dask(
+    data: Path, raster, workers: int, hazards_file: str = "hazards.gpkg", save: bool = True
+) -> dict:
     import geomines
     from geomines.engine.dask import local_client
 
@@ -223,14 +225,16 @@ def _full_on_dask(data: Path, raster, workers: int) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         client = local_client(workers)
-        frame = geomines.read_hazards(data / "hazards.gpkg")
+        frame = geomines.read_hazards(data / hazards_file)
+        n = len(frame)
         pop = geomines.read_population(raster)
         t = time.perf_counter()
         result = geomines.assess(
             frame, pop, rings_m=RINGS, admin=admin, admin_id="admin_id", client=client
         )
         seconds = time.perf_counter() - t
-        _save_columns(result, f"_full_dask{workers}.npy")
+        if save:
+            _save_columns(result, f"_full_dask{workers}.npy")
         worker_mb = client.run(_peak_mb)
         cluster = client.cluster
         client.close()
@@ -239,9 +243,15 @@ def _full_on_dask(data: Path, raster, workers: int) -> dict:
     return _full_row(
         seconds,
         result,
-        f"LocalCluster, {workers} worker process(es); peak MB is "
+        f"{n:,} hazards; LocalCluster, {workers} worker process(es); peak MB is "
         f"the client's, workers' peaks {peaks} MB",
     )
+
+
+def case_geomines_dask_1m(data: Path, raster: Path) -> dict:
+    """1,000,000 hazards, 30% legacy points with a radius (make_data.py --load 1000000
+    --points 0.3), on a 2-worker LocalCluster; reading the file is not timed."""
+    return _full_on_dask(data, raster, 2, "hazards_1000k.gpkg", save=False)
 
 
 def _save_columns(result, name: str) -> None:
@@ -398,6 +408,10 @@ CASES = {
     "geomines_full_dask1": (case_geomines_full_dask1, "geomines full on Dask, 1 worker"),
     "geomines_full_dask2": (case_geomines_full_dask2, "geomines full on Dask, 2 workers"),
     "geomines_full_tiles": (case_geomines_full_tiles, "geomines full, raster as 16 tiles"),
+    "geomines_dask_1m": (
+        case_geomines_dask_1m,
+        "geomines full on Dask, 2 workers, 1,000,000 hazards (30% points with a radius)",
+    ),
 }
 DEFAULT_CASES = (
     "floor,geomines_per_hazard,exactextract_feature_seq,exactextract_raster_seq,"
@@ -471,6 +485,12 @@ def main() -> None:
         help="also run the CLI on 2,000 and 100,000 hazards and on 4x the pixels "
         "(make_data.py --load 2000, --load 100000, --scale 2 first)",
     )
+    parser.add_argument(
+        "--million",
+        action="store_true",
+        help="also run 1,000,000 hazards on a 2-worker LocalCluster "
+        "(make_data.py --load 1000000 --points 0.3 first)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the table here too")
     args = parser.parse_args()
     raster = args.raster or args.data / "population.tif"
@@ -497,6 +517,8 @@ def main() -> None:
             ("geomines_full_dask2", raster),
             ("geomines_full_tiles", raster),
         ]
+    if args.million:
+        runs.append(("geomines_dask_1m", raster))
     rows = []
     for case, path in runs:
         results = [run_child(case, args.data, path) for _ in range(args.repeat)]
@@ -515,7 +537,8 @@ def main() -> None:
         f"Benchmark on {os.cpu_count()} cores, median of {args.repeat} runs each "
         f"(`python benchmarks/run.py --repeat {args.repeat}"
         f"{' --scaled' if args.scaled else ''}{' --load' if args.load else ''}"
-        f"{' --dask' if args.dask else ''}{' --scaling' if args.scaling else ''}`)",
+        f"{' --dask' if args.dask else ''}{' --scaling' if args.scaling else ''}"
+        f"{' --million' if args.million else ''}`)",
         "",
         "| case | raster | wall s | peak MB | inside | within 500 m | within 1 km | "
         "within 5 km | Σ per hazard | note |",
