@@ -155,6 +155,64 @@ def reading_opts(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def where_first_opts(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of the communities, features of interest and priority list."""
+    options = [
+        click.option(
+            "--places",
+            type=existing_path,
+            default=None,
+            help="Settlements (points or polygons): writes communities.csv and .geojson.",
+        ),
+        click.option("--place-id", default=None, metavar="COL", help="Id column of --places."),
+        click.option("--place-name", default=None, metavar="COL", help="Name column of --places."),
+        click.option(
+            "--place-radius",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            metavar="METRES",
+            help="Count a point place's people within this radius.",
+        ),
+        click.option(
+            "--features",
+            type=existing_path,
+            default=None,
+            help="Features of interest (schools, health posts, water points, roads...).",
+        ),
+        click.option(
+            "--feature-class",
+            default=None,
+            metavar="COL",
+            help="Class column of --features: hazards get nearest_<class>_m and "
+            "<class>_within_<d>m.",
+        ),
+        click.option(
+            "--priority",
+            type=existing_path,
+            default=None,
+            metavar="FILE.toml",
+            help="Priority profile (criteria, weights); default: the built-in profile.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _where_first_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The communities, features and priority options as assess keywords."""
+    names = {
+        "places": "places",
+        "place_id": "place_id",
+        "place_name": "place_name",
+        "place_radius": "place_radius_m",
+        "features": "features",
+        "feature_class": "feature_class",
+        "priority": "priority",
+    }
+    return {api: kwargs.pop(cli_name) for cli_name, api in names.items()}
+
+
 def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The reading options as read_hazards keywords."""
     return {
@@ -219,6 +277,7 @@ def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 @land_area_opt
 @strict_opt
 @reading_opts
+@where_first_opts
 @handle_errors
 def assess(
     hazards: Path,
@@ -252,6 +311,9 @@ def assess(
 
     if admin is not None and admin_id is None:
         raise click.UsageError("--admin needs --admin-id naming the admin id column.")
+    where_first = _where_first_options(reading)
+    if where_first["features"] is not None and where_first["feature_class"] is None:
+        raise click.UsageError("--features needs --feature-class naming the class column.")
     log.info("reading hazards %s", hazards)
     frame = read_hazards(
         hazards, crs=hazards_crs, layer=layer, strict=strict, **_read_options(reading)
@@ -274,6 +336,7 @@ def assess(
             pixel_rule=cast("PixelRule", pixel_rule),
             progress=log.isEnabledFor(logging.WARNING),
             client=client,
+            **where_first,
         )
     finally:
         _close(client, own_cluster=bool(workers))
@@ -373,6 +436,16 @@ def _result_lines(
     factor = result.checks.get("double_counting_factor")
     if factor:
         lines.append(f"Sum of per-hazard counts / dissolved: {factor:.2f}")
+    if result.priority is not None and len(result.priority):
+        top = ", ".join(result.priority["hazard_id"].head(5).astype(str))
+        lines.append(f"First to clear (priority.csv): {top}")
+    if result.communities is not None:
+        bands = result.communities["band"]
+        near = int((bands.ne("beyond") & bands.ne("")).sum())
+        lines.append(
+            f"Communities: {near} of {len(bands)} places inside or within "
+            f"{format_m(max(result.rings_m, default=0))} m of a counted hazard"
+        )
     lines.append(f"Outputs in {out_dir}/: " + ", ".join(written))
     return lines
 

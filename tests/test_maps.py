@@ -209,7 +209,7 @@ def test_display_simplifies_each_part_within_the_tolerance():
     empties left alone."""
     import numpy as np
 
-    from geomines.maps.layers import _simplify_parts
+    from geomines.maps.display import simplify_parts as _simplify_parts
 
     rng = np.random.default_rng(2)
     parts = [
@@ -263,3 +263,54 @@ def test_bands_are_drawn_widest_first_in_graded_greys(browser, demo):
     # narrowest band darkest, drawn last (on top)
     assert [d[0] for d in drawn] == RING_COLORS[: len(bands)][::-1]
     assert errors == []
+
+
+def test_priority_tiers_and_communities_are_drawn(browser, tmp_path):
+    """With places: a communities layer coloured by band, the counted hazards outlined by
+    tier from the hazards' own data (held once), popups that say why."""
+    from geomines.maps.priority import TIER_STYLE, _band_colors
+
+    with pytest.warns(UserWarning):
+        hazards = read_hazards(SAO_MIGUEL / "hazards_illustrative.geojson")
+    result = assess(
+        hazards,
+        SAO_MIGUEL / "gpw_v411_2020_count_2020.tif",
+        places=SAO_MIGUEL / "places_geonames.geojson",
+        place_radius_m=1000,
+    )
+    path = tmp_path / "m.html"
+    exposure_map(result).save(str(path))
+    page, errors, _, _ = open_offline(browser, path)
+    assert errors == []
+    tiers = page.evaluate(
+        "geominesLayers.priority.getLayers().map(l => [l.feature.properties.hazard_id,"
+        " l.options.color, l.options.weight])"
+    )
+    expected = result.priority.set_index("hazard_id")["tier"]
+    assert len(tiers) == len(expected) == int(result.hazards["counted"].sum())
+    for hazard_id, color, weight in tiers:
+        style = TIER_STYLE[str(expected[hazard_id])]
+        assert (color, weight) == (style["color"], style["weight"]), hazard_id
+    places = page.evaluate(
+        "geominesLayers.communities.getLayers().map(l => [l.feature.properties.place_id,"
+        " l.options.fillColor, l instanceof L.CircleMarker])"
+    )
+    colors = _band_colors(result)
+    bands = result.communities.set_index("place_id")["band"]
+    assert len(places) == len(bands)
+    assert all(colors[bands[pid]] == fill and marker for pid, fill, marker in places)
+    # the hazards' data is in the page once
+    text = path.read_text()
+    assert text.count('"hazard_id": "SMG-001"') == 1
+    # the first hazard's priority popup says why it ranks first
+    first = result.priority.iloc[0]
+    page.evaluate(
+        "(() => { const l = geominesLayers.priority.getLayers().find("
+        f"l => l.feature.properties.hazard_id === {first['hazard_id']!r});"
+        "l.fire('click', {latlng: l.getBounds().getCenter()}, true); })()"
+    )
+    page.wait_for_timeout(200)
+    popup = page.locator(".leaflet-popup-content").first.inner_text()
+    assert "why this rank" in popup and first["why"].split(":")[0] in popup
+    legend = page.locator(".geomines-legend").inner_text()
+    assert "Priority tiers" in legend and "Communities" in legend

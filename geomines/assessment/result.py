@@ -51,6 +51,13 @@ class Assessment:
         Reconciliation and data-quality checks.
     method : Method
         What was counted and how.
+    communities : geopandas.GeoDataFrame or None
+        One row per place (``places=``), sorted by ``nearest_hazard_m``.
+    priority : pandas.DataFrame or None
+        The priority list of the counted hazards, by ``rank``, with each criterion's
+        raw value and points.
+    priority_profile : Profile or None
+        The criteria, weights and normalisation that ranked them.
     """
 
     hazards: gpd.GeoDataFrame
@@ -67,6 +74,9 @@ class Assessment:
     extra: dict[str, Any] = field(default_factory=dict)
     #: How the hazard file was read (None for a hand-made frame).
     load_report: LoadReport | None = None
+    communities: gpd.GeoDataFrame | None = None
+    priority: pd.DataFrame | None = None
+    priority_profile: Any = None
 
     @property
     def people_inside(self) -> float:
@@ -134,6 +144,53 @@ class Assessment:
             out["by_class_precedence"] = _records(self.by_precedence)
         if self.by_class is not None:
             out["by_class"] = _records(self.by_class)
+        out.update(self._where_first())
+        return out
+
+    def _where_first(self) -> dict[str, Any]:
+        """The priority profile and top of the list; the communities by band."""
+        out: dict[str, Any] = {}
+        if self.priority is not None and self.priority_profile is not None:
+            top = self.priority.head(20)
+            out["priority"] = {
+                **self.priority_profile.to_dict(),
+                "hazards_ranked": len(self.priority),
+                "top": [
+                    {
+                        "rank": int(r),
+                        "hazard_id": str(h),
+                        "score": float(sc),
+                        "tier": int(t),
+                        "why": str(w),
+                    }
+                    for r, h, sc, t, w in zip(
+                        top["rank"],
+                        top["hazard_id"],
+                        top["score"],
+                        top["tier"],
+                        top["why"],
+                        strict=True,
+                    )
+                ],
+            }
+        if self.communities is not None:
+            frame = self.communities
+            bands = [str(b) for b in self.bands["band"]] + ["beyond"]
+            counts = frame["band"].value_counts()
+            people = frame.groupby("band")["people"].sum(min_count=1)
+            out["communities"] = {
+                "places": len(frame),
+                "by_band": [
+                    {
+                        "band": b,
+                        "places": int(counts.get(b, 0)),
+                        "people": _none(float(people.get(b, np.nan))),
+                    }
+                    for b in bands
+                ],
+            }
+        if "feature_counts" in self.extra:
+            out["features"] = {str(k): int(v) for k, v in self.extra["feature_counts"].items()}
         return out
 
     def _load_notes(self) -> dict[str, Any]:

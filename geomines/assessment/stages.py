@@ -40,6 +40,9 @@ from ..errors import CoverageWarning, CRSError, InputError, NoOverlapError, Repr
 from ..hazards import load_report, read_hazards
 from ..io.population import PopulationRaster, read_population
 from ..loadreport import LoadReport
+from ..priorities.features import Features
+from ..priorities.places import Places
+from ..priorities.stage import where_first
 from .batching import CLASS_TILE, closing_tiles, spatial_batches
 from .breakdowns import (
     CLASS_PRECEDENCE,
@@ -191,6 +194,13 @@ def assess(
     client: Any = None,
     engine: Engine | None = None,
     load_report: LoadReport | None = None,
+    places: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    place_id: str | None = None,
+    place_name: str | None = None,
+    place_radius_m: float | None = None,
+    features: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    feature_class: str | None = None,
+    priority: Any = None,
 ) -> Assessment:
     """Count the people inside and near hazards.
 
@@ -207,23 +217,28 @@ def assess(
         People per pixel (see :func:`geomines.read_population`).
     rings_m : sequence of float or str, default (500, 1000, 5000)
         Ring distances in metres on the ground, e.g. ``"500,1000,5000"``.
-    admin : GeoDataFrame or path, optional
-        Admin unit polygons; ``admin_id`` names their id column.
-    admin_id, admin_name : str, optional
-        Id and (optional) name columns of ``admin``.
+    admin, admin_id, admin_name : optional
+        Admin unit polygons (frame or path), their id and (optional) name columns.
     count_status : collection of str, default ("open",)
         Statuses whose hazards are counted. Other hazards are reported, not counted.
     pixel_rule : {"exact", "center", "all-touched"}, default "exact"
         Pixel weighting; ``"exact"`` is the area-fraction weighting.
     progress : bool, default False
         Show a progress bar on stderr, one step per stage.
-    client : dask.distributed.Client, optional
-        Run the engine as Dask tasks on this client (:mod:`geomines.engine.dask`).
-    engine : Engine, optional
-        An engine object instead (``LocalEngine(...)`` or ``DaskEngine(client, ...)``),
-        to set partition, tile and window sizes.
+    client, engine : optional
+        A Dask client to run the engine's tasks on (:mod:`geomines.engine.dask`), or an
+        engine object (``LocalEngine``, ``DaskEngine``) to set partition and tile sizes.
     load_report : LoadReport, optional
         How the hazards were read (default: the one attached to the frame, if any).
+    places, place_id, place_name, place_radius_m : optional
+        Settlements (points or polygons; frame or path), their id and name columns
+        (guessed when not named) and the radius (m) of a point place's people:
+        :attr:`Assessment.communities`.
+    features, feature_class : optional
+        Features of interest and their class column: hazards get
+        ``nearest_<class>_m`` and ``<class>_within_<d>m``.
+    priority : path, mapping or Profile, optional
+        Priority profile (TOML), default profile if None: :attr:`Assessment.priority`.
 
     Returns
     -------
@@ -231,15 +246,31 @@ def assess(
 
     Raises
     ------
-    CRSError
-        Hazards without CRS.
-    NoOverlapError
-        No counted hazard touches the raster.
-    InputError
-        Bad options (unknown status, pixel rule, admin column).
+    CRSError, NoOverlapError, InputError
+        Hazards without CRS; no counted hazard on the raster; bad options.
     """
     options = _options(rings_m, count_status, pixel_rule, engine, client)
     units = AdminUnits(admin, admin_id, admin_name) if admin is not None else None
+    result = _count(hazards, population, options, units, load_report, progress)
+    return where_first(
+        result,
+        options.engine,
+        places=Places(places, place_id, place_name, place_radius_m) if places is not None else None,
+        features=_features(features, feature_class),
+        priority=priority,
+        admin_id=units.id_column if units is not None else None,
+    )
+
+
+def _count(
+    hazards: gpd.GeoDataFrame | str | os.PathLike,
+    population: PopulationRaster | str | os.PathLike | Sequence[str],
+    options: Options,
+    units: AdminUnits | None,
+    load_report: LoadReport | None,
+    progress: bool,
+) -> Assessment:
+    """The counting stages, in order, with a progress bar on stderr when asked."""
     steps = 3 + 2 * len(options.rings) + (1 if units is not None else 0)
     # a bar on stderr when asked and stderr is a terminal (tqdm's disable=None)
     with tqdm(
@@ -255,7 +286,21 @@ def assess(
         ring_unions = count_rings(projected, per_hazard, options, bar)
         dissolved = dissolve(projected, per_hazard, ring_unions, options, bar)
         breakdowns = break_down(projected, per_hazard, dissolved, options, units, bar)
-        return assemble(projected, per_hazard, dissolved, breakdowns, options, units)
+        result = assemble(projected, per_hazard, dissolved, breakdowns, options, units)
+    return result
+
+
+def _features(
+    features: gpd.GeoDataFrame | str | os.PathLike | None, feature_class: str | None
+) -> Features | None:
+    if features is None:
+        return None
+    if not feature_class:
+        raise InputError(
+            "Expected feature_class (--feature-class) naming the class column of the "
+            "features of interest, got none."
+        )
+    return Features(features, feature_class)
 
 
 def _options(

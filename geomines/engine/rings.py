@@ -109,7 +109,7 @@ def _apply_via_lonlat(geoms: np.ndarray, local: Transformer, to_dst: Transformer
 
 
 @lru_cache(maxsize=4096)
-def _aeqd(lon: float, lat: float) -> Transformer:
+def aeqd(lon: float, lat: float) -> Transformer:
     """WGS 84 lon/lat (degrees) to an azimuthal equidistant plane (metres) at lon, lat."""
     return Transformer.from_pipeline(
         "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
@@ -149,7 +149,7 @@ def buffers_m(
     to_dst = None if dst == WGS84 else get_transformer(crs_key(WGS84), crs_key(dst))
 
     def run(lonlat: np.ndarray, idx: np.ndarray, lon: float, lat: float) -> list[np.ndarray]:
-        local = _aeqd(lon, lat)
+        local = aeqd(lon, lat)
         projected = apply_transform(lonlat, local)
         result = []
         for dist in dists:
@@ -166,24 +166,20 @@ def buffers_m(
         return result
 
     outs = [np.array([shapely.Polygon()] * n, dtype=object) for _ in dists]
-    for idx, result in _by_cluster(geoms, run):
+    for idx, result in by_cluster(geoms, run):
         for out, back in zip(outs, result, strict=True):
             out[idx] = back
     return [gpd.GeoSeries(out, index=geoms.index, crs=dst) for out in outs]
 
 
-def _by_cluster(geoms: gpd.GeoSeries, func: Callable[..., R]) -> list[tuple[np.ndarray, R]]:
+def by_cluster(geoms: gpd.GeoSeries, func: Callable[..., R]) -> list[tuple[np.ndarray, R]]:
     """Call ``func(lonlat_geoms, indices, lon, lat)`` per ~CLUSTER_DEG cluster, on threads.
 
     Null and empty geometries are skipped. Returns ``(indices, result)`` pairs.
     """
-    values = np.asarray(geoms.values, dtype=object)
-    ok = np.array([g is not None and not g.is_empty for g in values], dtype=bool)
+    ok, lonlat = lonlat_dense(geoms)
     if not ok.any():
         return []
-    lonlat = densify(
-        unwrap_antimeridian(transform_geoms(values[ok], geoms.crs, WGS84, dense=True)), WGS84
-    )
     centres = shapely.centroid(shapely.envelope(lonlat))
     cx, cy = shapely.get_x(centres), shapely.get_y(centres)
     keys = np.floor(np.column_stack([cx, cy]) / CLUSTER_DEG).astype(np.int64)
@@ -202,6 +198,20 @@ def _by_cluster(geoms: gpd.GeoSeries, func: Callable[..., R]) -> list[tuple[np.n
         return func(lonlat[members], idx_ok[members], lon, lat)
 
     return [(idx_ok[m], r) for m, r in zip(clusters, map_threads(run, clusters), strict=True)]
+
+
+def lonlat_dense(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """The non-null, non-empty geometries in WGS 84 lon/lat, densified and continuous
+    across the antimeridian: ``(mask of those rows, their lon/lat geometries)``.
+    """
+    values = np.asarray(geoms.values, dtype=object)
+    ok = np.array([g is not None and not g.is_empty for g in values], dtype=bool)
+    if not ok.any():
+        return ok, values[:0]
+    lonlat = densify(
+        unwrap_antimeridian(transform_geoms(values[ok], geoms.crs, WGS84, dense=True)), WGS84
+    )
+    return ok, lonlat
 
 
 def _unwrap_around(geoms: np.ndarray, lon0: float) -> np.ndarray:
@@ -242,7 +252,7 @@ def area_m2(geoms: gpd.GeoSeries) -> np.ndarray:
     def run(lonlat: np.ndarray, idx: np.ndarray, lon: float, lat: float) -> np.ndarray:
         return shapely.area(apply_transform(lonlat, _laea(lon, lat)))
 
-    for idx, areas in _by_cluster(geoms, run):
+    for idx, areas in by_cluster(geoms, run):
         out[idx] = areas
     return out
 

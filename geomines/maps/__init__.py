@@ -4,10 +4,10 @@ and panel, with every asset inside the page.
 
 from __future__ import annotations
 
+from .display import DisplayOptions
+from .elements import OfflineMap
 from .layers import (
     STYLE,
-    DisplayOptions,
-    OfflineMap,
     admin_layer,
     basemap_layer,
     exposure_map,
@@ -16,6 +16,7 @@ from .layers import (
     population_layer,
     ring_layer,
 )
+from .priority import communities_layer, priority_layer
 
 __all__ = [
     "STYLE",
@@ -23,9 +24,11 @@ __all__ = [
     "OfflineMap",
     "admin_layer",
     "basemap_layer",
+    "communities_layer",
     "exposure_map",
     "hazard_layer",
     "legend",
     "population_layer",
+    "priority_layer",
     "ring_layer",
 ]

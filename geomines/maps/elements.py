@@ -10,6 +10,7 @@ in JavaScript from a small table keyed by two properties.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -19,16 +20,20 @@ from pathlib import Path
 from typing import Any
 
 import folium
-from branca.element import Element
+from branca.element import Element, MacroElement
 from folium.map import Layer
 from folium.template import Template
 from folium.utilities import get_obj_in_upper_tree
 
+from .offline import asset_html
+
 __all__ = [
     "GeoJsonText",
+    "OfflineMap",
     "collection_text",
     "feature_text",
     "first_feature",
+    "register",
     "save_streamed",
     "script_safe",
 ]
@@ -67,6 +72,13 @@ class GeoJsonText(folium.GeoJson):
         ``overrides[properties[then]]`` when present.
     highlight : dict
         Style set while the pointer is over a feature.
+    data_of : GeoJsonText, optional
+        Draw the features of this other layer (rendered before this one) instead of
+        ``text``: the page holds the data once.
+    only_with : str, optional
+        Draw only the features whose property of this name is not empty.
+    points : bool, default False
+        Draw points as circle markers (styled like the other features).
     """
 
     _template = Template(
@@ -100,28 +112,47 @@ class GeoJsonText(folium.GeoJson):
         var {{ this.get_name() }} = L.geoJson(null, {
             onEachFeature: {{ this.get_name() }}_onEachFeature,
             style: {{ this.get_name() }}_styler,
+            {%- if this.only_with %}
+            filter: function(f) { return !!(f.properties || {})[{{ this.only_with|tojson }}]; },
+            {%- endif %}
+            {%- if this.points %}
+            pointToLayer: function(f, latlng) { return L.circleMarker(latlng, {radius: 7}); },
+            {%- endif %}
             ...{{ this.options|tojavascript }}
         });
-        {{ this.get_name() }}.addData(
-            {%- if this.deferred %}{{ this.token }}{% else %}{{ this.text }}{% endif %});
+        {%- if this.data_of %}
+        {{ this.get_name() }}.addData({{ this.data_of.get_name() }}_data);
+        {%- else %}
+        var {{ this.get_name() }}_data =
+            {%- if this.deferred %} {{ this.token }}{% else %} {{ this.text }}{% endif %};
+        {{ this.get_name() }}.addData({{ this.get_name() }}_data);
+        {%- endif %}
         {% endmacro %}
         """
     )
 
     def __init__(
         self,
-        text: str,
+        text: str | None,
         *,
         first: dict[str, Any] | None,
         bounds: tuple[float, float, float, float],
         style: dict[str, Any],
         highlight: dict[str, Any],
+        data_of: GeoJsonText | None = None,
+        only_with: str | None = None,
+        points: bool = False,
         **kwargs: Any,
     ) -> None:
         sample = {"type": "FeatureCollection", "features": [first] if first else []}
         super().__init__(sample, **kwargs)
         self._name = "GeoJson"
-        self.text = script_safe(text)
+        if (text is None) == (data_of is None):
+            raise ValueError("GeoJsonText takes a text or data_of, one of them.")
+        self.text = script_safe(text) if text is not None else None
+        self.data_of = data_of
+        self.only_with = only_with
+        self.points = points
         # while a page is saved by save_streamed, a token stands for the text
         self.deferred = False
         self.token = f"geomines_data_{uuid.uuid4().hex}"
@@ -157,6 +188,60 @@ def first_feature(features: list[str]) -> dict[str, Any] | None:
     return json.loads(features[0]) if features else None
 
 
+class OfflineMap(folium.Map):
+    """A ``folium.Map`` that carries its own Leaflet assets: no CDN, no network.
+
+    Use it like ``folium.Map``; plugins added through geomines' layer functions
+    are inlined too. ``save`` writes one self-contained HTML file, and the
+    notebook display is an ``<iframe srcdoc>`` of the same HTML.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("tiles", None)
+        kwargs.setdefault("control_scale", True)
+        super().__init__(**kwargs)
+        self.default_js = []
+        self.default_css = []
+        root: Any = self.get_root()
+        root.header.add_child(Element(asset_html()), name="geomines_assets")
+        root.header.add_child(
+            Element(
+                "<style>.leaflet-container{background:#d4e6f1}"
+                ".geomines-box{background:#fff;padding:6px 9px;border:1px solid #999;"
+                "border-radius:4px;font:12px/1.35 sans-serif;box-shadow:0 1px 4px #0003}"
+                ".geomines-box h4{margin:0 0 4px;font-size:13px}"
+                ".geomines-key{display:inline-block;width:14px;height:10px;margin-right:6px;"
+                "vertical-align:middle;border:1px solid #555}</style>"
+            ),
+            name="geomines_style",
+        )
+
+    def save(self, outfile: Any, close_file: bool = True, **kwargs: Any) -> None:
+        """Write the page; to a path, the hazards' and bands' data are streamed in."""
+        if isinstance(outfile, str | os.PathLike):
+            save_streamed(self, outfile, **kwargs)
+        else:
+            super().save(outfile, close_file=close_file, **kwargs)
+
+    def _repr_html_(self, **kwargs: Any) -> str:
+        page = self.get_root().render()
+        return (
+            f'<iframe srcdoc="{html.escape(page)}" style="width:100%;height:600px;'
+            'border:none" sandbox="allow-scripts allow-same-origin"></iframe>'
+        )
+
+
+def register(m: folium.Map, key: str, layer: folium.Element) -> None:
+    """Expose a layer to scripts and tests as ``window.geominesLayers[key]``."""
+    element = MacroElement()
+    element._template = Template(
+        "{% macro script(this, kwargs) %}window.geominesLayers = window.geominesLayers || {};"
+        f"window.geominesLayers[{json.dumps(key)}] = {layer.get_name()};"
+        "{% endmacro %}"
+    )
+    m.add_child(element)
+
+
 def _walk(element: Element) -> Iterator[Element]:
     yield element
     for child in element._children.values():
@@ -170,7 +255,9 @@ def save_streamed(m: Element, path: str | os.PathLike[str], **kwargs: Any) -> Pa
     piece by piece: the layers' text (tens of MB for a national map) is never copied
     into the page's string, nor encoded whole.
     """
-    layers = {e.token: e for e in _walk(m.get_root()) if isinstance(e, GeoJsonText)}
+    layers = {
+        e.token: e for e in _walk(m.get_root()) if isinstance(e, GeoJsonText) and e.text is not None
+    }
     for layer in layers.values():
         layer.deferred = True
     try:
@@ -182,7 +269,7 @@ def save_streamed(m: Element, path: str | os.PathLike[str], **kwargs: Any) -> Pa
     pieces = re.split("(" + "|".join(layers) + ")", page) if layers else [page]
     with path.open("w", encoding="utf-8", newline="") as out:
         for piece in pieces:
-            text = layers[piece].text if piece in layers else piece
+            text = str(layers[piece].text) if piece in layers else piece
             for start in range(0, len(text), CHUNK_CHARS):
                 out.write(text[start : start + CHUNK_CHARS])
     return path

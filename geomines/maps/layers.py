@@ -21,38 +21,37 @@ import base64
 import html
 import json
 import math
-import os
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import folium
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import rasterio
 import shapely
 from affine import Affine
-from branca.element import Element, MacroElement, Template
+from branca.element import Element
 from folium.plugins import Fullscreen, MeasureControl
 from rasterio.warp import Resampling, reproject, transform_bounds
 
 from ..assessment.result import Assessment, ring_column
 from ..engine.rings import format_m
 from ..grid import pixel_window
+from .display import DisplayOptions, display, esc, feature_texts, new_map, view_bounds
 from .elements import (
     GeoJsonText,
+    OfflineMap,
     collection_text,
     feature_text,
     first_feature,
-    save_streamed,
+    register,
 )
-from .offline import asset_html, countries, png_bytes
+from .offline import countries, png_bytes
+from .priority import communities_layer, priority_items, priority_layer
 
 __all__ = [
+    "RELEASED",
+    "RING_COLORS",
     "STYLE",
-    "DisplayOptions",
-    "OfflineMap",
     "admin_layer",
     "basemap_layer",
     "exposure_map",
@@ -73,8 +72,6 @@ RELEASED: dict[str, dict[str, Any]] = {
     "reduced": {"color": "#737373", "fillColor": "#bdbdbd", "dashArray": "6 4"},
     "cleared": {"color": "#41ab5d", "fillColor": "#c7e9c0", "dashArray": "6 4"},
 }
-#: Largest display simplification of hazards, in metres, whatever the size budget.
-MAX_TOLERANCE_M = 100.0
 RING_COLORS = ["#252525", "#525252", "#737373", "#969696", "#bdbdbd", "#d9d9d9"]
 #: People per km² classes of the population layer, and their colours (YlGn).
 POP_BREAKS = (1, 10, 100, 1_000, 10_000)
@@ -83,204 +80,10 @@ ADMIN_BREAKS = (0.01, 0.05, 0.2, 0.5)
 ADMIN_COLORS = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"]
 
 
-@dataclass
-class DisplayOptions:
-    """How geometries are prepared for display (never for counting).
-
-    Attributes
-    ----------
-    tolerance_m : float
-        Largest distance a vertex may move when simplifying, in metres.
-    precision : int
-        Decimal places of coordinates (5 ≈ 1 m).
-    budget_mb : float
-        Size budget for the hazards' vector data; the tolerance is raised (and
-        said in the map) until they fit. Distance bands are simplified by at most
-        2% of their outer distance.
-    canvas_above : int
-        Draw on a canvas instead of SVG above this many hazards (faster).
-    raster_px : int
-        Longest side of the population image, in pixels.
-    """
-
-    tolerance_m: float = 2.0
-    precision: int = 5
-    budget_mb: float = 12.0
-    canvas_above: int = 2000
-    raster_px: int = 1024
-
-
-class OfflineMap(folium.Map):
-    """A ``folium.Map`` that carries its own Leaflet assets: no CDN, no network.
-
-    Use it like ``folium.Map``; plugins added through geomines' layer functions
-    are inlined too. ``save`` writes one self-contained HTML file, and the
-    notebook display is an ``<iframe srcdoc>`` of the same HTML.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("tiles", None)
-        kwargs.setdefault("control_scale", True)
-        super().__init__(**kwargs)
-        self.default_js = []
-        self.default_css = []
-        root: Any = self.get_root()
-        root.header.add_child(Element(asset_html()), name="geomines_assets")
-        root.header.add_child(
-            Element(
-                "<style>.leaflet-container{background:#d4e6f1}"
-                ".geomines-box{background:#fff;padding:6px 9px;border:1px solid #999;"
-                "border-radius:4px;font:12px/1.35 sans-serif;box-shadow:0 1px 4px #0003}"
-                ".geomines-box h4{margin:0 0 4px;font-size:13px}"
-                ".geomines-key{display:inline-block;width:14px;height:10px;margin-right:6px;"
-                "vertical-align:middle;border:1px solid #555}</style>"
-            ),
-            name="geomines_style",
-        )
-
-    def save(self, outfile: Any, close_file: bool = True, **kwargs: Any) -> None:
-        """Write the page; to a path, the hazards' and bands' data are streamed in."""
-        if isinstance(outfile, str | os.PathLike):
-            save_streamed(self, outfile, **kwargs)
-        else:
-            super().save(outfile, close_file=close_file, **kwargs)
-
-    def _repr_html_(self, **kwargs: Any) -> str:
-        page = self.get_root().render()
-        return (
-            f'<iframe srcdoc="{html.escape(page)}" style="width:100%;height:600px;'
-            'border:none" sandbox="allow-scripts allow-same-origin"></iframe>'
-        )
-
-
 def _no_cdn(plugin: Any) -> Any:
     plugin.default_js = []
     plugin.default_css = []
     return plugin
-
-
-def _esc(value: Any) -> str:
-    """Input text escaped for HTML; numbers rounded for display."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, float | np.floating):
-        return f"{float(value):,.0f}"
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, pd.Timestamp):
-        return "" if pd.isna(value) else value.date().isoformat()
-    return html.escape(str(value))
-
-
-def _tolerance_deg(metres: float, lat: float) -> float:
-    return metres / (111_320.0 * max(math.cos(math.radians(lat)), 0.2))
-
-
-def _display(geoms: np.ndarray, tolerance_m: float, precision: int) -> np.ndarray:
-    """Simplify lon/lat geometries by at most ``tolerance_m`` and round coordinates."""
-    geoms = np.asarray(geoms, dtype=object)
-    if geoms.size == 0:
-        return geoms
-    lat = float(np.nanmean(shapely.bounds(geoms)[:, [1, 3]])) if geoms.size else 0.0
-    tol = _tolerance_deg(tolerance_m, lat if np.isfinite(lat) else 0.0)
-    return shapely.transform(_simplify_parts(geoms, tol), lambda xy: np.round(xy, precision))
-
-
-def _simplify_parts(geoms: np.ndarray, tol: float) -> np.ndarray:
-    """Each polygon of each geometry simplified on its own (topology kept within it).
-
-    GEOS's topology-preserving simplifier slows down sharply with the number of rings
-    in one geometry: a national band of thousands of parts took 48 s whole, 1.7 s
-    part by part. Parts of a multipolygon are disjoint; simplified apart they may touch
-    within the tolerance, which a display cannot show.
-    """
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    if parts.size == 0 or not np.all(shapely.get_type_id(parts) == 3):  # not all polygons
-        return shapely.simplify(geoms, tol, preserve_topology=True)
-    simple = shapely.simplify(parts, tol, preserve_topology=True)
-    out = geoms.copy()
-    multi = shapely.get_type_id(geoms) == 6
-    single = np.isin(index, np.nonzero(~multi)[0])  # a polygon is its only part
-    out[index[single]] = simple[single]
-    if multi.any():
-        sel = np.isin(index, np.nonzero(multi)[0])
-        owners, dense = np.unique(index[sel], return_inverse=True)
-        out[owners] = shapely.multipolygons(simple[sel], indices=dense)
-    return out
-
-
-def _feature_collection(
-    frame: gpd.GeoDataFrame, columns: list[str], options: DisplayOptions
-) -> tuple[list[str], float, np.ndarray]:
-    """Features' GeoJSON texts for display within the size budget.
-
-    Returns the texts, the tolerance used and the bounds of the features shown.
-    Properties are written as text a row at a time: no dict per feature is kept.
-    """
-    lonlat = frame.to_crs(4326)
-    keep = ~(lonlat.geometry.isna() | lonlat.geometry.is_empty)
-    lonlat = lonlat[keep]
-    extra = {
-        "_class": lonlat["land_class"].astype(str) if "land_class" in lonlat else "",
-        "_status": lonlat["status"].astype(str) if "status" in lonlat else "",
-    }
-    tags = pd.DataFrame(extra, index=lonlat.index)
-    props = [
-        json.dumps({**{c: _esc(v) for c, v in zip(columns, row, strict=True)}, **tag})
-        for row, tag in zip(
-            lonlat[columns].itertuples(index=False),
-            tags.to_dict(orient="records"),
-            strict=True,
-        )
-    ]
-    tolerance = options.tolerance_m
-    budget = options.budget_mb * 1e6
-    prop_size = np.array([len(p) for p in props])
-    overhead = len(feature_text("", "")) + 2  # and ", " between features
-    geoms = lonlat.geometry.values
-    step = tolerance
-    while True:
-        # each round simplifies the last round's geometries (fewer vertices each time);
-        # the distance to the input is at most the sum of the rounds' tolerances
-        geoms = _display(geoms, step, options.precision)
-        shown = np.nonzero(~shapely.is_empty(geoms))[0]
-        texts = shapely.to_geojson(geoms[shown])  # one call for every geometry
-        size = int(prop_size[shown].sum()) + sum(len(t) + overhead for t in texts)
-        # stop when within budget or at MAX_TOLERANCE_M (the attributes set a floor)
-        if size <= budget or tolerance * 2 > MAX_TOLERANCE_M:
-            break
-        step = tolerance  # the bound doubles: tolerance + step
-        tolerance += step
-    features = [feature_text(props[i], t) for i, t in zip(shown, texts, strict=True)]
-    bounds = shapely.total_bounds(geoms[shown]) if shown.size else np.full(4, np.nan)
-    return features, tolerance, bounds
-
-
-def _new_map(bounds: np.ndarray | None = None) -> OfflineMap:
-    m = OfflineMap()
-    if bounds is not None and np.isfinite(bounds).all():
-        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    return m
-
-
-def _view_bounds(assessment: Assessment) -> np.ndarray:
-    b = assessment.bands.total_bounds if len(assessment.bands) else np.full(4, np.nan)
-    if not np.isfinite(b).all():
-        b = assessment.hazards.to_crs(4326).total_bounds
-    return b
-
-
-def _register(m: folium.Map, key: str, layer: folium.Element) -> None:
-    """Expose a layer to scripts and tests as ``window.geominesLayers[key]``."""
-    element = MacroElement()
-    element._template = Template(
-        "{% macro script(this, kwargs) %}window.geominesLayers = window.geominesLayers || {};"
-        f"window.geominesLayers[{json.dumps(key)}] = {layer.get_name()};"
-        "{% endmacro %}"
-    )
-    m.add_child(element)
 
 
 # --------------------------------------------------------------------------- layers
@@ -292,8 +95,8 @@ def basemap_layer(
 ) -> folium.Map:
     """Offline basemap (Natural Earth outlines), plus OpenStreetMap for when online."""
     if bounds is None:
-        bounds = tuple(_view_bounds(assessment)) if assessment is not None else (-180, -90, 180, 90)
-    m = m if m is not None else _new_map(np.asarray(bounds))
+        bounds = tuple(view_bounds(assessment)) if assessment is not None else (-180, -90, 180, 90)
+    m = m if m is not None else new_map(np.asarray(bounds))
     shapes = countries(bounds)
     doc = {
         "type": "FeatureCollection",
@@ -334,7 +137,7 @@ def hazard_layer(
     """Hazards styled by land class and status, with tooltips and popups."""
     options = options or DisplayOptions()
     frame = assessment.hazards
-    m = m if m is not None else _new_map(_view_bounds(assessment))
+    m = m if m is not None else new_map(view_bounds(assessment))
     rings = [ring_column(d) for d in assessment.rings_m]
     cols = [
         "hazard_id",
@@ -346,10 +149,17 @@ def hazard_layer(
         "counted",
         "people_inside",
         *rings,
+        *[c for c in frame.columns if str(c).startswith("nearest_") and str(c).endswith("_m")],
+        "priority_rank",
+        "priority_tier",
+        "priority_why",
         "load_status",
     ]
     cols = [c for c in cols if c in frame.columns]
     aliases = {
+        "priority_rank": "priority rank",
+        "priority_tier": "priority tier",
+        "priority_why": "why this rank",
         "hazard_id": "id",
         "land_class": "class",
         "area_m2": "area (m²)",
@@ -357,7 +167,7 @@ def hazard_layer(
         "load_status": "input",
         **{ring_column(d): f"people within {format_m(d)} m" for d in assessment.rings_m},
     }
-    features, tolerance, bounds = _feature_collection(frame, cols, options)
+    features, tolerance, bounds = feature_texts(frame, cols, options)
     layer = GeoJsonText(
         collection_text(features),
         first=first_feature(features),
@@ -379,7 +189,8 @@ def hazard_layer(
     )
     del features
     layer.add_to(m)
-    _register(m, "hazards", layer)
+    layer.geomines_key = "hazards"  # type: ignore[attr-defined]
+    register(m, "hazards", layer)
     m.geomines_display = {  # type: ignore[attr-defined]
         "tolerance_m": tolerance,
         "precision": options.precision,
@@ -393,7 +204,7 @@ def ring_layer(
     """The exclusive distance bands around the dissolved counted hazards."""
     options = options or DisplayOptions()
     bands = assessment.bands
-    m = m if m is not None else _new_map(_view_bounds(assessment))
+    m = m if m is not None else new_map(view_bounds(assessment))
     shown = bands.iloc[1:].iloc[::-1]  # widest first, so narrower bands lie on top
     group = folium.FeatureGroup(name="Distance bands (dissolved, counted hazards)")
     for i, row in enumerate(shown.itertuples()):
@@ -402,7 +213,7 @@ def ring_layer(
         color = RING_COLORS[min(len(shown) - 1 - i, len(RING_COLORS) - 1)]
         # a band is simplified by ≤ 2% of its outer distance (≥ 5× the hazards' tolerance)
         tolerance = max(options.tolerance_m * 5, float(row.to_m) / 50)
-        geom = _display(np.array([row.geometry], dtype=object), tolerance, options.precision)[0]
+        geom = display(np.array([row.geometry], dtype=object), tolerance, options.precision)[0]
         GeoJsonText(
             collection_text([feature_text("{}", shapely.to_geojson(geom))]),
             first={"type": "Feature", "properties": {}, "geometry": None},
@@ -421,7 +232,7 @@ def ring_layer(
             tooltip=f"{html.escape(row.band)}: {row.people:,.0f} people",
         ).add_to(group)
     group.add_to(m)
-    _register(m, "bands", group)
+    register(m, "bands", group)
     return m
 
 
@@ -448,8 +259,8 @@ def population_layer(
     """
     options = options or DisplayOptions()
     raster = assessment.population
-    m = m if m is not None else _new_map(_view_bounds(assessment))
-    view = _view_bounds(assessment)
+    m = m if m is not None else new_map(view_bounds(assessment))
+    view = view_bounds(assessment)
     pad_x, pad_y = (view[2] - view[0]) * 0.3 + 0.02, (view[3] - view[1]) * 0.3 + 0.02
     west, south, east, north = transform_bounds(raster.crs, "EPSG:4326", *raster.bounds)
     box = (
@@ -475,7 +286,7 @@ def population_layer(
         pane="geomines-population",
     )
     overlay.add_to(m)
-    _register(m, "population", overlay)
+    register(m, "population", overlay)
     return m
 
 
@@ -533,15 +344,15 @@ def admin_layer(
 ) -> folium.Map:
     """Admin units shaded by the share of their people within the largest ring."""
     if assessment.admin is None or assessment.by_admin is None:
-        return m if m is not None else _new_map(_view_bounds(assessment))
+        return m if m is not None else new_map(view_bounds(assessment))
     options = options or DisplayOptions()
-    m = m if m is not None else _new_map(_view_bounds(assessment))
+    m = m if m is not None else new_map(view_bounds(assessment))
     table = assessment.by_admin.iloc[:-1]  # the last row is "outside every unit"
     admin = assessment.admin.to_crs(4326)
     key = ring_column(assessment.rings_m[-1]) if assessment.rings_m else "people_inside"
     share_key = key.replace("people_", "share_")
     label = f"within {format_m(assessment.rings_m[-1])} m" if assessment.rings_m else "inside"
-    geoms = _display(
+    geoms = display(
         shapely.make_valid(admin.geometry.values), options.tolerance_m * 10, options.precision
     )
     features = []
@@ -555,10 +366,10 @@ def admin_layer(
                 "type": "Feature",
                 "geometry": json.loads(shapely.to_geojson(g)),
                 "properties": {
-                    "name": _esc(rec["admin_name"]),
-                    "population": _esc(float(rec["population"])),
-                    "inside": _esc(float(rec["people_inside"])),
-                    "near": _esc(float(rec[key])),
+                    "name": esc(rec["admin_name"]),
+                    "population": esc(float(rec["population"])),
+                    "inside": esc(float(rec["people_inside"])),
+                    "near": esc(float(rec[key])),
                     "share": f"{share:.1%}",
                     "_color": color,
                 },
@@ -580,7 +391,7 @@ def admin_layer(
         show=False,
     )
     layer.add_to(m)
-    _register(m, "admin", layer)
+    register(m, "admin", layer)
     return m
 
 
@@ -616,12 +427,13 @@ def _legend_items(assessment: Assessment) -> list[str]:
         for k, color in enumerate(ADMIN_COLORS):
             text = f"{edges_a[k]}–{edges_a[k + 1]}" if k + 1 < len(edges_a) else f"> {edges_a[-1]}"
             items.append(f"<span class='geomines-key' style='background:{color}'></span>{text}")
+    items.extend(priority_items(assessment))
     return items
 
 
 def legend(assessment: Assessment, *, m: folium.Map | None = None) -> folium.Map:
     """A summary panel (headline numbers, source, method) and a legend for every layer."""
-    m = m if m is not None else _new_map(_view_bounds(assessment))
+    m = m if m is not None else new_map(view_bounds(assessment))
     display = getattr(m, "geomines_display", {"tolerance_m": DisplayOptions().tolerance_m})
     lines = [
         f"<b data-key='inside'>{assessment.totals['inside']:,.0f}</b> people inside counted hazards"
@@ -687,7 +499,7 @@ def exposure_map(
         the hazards and their rings.
     """
     options = options or DisplayOptions()
-    bounds = _view_bounds(assessment)
+    bounds = view_bounds(assessment)
     if m is None:
         n = len(assessment.hazards)
         m = OfflineMap(prefer_canvas=n > options.canvas_above)
@@ -698,6 +510,8 @@ def exposure_map(
     admin_layer(assessment, m=m, options=options)
     ring_layer(assessment, m=m, options=options)
     hazard_layer(assessment, m=m, options=options)
+    priority_layer(assessment, m=m, options=options)
+    communities_layer(assessment, m=m, options=options)
     legend(assessment, m=m)
     _no_cdn(Fullscreen(position="topleft")).add_to(m)
     _no_cdn(

@@ -36,6 +36,9 @@ OUTPUT_FILES = (
     "by_admin.csv",
     "by_class.csv",
     "by_class_precedence.csv",
+    "priority.csv",
+    "communities.csv",
+    "communities.geojson",
     "map.html",
     "report.html",
 )
@@ -101,10 +104,13 @@ def write_outputs(
     _prepare_dir(out, overwrite)
     written = {"summary.json": _write_summary(assessment, out)}
     written.update(_write_tables(assessment, out, hxl))
-    for name, frame, id_column in (
+    layers: list[tuple[str, gpd.GeoDataFrame, str | None]] = [
         ("hazards.geojson", assessment.hazards, "hazard_id"),
         ("rings.geojson", assessment.bands, "band"),
-    ):
+    ]
+    if assessment.communities is not None:
+        layers.append(("communities.geojson", assessment.communities, None))
+    for name, frame, id_column in layers:
         written[name] = to_geojson(
             frame,
             out / name,
@@ -150,6 +156,12 @@ def _write_tables(assessment: Assessment, out: Path, hxl: bool) -> dict[str, Pat
         "by_admin.csv": assessment.by_admin,
         "by_class.csv": assessment.by_class,
         "by_class_precedence.csv": assessment.by_precedence,
+        "priority.csv": assessment.priority,
+        "communities.csv": (
+            pd.DataFrame(assessment.communities.drop(columns="geometry"))
+            if assessment.communities is not None
+            else None
+        ),
     }
     written = {}
     for name, table in tables.items():

@@ -30,6 +30,15 @@ HXL_TAGS = {
     "hazards": "#meta+hazards",
     "area_m2": "#meta+area_m2",
     "part": "#description",
+    "place_id": "#loc+code",
+    "place_name": "#loc+name",
+    "hazard_id": "#meta+id",
+    "nearest_hazard_id": "#meta+hazard+id",
+    "nearest_hazard_m": "#meta+hazard+distance_m",
+    "rank": "#priority+rank",
+    "score": "#priority+score",
+    "tier": "#priority+tier",
+    "why": "#description+priority",
 }
 
 

@@ -1,0 +1,188 @@
+"""Geometries and text prepared for display (never for counting): simplification within a
+stated tolerance, rounding, escaping, and each feature's GeoJSON text within a size budget.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..assessment.result import Assessment
+from .elements import OfflineMap, feature_text
+
+__all__ = [
+    "MAX_TOLERANCE_M",
+    "DisplayOptions",
+    "display",
+    "esc",
+    "feature_texts",
+    "new_map",
+    "simplify_parts",
+    "tolerance_deg",
+    "view_bounds",
+]
+
+#: Largest display simplification of hazards, in metres, whatever the size budget.
+MAX_TOLERANCE_M = 100.0
+
+
+@dataclass
+class DisplayOptions:
+    """How geometries are prepared for display (never for counting).
+
+    Attributes
+    ----------
+    tolerance_m : float
+        Largest distance a vertex may move when simplifying, in metres.
+    precision : int
+        Decimal places of coordinates (5 ≈ 1 m).
+    budget_mb : float
+        Size budget for the hazards' vector data; the tolerance is raised (and
+        said in the map) until they fit. Distance bands are simplified by at most
+        2% of their outer distance.
+    canvas_above : int
+        Draw on a canvas instead of SVG above this many hazards (faster).
+    raster_px : int
+        Longest side of the population image, in pixels.
+    """
+
+    tolerance_m: float = 2.0
+    precision: int = 5
+    budget_mb: float = 12.0
+    canvas_above: int = 2000
+    raster_px: int = 1024
+
+
+def esc(value: Any) -> str:
+    """Input text escaped for HTML; numbers rounded for display."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):,.0f}"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, pd.Timestamp):
+        return "" if pd.isna(value) else value.date().isoformat()
+    return html.escape(str(value))
+
+
+def tolerance_deg(metres: float, lat: float) -> float:
+    """Degrees that are at least ``metres`` at latitude ``lat`` (capped at 78°)."""
+    return metres / (111_320.0 * max(math.cos(math.radians(lat)), 0.2))
+
+
+def display(geoms: np.ndarray, tolerance_m: float, precision: int) -> np.ndarray:
+    """Simplify lon/lat geometries by at most ``tolerance_m`` and round coordinates."""
+    geoms = np.asarray(geoms, dtype=object)
+    if geoms.size == 0:
+        return geoms
+    lat = float(np.nanmean(shapely.bounds(geoms)[:, [1, 3]])) if geoms.size else 0.0
+    tol = tolerance_deg(tolerance_m, lat if np.isfinite(lat) else 0.0)
+    return shapely.transform(simplify_parts(geoms, tol), lambda xy: np.round(xy, precision))
+
+
+def simplify_parts(geoms: np.ndarray, tol: float) -> np.ndarray:
+    """Each polygon of each geometry simplified on its own (topology kept within it).
+
+    GEOS's topology-preserving simplifier slows down sharply with the number of rings
+    in one geometry: a national band of thousands of parts took 48 s whole, 1.7 s
+    part by part. Parts of a multipolygon are disjoint; simplified apart they may touch
+    within the tolerance, which a display cannot show.
+    """
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    if parts.size == 0 or not np.all(shapely.get_type_id(parts) == 3):  # not all polygons
+        return shapely.simplify(geoms, tol, preserve_topology=True)
+    simple = shapely.simplify(parts, tol, preserve_topology=True)
+    out = geoms.copy()
+    multi = shapely.get_type_id(geoms) == 6
+    single = np.isin(index, np.nonzero(~multi)[0])  # a polygon is its only part
+    out[index[single]] = simple[single]
+    if multi.any():
+        sel = np.isin(index, np.nonzero(multi)[0])
+        owners, dense = np.unique(index[sel], return_inverse=True)
+        out[owners] = shapely.multipolygons(simple[sel], indices=dense)
+    return out
+
+
+#: Properties for styling (``_class``, ...) and the columns whose text they hold.
+HAZARD_TAGS = {"_class": "land_class", "_status": "status", "_tier": "priority_tier"}
+
+
+def feature_texts(
+    frame: gpd.GeoDataFrame,
+    columns: list[str],
+    options: DisplayOptions,
+    tags: dict[str, str] | None = None,
+) -> tuple[list[str], float, np.ndarray]:
+    """Features' GeoJSON texts for display within the size budget.
+
+    ``tags``: extra properties for styling, each the raw text of a column (empty when
+    the column is missing or the value is). Returns the texts, the tolerance used and
+    the bounds of the features shown. Properties are written as text a row at a time:
+    no dict per feature is kept.
+    """
+    lonlat = frame.to_crs(4326)
+    keep = ~(lonlat.geometry.isna() | lonlat.geometry.is_empty)
+    lonlat = lonlat[keep]
+    extra = {
+        tag: lonlat[column].astype(object).where(lonlat[column].notna(), "").astype(str)
+        if column in lonlat
+        else ""
+        for tag, column in (HAZARD_TAGS if tags is None else tags).items()
+    }
+    tag_frame = pd.DataFrame(extra, index=lonlat.index)
+    props = [
+        json.dumps({**{c: esc(v) for c, v in zip(columns, row, strict=True)}, **tag})
+        for row, tag in zip(
+            lonlat[columns].itertuples(index=False),
+            tag_frame.to_dict(orient="records"),
+            strict=True,
+        )
+    ]
+    tolerance = options.tolerance_m
+    budget = options.budget_mb * 1e6
+    prop_size = np.array([len(p) for p in props])
+    overhead = len(feature_text("", "")) + 2  # and ", " between features
+    geoms = lonlat.geometry.values
+    step = tolerance
+    while True:
+        # each round simplifies the last round's geometries (fewer vertices each time);
+        # the distance to the input is at most the sum of the rounds' tolerances
+        geoms = display(geoms, step, options.precision)
+        shown = np.nonzero(~shapely.is_empty(geoms))[0]
+        texts = shapely.to_geojson(geoms[shown])  # one call for every geometry
+        size = int(prop_size[shown].sum()) + sum(len(t) + overhead for t in texts)
+        # stop when within budget or at MAX_TOLERANCE_M (the attributes set a floor)
+        if size <= budget or tolerance * 2 > MAX_TOLERANCE_M:
+            break
+        step = tolerance  # the bound doubles: tolerance + step
+        tolerance += step
+    features = [feature_text(props[i], t) for i, t in zip(shown, texts, strict=True)]
+    bounds = shapely.total_bounds(geoms[shown]) if shown.size else np.full(4, np.nan)
+    return features, tolerance, bounds
+
+
+def new_map(bounds: np.ndarray | None = None) -> OfflineMap:
+    """A new :class:`OfflineMap` fitted to ``(west, south, east, north)`` when given."""
+    m = OfflineMap()
+    if bounds is not None and np.isfinite(bounds).all():
+        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return m
+
+
+def view_bounds(assessment: Assessment) -> np.ndarray:
+    """Lon/lat bounds of the bands (or of the hazards when there are none)."""
+    b = assessment.bands.total_bounds if len(assessment.bands) else np.full(4, np.nan)
+    if not np.isfinite(b).all():
+        b = assessment.hazards.to_crs(4326).total_bounds
+    return b
