@@ -24,7 +24,9 @@ demo: $(STAMP)
 	$(VENV)/bin/geomines assess $(SM)/hazards_illustrative.geojson \
 		$(SM)/gpw_v411_2020_count_2020.tif \
 		--admin $(SM)/concelhos.gpkg --admin-id name --admin-name name \
-		--rings 500,1000,5000 --out $(DEMO_OUT) --overwrite
+		--rings 500,1000,5000 \
+		--places $(SM)/places_geonames.geojson --place-radius 1000 \
+		--out $(DEMO_OUT) --overwrite
 	@echo "Open $(DEMO_OUT)/map.html in a browser; tables are in $(DEMO_OUT)/."
 
 # Debian's chromium, for the map tests in a real headless browser.

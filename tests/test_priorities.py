@@ -307,3 +307,61 @@ def test_the_default_profile_is_stated(utm_ones):
         "evidence",
     ]
     assert isinstance(result.priority, pd.DataFrame) and len(result.priority) == 1
+
+
+# --------------------------------------------------------------------------- command line
+def test_cli_writes_communities_features_and_priority(tmp_path, utm_ones):
+    import json
+
+    from click.testing import CliRunner
+
+    from geomines.cli import cli
+
+    hazards = _many_hazards(12, seed=4)
+    hazards.to_file(tmp_path / "h.geojson")
+    places = gpd.GeoDataFrame(
+        {"code": ["A", "B"], "village": ["Alpha", "=cmd|' /C calc'!A0"]},
+        geometry=[_west_of(SQUARE, 300), shapely.Point(15.3, 45.3)],
+        crs=4326,
+    )
+    places.to_file(tmp_path / "places.gpkg")
+    features = gpd.GeoDataFrame(
+        {"type": ["school", "health post"]},
+        geometry=[shapely.Point(15.0, 45.0), shapely.Point(15.02, 45.02)],
+        crs=4326,
+    )
+    features.to_file(tmp_path / "features.geojson")
+    (tmp_path / "p.toml").write_text(
+        "[criteria.nearest_health_post_m]\nweight = 1\ndirection = 'lower'\n"
+    )
+    out = tmp_path / "out"
+    args = [
+        "-q", "assess", str(tmp_path / "h.geojson"), str(utm_ones), "--places",
+        str(tmp_path / "places.gpkg"), "--place-id", "code", "--place-name", "village",
+        "--place-radius", "250", "--features", str(tmp_path / "features.geojson"),
+        "--feature-class", "type", "--priority", str(tmp_path / "p.toml"), "--out", str(out),
+    ]  # fmt: skip
+    run = CliRunner().invoke(cli, args, obj={})
+    assert run.exit_code == 0, run.output
+    assert "First to clear" in run.output and "Communities: 1 of 2 places" in run.output
+    priority = pd.read_csv(out / "priority.csv")
+    assert list(priority.columns[:4]) == ["rank", "hazard_id", "score", "tier"]
+    assert priority["nearest_health_post_m"].is_monotonic_increasing  # the only criterion
+    communities = pd.read_csv(out / "communities.csv", keep_default_na=False)
+    assert communities["place_id"].tolist() == ["A", "B"]
+    assert communities.loc[1, "place_name"] == "=cmd|' /C calc'!A0"  # text kept as it came
+    doc = json.loads((out / "communities.geojson").read_text())
+    assert [f["properties"]["place_id"] for f in doc["features"]] == ["A", "B"]
+    hazards_doc = json.loads((out / "hazards.geojson").read_text())
+    props = hazards_doc["features"][0]["properties"]
+    assert {"nearest_school_m", "health_post_within_500m", "priority_rank"} <= set(props)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["priority"]["criteria"][0]["name"] == "nearest_health_post_m"
+    assert summary["priority"]["top"][0]["hazard_id"] == priority.loc[0, "hazard_id"]
+    assert summary["communities"]["places"] == 2
+    assert summary["features"] == {"health_post": 1, "school": 1}
+    report = (out / "report.html").read_text()
+    assert "Where to go first" in report and "Communities near hazards" in report
+    # --features without --feature-class is refused with the fix
+    bad = CliRunner().invoke(cli, [*args[:-8], "--features", args[-7], "--out", str(out)])
+    assert bad.exit_code != 0 and "--feature-class" in bad.output

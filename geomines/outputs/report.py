@@ -24,6 +24,7 @@ from .._show_versions import versions
 from ..assessment.result import Assessment, ring_column
 from ..engine.rings import format_m
 from .headline import HEADLINE_RULE, round_headline
+from .priority_report import where_first_sections
 
 __all__ = ["report_html", "write_report"]
 
@@ -314,6 +315,7 @@ def _context(
         "charts": _charts(assessment),
         "map_html": map_html,
         "tables": _tables(assessment),
+        "sections": where_first_sections(assessment),
         "caveats": caveats(assessment),
         "method": [(k, v) for k, v in method.items() if k != "command"],
         "checks": [(k, _check_text(v)) for k, v in assessment.checks.items()],
