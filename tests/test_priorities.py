@@ -365,3 +365,13 @@ def test_cli_writes_communities_features_and_priority(tmp_path, utm_ones):
     # --features without --feature-class is refused with the fix
     bad = CliRunner().invoke(cli, [*args[:-8], "--features", args[-7], "--out", str(out)])
     assert bad.exit_code != 0 and "--feature-class" in bad.output
+
+
+def test_priority_table_carries_the_features_near_each_hazard(utm_ones):
+    features = gpd.GeoDataFrame(
+        {"kind": ["well"]}, geometry=[_west_of(SQUARE, 700)], crs=4326
+    )
+    table = _assess(_hazards([SQUARE]), utm_ones, features=features, feature_class="kind").priority
+    assert table.loc[0, "nearest_well_m"] == pytest.approx(700, rel=1e-3)
+    assert [table.loc[0, f"well_within_{d:g}m"] for d in RINGS] == [0, 1, 1]
+    assert table.columns[-1] == "why"

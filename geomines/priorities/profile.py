@@ -259,7 +259,8 @@ def rank_hazards(hazards: pd.DataFrame, profile: Profile, rings_m: Sequence[floa
 
     Returns a frame sorted by ``rank`` with ``rank``, ``hazard_id``, ``score``,
     ``tier``, and per criterion its raw value ``<criterion>`` and its points
-    ``<criterion>_points``, then ``why`` (the criteria that gave points, most first).
+    ``<criterion>_points``, the features of interest's columns (``nearest_<class>_m``,
+    ``<class>_within_<d>m``), then ``why`` (the criteria that gave points, most first).
     """
     out = pd.DataFrame({"hazard_id": hazards["hazard_id"].astype(str).to_numpy()})
     points = np.zeros((len(hazards), len(profile.criteria)))
@@ -270,6 +271,12 @@ def rank_hazards(hazards: pd.DataFrame, profile: Profile, rings_m: Sequence[floa
         out[criterion.name] = raw
         out[f"{criterion.name}_points"] = points[:, k]
     out.insert(1, "score", points.sum(axis=1))
+    # the features of interest near each hazard, when not criteria already
+    for column in hazards.columns:
+        name = str(column)
+        near = name.startswith("nearest_") and name.endswith("_m")
+        if (near or ("_within_" in name and not name.startswith("people_"))) and name not in out:
+            out[name] = hazards[column].to_numpy()
     out["why"] = [_why(profile, out.iloc[i], points[i]) for i in range(len(out))]
     out = out.sort_values(["score", "hazard_id"], ascending=[False, True], kind="stable")
     out.insert(0, "rank", np.arange(1, len(out) + 1))
