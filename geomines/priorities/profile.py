@@ -277,7 +277,7 @@ def rank_hazards(hazards: pd.DataFrame, profile: Profile, rings_m: Sequence[floa
         near = name.startswith("nearest_") and name.endswith("_m")
         if (near or ("_within_" in name and not name.startswith("people_"))) and name not in out:
             out[name] = hazards[column].to_numpy()
-    out["why"] = [_why(profile, out.iloc[i], points[i]) for i in range(len(out))]
+    out["why"] = _why(profile, [out[c.name].tolist() for c in profile.criteria], points)
     out = out.sort_values(["score", "hazard_id"], ascending=[False, True], kind="stable")
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     n = len(out)
@@ -295,17 +295,23 @@ def label(name: str) -> str:
     return name.replace("_", " ")
 
 
-def _why(profile: Profile, row: pd.Series, points: np.ndarray) -> str:
-    parts = []
-    for k in np.argsort(-points, kind="stable"):
-        c = profile.criteria[k]
-        if points[k] <= 0:
-            continue
-        raw = row[c.name]
-        value = (
-            f"{raw:,.0f}"
-            if isinstance(raw, float) and abs(raw) >= 10
-            else (f"{raw:.3g}" if isinstance(raw, float) else str(raw))
-        )
-        parts.append(f"{label(c.name)} {value}: {points[k]:.2f} of {c.weight:g}")
-    return "; ".join(parts) if parts else "no criterion gave points"
+def _value_text(raw: Any) -> str:
+    if isinstance(raw, float):
+        return f"{raw:,.0f}" if abs(raw) >= 10 else f"{raw:.3g}"
+    return str(raw)
+
+
+def _why(profile: Profile, raw: list[list[Any]], points: np.ndarray) -> list[str]:
+    """Per hazard, the criteria that gave points, most first, in words."""
+    labels = [label(c.name) for c in profile.criteria]
+    weights = [f"{c.weight:g}" for c in profile.criteria]
+    order = np.argsort(-points, axis=1, kind="stable")
+    out = []
+    for i in range(len(points)):
+        parts = [
+            f"{labels[k]} {_value_text(raw[k][i])}: {points[i, k]:.2f} of {weights[k]}"
+            for k in order[i]
+            if points[i, k] > 0
+        ]
+        out.append("; ".join(parts) if parts else "no criterion gave points")
+    return out
