@@ -113,8 +113,9 @@ def _measure(
     """One cluster of sources (lon/lat): nearest target, geodesic metres, counts."""
     local = aeqd(lon, lat)
     plane = apply_transform(members, local)
-    # an upper bound on each nearest distance: the nearest target by degrees, in metres
-    first = tree.query_nearest(members, all_matches=False)
+    # an upper bound on each nearest distance: the metres to the target nearest (by
+    # degrees) to a point of the source (a point query is cheap; any target gives a bound)
+    first = tree.query_nearest(shapely.point_on_surface(members), all_matches=False)
     bound = np.zeros(len(members))
     bound[first[0]] = shapely.distance(
         plane[first[0]], apply_transform(targets_ll[first[1]], local)
