@@ -249,9 +249,9 @@ def assess(
     CRSError, NoOverlapError, InputError
         Hazards without CRS; no counted hazard on the raster; bad options.
     """
-    options = _options(rings_m, count_status, pixel_rule, engine, client)
+    options = options_of(rings_m, count_status, pixel_rule, engine, client)
     units = AdminUnits(admin, admin_id, admin_name) if admin is not None else None
-    result = _count(hazards, population, options, units, load_report, progress)
+    result, _ = count_stages(hazards, population, options, units, load_report, progress)
     return where_first(
         result,
         options.engine,
@@ -262,15 +262,19 @@ def assess(
     )
 
 
-def _count(
+def count_stages(
     hazards: gpd.GeoDataFrame | str | os.PathLike,
     population: PopulationRaster | str | os.PathLike | Sequence[str],
     options: Options,
     units: AdminUnits | None,
     load_report: LoadReport | None,
     progress: bool,
-) -> Assessment:
-    """The counting stages, in order, with a progress bar on stderr when asked."""
+) -> tuple[Assessment, Dissolved]:
+    """The counting stages, in order, with a progress bar on stderr when asked.
+
+    Returns the assessment and the dissolved unions it was counted from (for
+    :func:`geomines.compare`, which counts their differences).
+    """
     steps = 3 + 2 * len(options.rings) + (1 if units is not None else 0)
     # a bar on stderr when asked and stderr is a terminal (tqdm's disable=None)
     with tqdm(
@@ -287,7 +291,7 @@ def _count(
         dissolved = dissolve(projected, per_hazard, ring_unions, options, bar)
         breakdowns = break_down(projected, per_hazard, dissolved, options, units, bar)
         result = assemble(projected, per_hazard, dissolved, breakdowns, options, units)
-    return result
+    return result, dissolved
 
 
 def _features(
@@ -303,7 +307,7 @@ def _features(
     return Features(features, feature_class)
 
 
-def _options(
+def options_of(
     rings_m: Sequence[float] | str | None,
     count_status: Collection[str],
     pixel_rule: PixelRule,

@@ -1,0 +1,1 @@
+"""What changed between hazard snapshots, counted in people: compare and timeline."""
