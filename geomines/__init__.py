@@ -38,6 +38,8 @@ from .errors import (
 if TYPE_CHECKING:  # what IDEs and type checkers see of the lazy exports
     from .assessment import Assessment, assess, ring_column
     from .assessment.records import Checks, Method, Reconciliation, Totals
+    from .change.compare import Change, compare
+    from .change.outputs import write_change
     from .engine import (
         Engine,
         LocalEngine,
@@ -99,6 +101,9 @@ _LAZY: dict[str, str] = {
     "read_vector": "io.vector",
     "LoadReport": "loadreport",
     "exposure_map": "maps",
+    "Change": "change.compare",
+    "compare": "change.compare",
+    "write_change": "change.outputs",
     "write_outputs": "outputs",
     "to_geojson": "outputs.geojson",
     "round_headline": "outputs.headline",
@@ -107,6 +112,7 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "Assessment",
     "CRSError",
+    "Change",
     "Checks",
     "CoverageWarning",
     "DaskEngine",
@@ -140,6 +146,7 @@ __all__ = [
     "assess",
     "buffer_m",
     "buffers_m",
+    "compare",
     "coverage_fractions",
     "exposure_map",
     "format_m",
@@ -156,6 +163,7 @@ __all__ = [
     "union_sum",
     "union_sums",
     "validate_hazards",
+    "write_change",
     "write_outputs",
     "zonal_sum",
     "zonal_sums",

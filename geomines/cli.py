@@ -356,6 +356,102 @@ def assess(
 
 
 @cli.command()
+@click.argument("before", type=existing_path)
+@click.argument("after", type=existing_path)
+@click.argument("population", type=existing_path, nargs=-1, required=True)
+@click.option(
+    "--rings",
+    default="500,1000,5000",
+    show_default=True,
+    help="Ring distances in metres, comma-separated.",
+)
+@click.option("--admin", type=existing_path, default=None, help="Admin unit polygons.")
+@click.option("--admin-id", default=None, help="Id column of the admin units.")
+@click.option("--admin-name", default=None, help="Name column of the admin units.")
+@click.option(
+    "--count-status",
+    default="open",
+    show_default=True,
+    help="Statuses counted, comma-separated (open,cancelled,reduced,cleared).",
+)
+@click.option(
+    "--match-by",
+    default=None,
+    metavar="COL",
+    help="Column that matches hazards across the snapshots (default: hazard_id).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("geomines-change"),
+    show_default=True,
+    help="Output directory.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty --out.")
+@click.option("--no-map", is_flag=True, help="Do not write map.html.")
+@click.option("--no-report", is_flag=True, help="Do not write report.html.")
+@click.option("--hxl", is_flag=True, help="Add an HXL hashtag row to the CSV tables.")
+@handle_errors
+def compare(
+    before: Path,
+    after: Path,
+    population: tuple[Path, ...],
+    rings: str,
+    admin: Path | None,
+    admin_id: str | None,
+    admin_name: str | None,
+    count_status: str,
+    match_by: str | None,
+    out_dir: Path,
+    overwrite: bool,
+    no_map: bool,
+    no_report: bool,
+    hxl: bool,
+) -> None:
+    """People released from (and newly exposed to) counted hazards between two snapshots,
+    BEFORE and AFTER, on POPULATION.
+    """
+    from .change.compare import compare as run_compare
+    from .change.outputs import headline_text, write_change
+
+    if admin is not None and admin_id is None:
+        raise click.UsageError("--admin needs --admin-id naming the admin id column.")
+    change = run_compare(
+        before,
+        after,
+        [str(p) for p in population],
+        rings_m=rings,
+        admin=admin,
+        admin_id=admin_id,
+        admin_name=admin_name,
+        count_status=count_status.split(","),
+        match_by=match_by,
+        progress=log.isEnabledFor(logging.WARNING),
+    )
+    written = write_change(
+        change,
+        out_dir,
+        overwrite=overwrite,
+        write_map=not no_map,
+        write_report=not no_report,
+        hxl=hxl,
+        provenance={"command": _command_line(click.get_current_context())},
+    )
+    lines = [headline_text(change) + "."]
+    for name, row in [("inside", change.people["inside"]), *change.people["within_m"].items()]:
+        where = "inside" if name == "inside" else f"within {name} m"
+        lines.append(
+            f"{where}: before {row['before']:,.1f}, released {row['released']:,.1f}, "
+            f"newly exposed {row['newly_exposed']:,.1f}, after {row['after']:,.1f}"
+        )
+    bad = [k for k, v in change.checks.items() if not v.ok]
+    lines.append("Checks: " + ("all add up" if not bad else "FAILED: " + ", ".join(bad)))
+    lines.append(f"Outputs in {out_dir}/: " + ", ".join(written))
+    click.echo("\n".join(lines))
+
+
+@cli.command()
 @click.argument("hazards", type=existing_path)
 @click.argument("population", type=existing_path, nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")

@@ -314,3 +314,39 @@ def test_priority_tiers_and_communities_are_drawn(browser, tmp_path):
     assert "why this rank" in popup and first["why"].split(":")[0] in popup
     legend = page.locator(".geomines-legend").inner_text()
     assert "Priority tiers" in legend and "Communities" in legend
+
+
+def test_change_map_renders_offline(browser, tmp_path):
+    """compare's map: released land by how, new land, before and after hazards, and the
+    headline numbers in the panel; no network, no errors."""
+    import warnings
+
+    from geomines import compare
+    from geomines.maps.change import change_map
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        change = compare(
+            SAO_MIGUEL / "hazards_illustrative.geojson",
+            SAO_MIGUEL / "hazards_illustrative_2026.geojson",
+            SAO_MIGUEL / "gpw_v411_2020_count_2020.tif",
+            rings_m=(500,),
+        )
+    path = tmp_path / "change.html"
+    change_map(change).save(str(path))
+    assert external_urls(path.read_text()) == []
+    page, errors, requests, _ = open_offline(browser, path)
+    assert errors == [] and [u for u in requests if not u.startswith(("file:", "data:"))] == []
+    layers = page.evaluate(
+        "Object.fromEntries(['before', 'released', 'new', 'after'].map("
+        "k => [k, geominesLayers[k].getLayers().length]))"
+    )
+    assert layers == {
+        "before": int(change.before.hazards["counted"].sum()),
+        "released": len(change.released),
+        "new": len(change.new_land),
+        "after": int(change.after.hazards["counted"].sum()),
+    }
+    panel = page.locator(".geomines-panel")
+    released = change.people["inside"]["released"]
+    assert panel.locator("b[data-key=released_inside]").inner_text() == f"{released:,.0f}"

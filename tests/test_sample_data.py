@@ -10,7 +10,11 @@ from .conftest import SAMPLE, SAO_MIGUEL
 
 def test_make_hazards_is_deterministic(tmp_path):
     subprocess.run([sys.executable, str(SAO_MIGUEL / "make_hazards.py"), str(tmp_path)], check=True)
-    for name in ("hazards_illustrative.geojson", "legacy_points_illustrative.csv"):
+    for name in (
+        "hazards_illustrative.geojson",
+        "legacy_points_illustrative.csv",
+        "hazards_illustrative_2026.geojson",
+    ):
         assert (tmp_path / name).read_bytes() == (SAO_MIGUEL / name).read_bytes(), name
 
 

@@ -88,10 +88,11 @@ class GeoJsonText(folium.GeoJson):
         function {{ this.get_name() }}_styler(feature) {
             var t = {{ this.get_name() }}_style, p = feature.properties || {};
             var own = function(o, k) { return Object.prototype.hasOwnProperty.call(o, k); };
-            var key = own(t.styles, p[t.by]) ? p[t.by] : t.default;
-            var s = Object.assign({}, t.base, t.styles[key]);
-            if (t.then && own(t.overrides, p[t.then])) {
-                Object.assign(s, t.overrides[p[t.then]]);
+            var styles = t.styles || {}, overrides = t.overrides || {};
+            var key = own(styles, p[t.by]) ? p[t.by] : t.default;
+            var s = Object.assign({}, t.base, styles[key]);
+            if (t.then && own(overrides, p[t.then])) {
+                Object.assign(s, overrides[p[t.then]]);
             }
             return s;
         }

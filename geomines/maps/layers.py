@@ -57,6 +57,7 @@ __all__ = [
     "exposure_map",
     "hazard_layer",
     "legend",
+    "no_cdn",
     "population_layer",
     "ring_layer",
 ]
@@ -80,7 +81,8 @@ ADMIN_BREAKS = (0.01, 0.05, 0.2, 0.5)
 ADMIN_COLORS = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"]
 
 
-def _no_cdn(plugin: Any) -> Any:
+def no_cdn(plugin: Any) -> Any:
+    """A folium plugin with its CDN assets removed (OfflineMap carries them inline)."""
     plugin.default_js = []
     plugin.default_css = []
     return plugin
@@ -513,8 +515,8 @@ def exposure_map(
     priority_layer(assessment, m=m, options=options)
     communities_layer(assessment, m=m, options=options)
     legend(assessment, m=m)
-    _no_cdn(Fullscreen(position="topleft")).add_to(m)
-    _no_cdn(
+    no_cdn(Fullscreen(position="topleft")).add_to(m)
+    no_cdn(
         MeasureControl(
             position="topleft", primary_length_unit="meters", primary_area_unit="sqmeters"
         )

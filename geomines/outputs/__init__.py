@@ -44,7 +44,10 @@ OUTPUT_FILES = (
 )
 
 
-def _prepare_dir(out_dir: Path, overwrite: bool) -> None:
+def prepare_dir(out_dir: Path, overwrite: bool, files: tuple[str, ...] | None = None) -> None:
+    """Make ``out_dir`` ready: new or empty, or (``overwrite``) with geomines' own
+    ``files`` (default :data:`OUTPUT_FILES`) removed.
+    """
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"Output path {str(out_dir)!r} exists and is not a directory.")
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
@@ -53,7 +56,7 @@ def _prepare_dir(out_dir: Path, overwrite: bool) -> None:
             "directory. Pass overwrite=True (--overwrite) to replace geomines' files in it."
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in OUTPUT_FILES:
+    for name in files if files is not None else OUTPUT_FILES:
         target = out_dir / name
         if target.is_file():
             target.unlink()
@@ -101,7 +104,7 @@ def write_outputs(
         The directory is not empty and ``overwrite`` is False, or is a file.
     """
     out = Path(out_dir)
-    _prepare_dir(out, overwrite)
+    prepare_dir(out, overwrite)
     written = {"summary.json": _write_summary(assessment, out)}
     written.update(_write_tables(assessment, out, hxl))
     layers: list[tuple[str, gpd.GeoDataFrame, str | None]] = [

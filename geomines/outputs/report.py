@@ -26,7 +26,7 @@ from ..engine.rings import format_m
 from .headline import HEADLINE_RULE, round_headline
 from .priority_report import where_first_sections
 
-__all__ = ["report_html", "write_report"]
+__all__ = ["report_html", "template", "write_report", "write_streamed"]
 
 #: Characters of the map page read, escaped and written at a time by :func:`write_report`.
 CHUNK_CHARS = 1 << 20
@@ -269,12 +269,26 @@ def write_report(
     written a piece at a time: the map is read and escaped in chunks of
     :data:`CHUNK_CHARS`, never held whole (a national map is tens of MB).
     """
-    path = Path(path)
-    # a token no input can contain stands for the map, then the map is streamed in
     token = f"geomines-map-{uuid.uuid4().hex}" if map_path is not None else None
-    pieces = _template().generate(**_context(assessment, token, provenance))
+    return write_streamed(
+        _template(), _context(assessment, token, provenance), path, token, map_path
+    )
+
+
+def write_streamed(
+    template: jinja2.Template,
+    context: dict[str, Any],
+    path: str | Path,
+    token: str | None,
+    map_path: str | Path | None,
+) -> Path:
+    """Render ``template`` to ``path`` a piece at a time; where the rendered text holds
+    ``token`` (a value no input can contain, given as ``map_html``), the page at
+    ``map_path`` is streamed in, read and escaped in chunks of :data:`CHUNK_CHARS`.
+    """
+    path = Path(path)
     with path.open("w", encoding="utf-8", newline="") as out:
-        for piece in pieces:
+        for piece in template.generate(**context):
             if token is None or token not in piece:
                 out.write(piece)
                 continue
@@ -326,14 +340,19 @@ def _context(
     return context
 
 
-def _template() -> jinja2.Template:
+def _template(name: str = "report.html.j2") -> jinja2.Template:
+    return template(name)
+
+
+def template(name: str) -> jinja2.Template:
+    """One of geomines' report templates (jinja2, autoescaped)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("geomines.outputs", "templates"),
         autoescape=True,
         trim_blocks=False,
         keep_trailing_newline=True,
     )
-    return env.get_template("report.html.j2")
+    return env.get_template(name)
 
 
 def _question(assessment: Assessment) -> str:

@@ -5,7 +5,9 @@ every case geomines must handle; every feature says so in its properties.
 
     python sample_data/sao_miguel/make_hazards.py [OUT_DIR]
 
-writes ``hazards_illustrative.geojson`` and ``legacy_points_illustrative.csv``.
+writes ``hazards_illustrative.geojson``, ``legacy_points_illustrative.csv`` and
+``hazards_illustrative_2026.geojson`` (the same programme later: some hazards cleared,
+reduced or cancelled, and one new).
 Running it again gives byte-identical files (tests check this).
 """
 
@@ -133,12 +135,54 @@ def build() -> tuple[list[dict], list[dict]]:
     return features, rows
 
 
+#: The later snapshot: what happened to some hazards by mid-2026 (all fictional).
+LATER_DATE = "2026-06-30"
+CLEARED = ("SMG-004", "SMG-031")
+CANCELLED = ("SMG-011",)
+REDUCED = "SMG-028"  # its east half released by technical survey, the west half still open
+
+
+def later(features: list[dict]) -> list[dict]:
+    """The same programme a year later: two hazards cleared, one cancelled by
+    non-technical survey, one reduced to its west half, and one new hazard."""
+    out = []
+    for f in features:
+        props = dict(f["properties"])
+        hid = props["hazard_id"]
+        if hid in CLEARED + CANCELLED:
+            props.update(status="cleared" if hid in CLEARED else "cancelled", reported=LATER_DATE)
+        if hid == REDUCED:
+            geom = shapely.geometry.shape(f["geometry"])
+            w, s, e, n = geom.bounds
+            mid = round((w + e) / 2, 6)
+            west = shapely.clip_by_rect(geom, w - 1, s - 1, mid, n + 1)
+            east = shapely.clip_by_rect(geom, mid, s - 1, e + 1, n + 1)
+            out.append({"type": "Feature", "properties": {**props, "reported": LATER_DATE},
+                        "geometry": _round(west)})
+            out.append({"type": "Feature", "properties": {
+                **props, "hazard_id": f"{hid}-R", "status": "reduced", "reported": LATER_DATE},
+                "geometry": _round(east)})
+            continue
+        out.append({"type": "Feature", "properties": props, "geometry": f["geometry"]})
+    rng = np.random.default_rng(SEED + 1)
+    c = _points_on_land(rng, _land(), 1)[0]
+    out.append({"type": "Feature", "properties": {
+        "hazard_id": "SMG-040", "land_class": "SHA", "contamination": "ERW", "status": "open",
+        "evidence": "indirect", "reported": LATER_DATE, "fictional": True, "note": NOTE},
+        "geometry": _round(_blob(rng, c.x, c.y, 0.006))})
+    return out
+
+
 def main(out_dir: Path = HERE) -> None:
-    """Write both files into ``out_dir``."""
+    """Write the three files into ``out_dir``."""
     features, rows = build()
     doc = {"type": "FeatureCollection", "name": "hazards_illustrative",
            "features": features}
     (out_dir / "hazards_illustrative.geojson").write_text(
+        json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    doc = {"type": "FeatureCollection", "name": "hazards_illustrative_2026",
+           "features": later(features)}
+    (out_dir / "hazards_illustrative_2026.geojson").write_text(
         json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     with open(out_dir / "legacy_points_illustrative.csv", "w", newline="",
               encoding="utf-8") as fh:
