@@ -39,7 +39,8 @@ if TYPE_CHECKING:  # what IDEs and type checkers see of the lazy exports
     from .assessment import Assessment, assess, ring_column
     from .assessment.records import Checks, Method, Reconciliation, Totals
     from .change.compare import Change, compare
-    from .change.outputs import write_change
+    from .change.outputs import write_change, write_timeline
+    from .change.timeline import timeline
     from .engine import (
         Engine,
         LocalEngine,
@@ -104,6 +105,8 @@ _LAZY: dict[str, str] = {
     "Change": "change.compare",
     "compare": "change.compare",
     "write_change": "change.outputs",
+    "write_timeline": "change.outputs",
+    "timeline": "change.timeline",
     "write_outputs": "outputs",
     "to_geojson": "outputs.geojson",
     "round_headline": "outputs.headline",
@@ -159,12 +162,14 @@ __all__ = [
     "ring_column",
     "round_headline",
     "show_versions",
+    "timeline",
     "to_geojson",
     "union_sum",
     "union_sums",
     "validate_hazards",
     "write_change",
     "write_outputs",
+    "write_timeline",
     "zonal_sum",
     "zonal_sums",
 ]

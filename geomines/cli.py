@@ -452,6 +452,77 @@ def compare(
 
 
 @cli.command()
+@click.argument("files", type=existing_path, nargs=-1, required=True)
+@click.option(
+    "--dates",
+    default=None,
+    metavar="D1,D2,...",
+    help="One date per snapshot (YYYY-MM-DD or YYYY); default: the latest report date in "
+    "each file, else a date in its name.",
+)
+@click.option(
+    "--rings",
+    default="500,1000,5000",
+    show_default=True,
+    help="Ring distances in metres, comma-separated.",
+)
+@click.option(
+    "--count-status",
+    default="open",
+    show_default=True,
+    help="Statuses counted, comma-separated (open,cancelled,reduced,cleared).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("geomines-timeline"),
+    show_default=True,
+    help="Output directory.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty --out.")
+@click.option("--no-report", is_flag=True, help="Do not write report.html.")
+@click.option("--hxl", is_flag=True, help="Add an HXL hashtag row to the CSV table.")
+@handle_errors
+def timeline(
+    files: tuple[Path, ...],
+    dates: str | None,
+    rings: str,
+    count_status: str,
+    out_dir: Path,
+    overwrite: bool,
+    no_report: bool,
+    hxl: bool,
+) -> None:
+    """People inside and near counted hazards in each snapshot: FILES are the snapshots
+    S1 S2 ... in order, then the POPULATION raster.
+    """
+    from .change.outputs import write_timeline
+    from .change.timeline import timeline as run_timeline
+
+    if len(files) < 3:
+        raise click.UsageError(
+            f"Expected two or more snapshots and a population raster, got {len(files)} file(s)."
+        )
+    *snapshots, population = files
+    statuses = tuple(s.strip() for s in count_status.split(",") if s.strip())
+    table = run_timeline(
+        [str(s) for s in snapshots], str(population), dates=dates, rings_m=rings,
+        count_status=statuses,
+    )  # fmt: skip
+    fictional = any("illustrative" in Path(s).name for s in snapshots)
+    written = write_timeline(
+        table, out_dir, overwrite=overwrite, write_report=not no_report, hxl=hxl,
+        statuses=statuses, fictional=fictional,
+    )  # fmt: skip
+    labels = table.attrs["labels"]
+    for row in table.to_dict(orient="records"):
+        numbers = ", ".join(f"{labels[c]} {row[c]:,.1f}" for c in labels)
+        click.echo(f"{row['snapshot']} ({row['date'] or 'no date'}): {numbers}")
+    click.echo(f"Outputs in {out_dir}/: " + ", ".join(written))
+
+
+@cli.command()
 @click.argument("hazards", type=existing_path)
 @click.argument("population", type=existing_path, nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")

@@ -186,3 +186,44 @@ def test_compare_command_writes_every_file(tmp_path, ones):
     assert people == pytest.approx({"open → cleared": 400.0, "open → reduced": 400.0})
     assert (out / "map.html").exists() and (out / "report.html").exists()
     assert "no longer live inside" in (out / "report.html").read_text()
+
+
+# --------------------------------------------------------------------------- timeline
+def test_timeline_rows_and_dates(tmp_path, ones):
+    from click.testing import CliRunner
+
+    from geomines.change.timeline import timeline
+    from geomines.cli import cli
+
+    third = _frame([("H4", "open", H4)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = timeline([BEFORE, AFTER, third], ones, rings_m=(D,), dates="2024,2025-06-30,2026")
+    assert table["people_inside"].tolist() == pytest.approx([1300.0, 800.0, 300.0], abs=1e-6)
+    assert table["date"].tolist() == ["2024", "2025-06-30", "2026"]
+    assert table["counted"].tolist() == [3, 3, 1]
+    ring = table["people_within_500m"].iloc[2]
+    assert ring == pytest.approx(_people(_ring(H4)), rel=1e-3)
+    # dates from the files: the latest report date, else a date in the name
+    dated = BEFORE.assign(reported=["2021-03-04", "2023-12-31", None])
+    dated.to_file(tmp_path / "programme.gpkg")
+    AFTER.to_file(tmp_path / "snapshot_2025-06-30.gpkg")
+    out = tmp_path / "tl"
+    run = CliRunner().invoke(
+        cli,
+        ["-q", "timeline", str(tmp_path / "programme.gpkg"),
+         str(tmp_path / "snapshot_2025-06-30.gpkg"), str(ones), "--rings", "500",
+         "--out", str(out)],  # fmt: skip
+        obj={},
+    )
+    assert run.exit_code == 0, run.output
+    written = pd.read_csv(out / "timeline.csv")
+    assert written["date"].tolist() == ["2023-12-31", "2025-06-30"]
+    assert written["date_source"].tolist() == [
+        "latest report date in the file",
+        "date in the file name",
+    ]
+    report = (out / "report.html").read_text()
+    assert report.count("<polyline") == 2  # inside, within 500 m
+    bad = CliRunner().invoke(cli, ["timeline", str(tmp_path / "programme.gpkg"), str(ones)])
+    assert bad.exit_code != 0 and "two or more snapshots" in bad.output

@@ -20,7 +20,14 @@ from ..outputs.report import CSS, template, write_streamed
 from ..outputs.tables import write_table
 from .compare import Change
 
-__all__ = ["CHANGE_FILES", "change_summary", "headline_text", "write_change"]
+__all__ = [
+    "CHANGE_FILES",
+    "TIMELINE_FILES",
+    "change_summary",
+    "headline_text",
+    "write_change",
+    "write_timeline",
+]
 
 #: Files written by :func:`write_change`.
 CHANGE_FILES = (
@@ -236,3 +243,89 @@ def _context(change: Change, token: str | None, provenance: dict[str, Any]) -> d
             for k, v in {**change.method, **provenance}.items()
         ],
     }
+
+
+#: Files written by :func:`write_timeline`.
+TIMELINE_FILES = ("timeline.csv", "report.html")
+LINE_COLORS = ["#b2182b", "#ef8a62", "#67a9cf", "#2166ac", "#1b7837", "#762a83"]
+
+
+def _line_chart(table: pd.DataFrame, columns: list[str], labels: dict[str, str]) -> dict:
+    """Series of points for an inline SVG line chart, one series per column."""
+    left, top, width, height = 70, 20, 560, 260
+    right, bottom = left + width, top + height
+    peak = float(table[columns].to_numpy(float).max()) if len(table) else 0.0
+    peak = peak if peak > 0 else 1.0
+    n = len(table)
+
+    def x(i: int) -> float:
+        return left + (width * i / (n - 1) if n > 1 else width / 2)
+
+    def y(v: float) -> float:
+        return bottom - height * v / peak
+
+    series = []
+    for k, col in enumerate(columns):
+        values = table[col].to_numpy(float)
+        dots = [
+            {"x": x(i), "y": y(v), "title": f"{table['snapshot'].iloc[i]}: {v:,.0f}"}
+            for i, v in enumerate(values)
+        ]
+        series.append(
+            {
+                "color": LINE_COLORS[k % len(LINE_COLORS)],
+                "points": " ".join(f"{d['x']:.1f},{d['y']:.1f}" for d in dots),
+                "dots": dots,
+                "label": labels.get(col, col),
+                "label_y": dots[-1]["y"] if dots else top,
+            }
+        )
+    ticks = [peak * f for f in (0, 0.25, 0.5, 0.75, 1.0)]
+    return {
+        "left": left, "top": top, "right": right, "bottom": bottom,
+        "width": right + 110, "height": bottom + 30,
+        "series": series,
+        "yticks": [{"y": y(t), "label": f"{t:,.0f}"} for t in ticks],
+        "xticks": [
+            {"x": x(i), "label": str(d) or str(s)}
+            for i, (d, s) in enumerate(zip(table["date"], table["snapshot"], strict=True))
+        ],
+    }  # fmt: skip
+
+
+def write_timeline(
+    table: pd.DataFrame,
+    out_dir: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    write_report: bool = True,
+    hxl: bool = False,
+    statuses: tuple[str, ...] = ("open",),
+    fictional: bool = False,
+) -> dict[str, Path]:
+    """``timeline.csv`` and a report with the chart."""
+    out = Path(out_dir)
+    prepare_dir(out, overwrite, TIMELINE_FILES)
+    write_table(table, out / "timeline.csv", hxl)
+    written = {"timeline.csv": out / "timeline.csv"}
+    if write_report:
+        labels = table.attrs.get("labels", {})
+        columns = [c for c in labels if c in table.columns]
+        context = {
+            "css": CSS,
+            "version": __version__,
+            "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "fictional": fictional,
+            "chart": _line_chart(table, columns, labels),
+            "statuses": ", ".join(statuses),
+            "date_rule": "; ".join(
+                f"{s}: {src}"
+                for s, src in zip(table["snapshot"], table["date_source"], strict=True)
+            ),
+            "headers": list(table.columns),
+            "rows": [[_n(v) for v in rec] for rec in table.itertuples(index=False)],
+        }
+        written["report.html"] = write_streamed(
+            template("timeline.html.j2"), context, out / "report.html", None, None
+        )
+    return written
