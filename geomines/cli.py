@@ -199,6 +199,25 @@ def where_first_opts(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _population_grids(main: Any, also: tuple[str, ...]) -> Any:
+    """The main raster alone, or a mapping of every grid (main first) for --also-population."""
+    if not also:
+        return main
+    from .io.population import read_population
+
+    grids = {Path(main.paths[0]).stem: main}
+    for item in also:
+        name, sep, files = item.partition("=")
+        if not sep or not name.strip() or not files.strip():
+            raise click.UsageError(f"--also-population expects NAME=FILE, got {item!r}.")
+        paths = [p.strip() for p in files.split(",") if p.strip()]
+        missing = [p for p in paths if not Path(p).exists()]
+        if missing:
+            raise click.UsageError(f"--also-population {name}: no such file {missing[0]!r}.")
+        grids[name.strip()] = read_population(paths if len(paths) > 1 else paths[0])
+    return grids
+
+
 def _where_first_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The communities, features and priority options as assess keywords."""
     names = {
@@ -278,6 +297,14 @@ def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 @strict_opt
 @reading_opts
 @where_first_opts
+@click.option(
+    "--also-population",
+    "also_population",
+    multiple=True,
+    metavar="NAME=FILE",
+    help="Another population grid to assess in full (repeat for more); FILE may be a "
+    "directory of tiles or comma-separated tiles. summary.json states the range.",
+)
 @handle_errors
 def assess(
     hazards: Path,
@@ -323,11 +350,12 @@ def assess(
     raster = read_population(
         list(population), nodata=nodata, units=cast("Units", units), land_area=land_area
     )
+    grids = _population_grids(raster, reading.pop("also_population"))
     client = _dask_client(scheduler, workers)
     try:
         result = run_assess(
             frame,
-            raster,
+            grids,
             rings_m=rings,
             admin=admin,
             admin_id=admin_id,
@@ -603,6 +631,10 @@ def _result_lines(
     factor = result.checks.get("double_counting_factor")
     if factor:
         lines.append(f"Sum of per-hazard counts / dissolved: {factor:.2f}")
+    if len(getattr(result, "sources", [])) > 1:
+        from .outputs.sources_report import range_text
+
+        lines.append(str(range_text(result)))
     if result.priority is not None and len(result.priority):
         top = ", ".join(result.priority["hazard_id"].head(5).astype(str))
         lines.append(f"First to clear (priority.csv): {top}")

@@ -15,6 +15,7 @@ from .._version import __version__
 from ..engine.rings import format_m
 from ..io.population import PopulationRaster
 from ..loadreport import LoadReport
+from ..uncertainty.sources import range_of
 from .records import Checks, Method, Totals
 
 STATUSES = ("open", "cancelled", "reduced", "cleared")
@@ -77,6 +78,8 @@ class Assessment:
     communities: gpd.GeoDataFrame | None = None
     priority: pd.DataFrame | None = None
     priority_profile: Any = None
+    #: The population grids counted (the main one first), each with its numbers.
+    sources: list[Any] = field(default_factory=list)
 
     @property
     def people_inside(self) -> float:
@@ -145,6 +148,11 @@ class Assessment:
         if self.by_class is not None:
             out["by_class"] = _records(self.by_class)
         out.update(self._where_first())
+        if self.sources:
+            out["sources"] = [
+                {"name": s.name, "file": s.file, "people": s.people} for s in self.sources
+            ]
+            out["range"] = range_of(self.sources, self.rings_m)
         return out
 
     def _where_first(self) -> dict[str, Any]:

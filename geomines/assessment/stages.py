@@ -43,6 +43,7 @@ from ..loadreport import LoadReport
 from ..priorities.features import Features
 from ..priorities.places import Places
 from ..priorities.stage import where_first
+from ..uncertainty.sources import parse_sources, source_row
 from .batching import CLASS_TILE, closing_tiles, spatial_batches
 from .breakdowns import (
     CLASS_PRECEDENCE,
@@ -202,19 +203,19 @@ def assess(
     feature_class: str | None = None,
     priority: Any = None,
 ) -> Assessment:
-    """Count the people inside and near hazards.
-
-    The stages, in order: :func:`project` (the hazards onto the raster's grid),
-    :func:`count_per_hazard`, :func:`count_rings`, :func:`dissolve`,
-    :func:`break_down` and :func:`assemble`.
+    """Count the people inside and near hazards, in stages: :func:`project`,
+    :func:`count_per_hazard`, :func:`count_rings`, :func:`dissolve`, :func:`break_down`,
+    :func:`assemble`, then where to go first (:mod:`geomines.priorities`).
 
     Parameters
     ----------
     hazards : GeoDataFrame or path
         Hazards in the schema of :func:`geomines.read_hazards` (a path is read
         with it). Points and lines hold nobody inside but have rings.
-    population : PopulationRaster, path, or paths
-        People per pixel (see :func:`geomines.read_population`).
+    population : PopulationRaster, path, paths, or several grids
+        People per pixel (:func:`geomines.read_population`). Several grids: a mapping
+        ``{name: raster or path}`` or a list of rasters, the main one first; each is
+        assessed in full (:attr:`Assessment.sources`).
     rings_m : sequence of float or str, default (500, 1000, 5000)
         Ring distances in metres on the ground, e.g. ``"500,1000,5000"``.
     admin, admin_id, admin_name : optional
@@ -251,7 +252,7 @@ def assess(
     """
     options = options_of(rings_m, count_status, pixel_rule, engine, client)
     units = AdminUnits(admin, admin_id, admin_name) if admin is not None else None
-    result, _ = count_stages(hazards, population, options, units, load_report, progress)
+    result = _count_sources(hazards, population, options, units, load_report, progress)
     return where_first(
         result,
         options.engine,
@@ -292,6 +293,31 @@ def count_stages(
         breakdowns = break_down(projected, per_hazard, dissolved, options, units, bar)
         result = assemble(projected, per_hazard, dissolved, breakdowns, options, units)
     return result, dissolved
+
+
+def _count_sources(
+    hazards: gpd.GeoDataFrame | str | os.PathLike,
+    population: Any,
+    options: Options,
+    units: AdminUnits | None,
+    load_report: LoadReport | None,
+    progress: bool,
+) -> Assessment:
+    """The main grid's assessment; every other grid assessed in full in its own CRS too,
+    its dissolved numbers kept in :attr:`Assessment.sources`.
+    """
+    sources = parse_sources(population)
+    if len(sources) > 1 and not isinstance(hazards, gpd.GeoDataFrame):
+        hazards = read_hazards(hazards)  # once, for every grid
+    main, _ = count_stages(hazards, sources[0].raster, options, units, load_report, progress)
+    sources[0].people = source_row(main.totals, options.rings)
+    for source in sources[1:]:
+        other, _ = count_stages(hazards, source.raster, options, units, load_report, False)
+        source.people = source_row(other.totals, options.rings)
+        del other
+        release_memory()
+    main.sources = sources
+    return main
 
 
 def _features(

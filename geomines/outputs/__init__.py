@@ -20,6 +20,7 @@ import shapely
 from ..assessment.result import Assessment
 from ..engine.executors import release_memory
 from ..errors import OutputError
+from ..uncertainty.sources import sources_table
 from .geojson import json_value, to_geojson
 from .headline import headline
 from .tables import summary_rows, write_table
@@ -37,6 +38,7 @@ OUTPUT_FILES = (
     "by_class.csv",
     "by_class_precedence.csv",
     "priority.csv",
+    "sources.csv",
     "communities.csv",
     "communities.geojson",
     "map.html",
@@ -160,6 +162,9 @@ def _write_tables(assessment: Assessment, out: Path, hxl: bool) -> dict[str, Pat
         "by_class.csv": assessment.by_class,
         "by_class_precedence.csv": assessment.by_precedence,
         "priority.csv": assessment.priority,
+        "sources.csv": sources_table(assessment.sources, assessment.rings_m)
+        if assessment.sources
+        else None,
         "communities.csv": (
             pd.DataFrame(assessment.communities.drop(columns="geometry"))
             if assessment.communities is not None

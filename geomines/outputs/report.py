@@ -23,8 +23,10 @@ import pandas as pd
 from .._show_versions import versions
 from ..assessment.result import Assessment, ring_column
 from ..engine.rings import format_m
+from .charts import bar_chart
 from .headline import HEADLINE_RULE, round_headline
 from .priority_report import where_first_sections
+from .sources_report import range_text, source_charts
 
 __all__ = ["report_html", "template", "write_report", "write_streamed"]
 
@@ -62,33 +64,6 @@ def _pct(value: Any) -> str:
     except (TypeError, ValueError):
         return ""
     return f"{v:.1%}" if np.isfinite(v) else ""
-
-
-def bar_chart(
-    labels: list[str], values: list[float], *, title: str, color: str = "#4a6fa5", width: int = 640
-) -> dict[str, Any]:
-    """A horizontal bar chart's geometry, for the template's inline SVG."""
-    row, left, pad = 22, 190, 70
-    finite = [v if np.isfinite(v) else 0.0 for v in values]
-    top = max([*finite, 1.0])
-    bars = [
-        {
-            "label": label if len(label) <= 28 else label[:27] + "…",
-            "value": v,
-            "width": (width - left - pad) * max(v, 0) / top,
-            "y": 24 + i * row,
-        }
-        for i, (label, v) in enumerate(zip(labels, finite, strict=True))
-    ]
-    return {
-        "title": title,
-        "color": color,
-        "width": width,
-        "height": row * len(labels) + 30,
-        "row": row,
-        "left": left,
-        "bars": bars,
-    }
 
 
 def _table(
@@ -326,7 +301,8 @@ def _context(
             ]
         ),
         "population": totals["population"],
-        "charts": _charts(assessment),
+        "charts": _charts(assessment) + source_charts(assessment),
+        "range_text": range_text(assessment),
         "map_html": map_html,
         "tables": _tables(assessment),
         "sections": where_first_sections(assessment),

@@ -1,0 +1,1 @@
+"""How sure, and who: the range across population grids, the distance curve, age and sex."""
