@@ -298,6 +298,12 @@ def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 @reading_opts
 @where_first_opts
 @click.option(
+    "--curve",
+    default=None,
+    metavar="START:STOP:STEP",
+    help="Also count people within each distance, e.g. 0:5000:100 (metres): curve.csv.",
+)
+@click.option(
     "--also-population",
     "also_population",
     multiple=True,
@@ -351,6 +357,7 @@ def assess(
         list(population), nodata=nodata, units=cast("Units", units), land_area=land_area
     )
     grids = _population_grids(raster, reading.pop("also_population"))
+    curve = reading.pop("curve")
     client = _dask_client(scheduler, workers)
     try:
         result = run_assess(
@@ -364,6 +371,7 @@ def assess(
             pixel_rule=cast("PixelRule", pixel_rule),
             progress=log.isEnabledFor(logging.WARNING),
             client=client,
+            curve_m=curve,
             **where_first,
         )
     finally:

@@ -91,3 +91,49 @@ def test_cli_also_population_writes_sources_and_range(grids, tmp_path):
     bad = CliRunner().invoke(cli, ["assess", str(tmp_path / "h.gpkg"), str(ones),
                                    "--also-population", "nofile"])  # fmt: skip
     assert bad.exit_code != 0 and "NAME=FILE" in bad.output
+
+
+# --------------------------------------------------------------------------- the curve
+def test_curve_around_a_square_matches_the_formula(grids):
+    """On a raster of ones, people within d of a square of side s are
+    (s² + 4sd + πd²) / pixel area, within 0.5% at every distance."""
+    ones, _ = grids
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = geomines.assess(_hazards(), ones, rings_m=(500, 1000), curve_m="0:2000:100")
+    curve = result.curve
+    assert curve["distance_m"].tolist() == [100.0 * k for k in range(21)]
+    s = 300.0
+    for d, people in zip(curve["distance_m"], curve["people_within"], strict=True):
+        expected = (s**2 + 4 * s * d + math.pi * d**2) / 100
+        assert people == pytest.approx(expected, rel=5e-3), d
+    assert (np.diff(curve["people_within"]) >= 0).all()
+    # the same numbers as the rings where they meet
+    by_d = dict(zip(curve["distance_m"], curve["people_within"], strict=True))
+    assert by_d[500.0] == pytest.approx(result.people_within(500), rel=1e-12)
+    assert by_d[0.0] == result.totals.inside
+    assert result.summary()["curve"][5] == {"distance_m": 500.0, "people_within": by_d[500.0]}
+
+
+def test_curve_options_are_checked(grids, tmp_path):
+    from click.testing import CliRunner
+
+    from geomines.cli import cli
+
+    ones, _ = grids
+    _hazards().to_file(tmp_path / "h.gpkg")
+    out = tmp_path / "out"
+    run = CliRunner().invoke(
+        cli,
+        ["-q", "assess", str(tmp_path / "h.gpkg"), str(ones), "--rings", "500",
+         "--curve", "0:1000:250", "--out", str(out), "--no-map"],  # fmt: skip
+        obj={},
+    )
+    assert run.exit_code == 0, run.output
+    table = pd.read_csv(out / "curve.csv")
+    assert table["distance_m"].tolist() == [0, 250, 500, 750, 1000]
+    assert "People within each distance" in (out / "report.html").read_text()
+    for bad in ("0:1000", "5:1:1", "0:100:0", "a:b:c"):
+        run = CliRunner().invoke(cli, ["assess", str(tmp_path / "h.gpkg"), str(ones),
+                                       "--curve", bad, "--out", str(tmp_path / bad)])  # fmt: skip
+        assert run.exit_code != 0 and "START:STOP:STEP" in run.output, bad

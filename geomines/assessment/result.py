@@ -80,6 +80,8 @@ class Assessment:
     priority_profile: Any = None
     #: The population grids counted (the main one first), each with its numbers.
     sources: list[Any] = field(default_factory=list)
+    #: People within each distance of the curve (``distance_m``, ``people_within``).
+    curve: pd.DataFrame | None = None
 
     @property
     def people_inside(self) -> float:
@@ -153,6 +155,11 @@ class Assessment:
                 {"name": s.name, "file": s.file, "people": s.people} for s in self.sources
             ]
             out["range"] = range_of(self.sources, self.rings_m)
+        if self.curve is not None:
+            out["curve"] = [
+                {"distance_m": float(d), "people_within": float(p)}
+                for d, p in zip(self.curve["distance_m"], self.curve["people_within"], strict=True)
+            ]
         return out
 
     def _where_first(self) -> dict[str, Any]:

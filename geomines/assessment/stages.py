@@ -43,6 +43,7 @@ from ..loadreport import LoadReport
 from ..priorities.features import Features
 from ..priorities.places import Places
 from ..priorities.stage import where_first
+from ..uncertainty.curve import distance_curve, parse_curve
 from ..uncertainty.sources import parse_sources, source_row
 from .batching import CLASS_TILE, closing_tiles, spatial_batches
 from .breakdowns import (
@@ -202,6 +203,7 @@ def assess(
     features: gpd.GeoDataFrame | str | os.PathLike | None = None,
     feature_class: str | None = None,
     priority: Any = None,
+    curve_m: str | Sequence[float] | None = None,
 ) -> Assessment:
     """Count the people inside and near hazards, in stages: :func:`project`,
     :func:`count_per_hazard`, :func:`count_rings`, :func:`dissolve`, :func:`break_down`,
@@ -210,8 +212,9 @@ def assess(
     Parameters
     ----------
     hazards : GeoDataFrame or path
-        Hazards in the schema of :func:`geomines.read_hazards` (a path is read
-        with it). Points and lines hold nobody inside but have rings.
+        Hazards in the schema of :func:`geomines.read_hazards` (a path is read with it;
+        ``load_report``: how they were read, default the frame's own). Points and lines
+        hold nobody inside but have rings.
     population : PopulationRaster, path, paths, or several grids
         People per pixel (:func:`geomines.read_population`). Several grids: a mapping
         ``{name: raster or path}`` or a list of rasters, the main one first; each is
@@ -223,14 +226,10 @@ def assess(
     count_status : collection of str, default ("open",)
         Statuses whose hazards are counted. Other hazards are reported, not counted.
     pixel_rule : {"exact", "center", "all-touched"}, default "exact"
-        Pixel weighting; ``"exact"`` is the area-fraction weighting.
-    progress : bool, default False
-        Show a progress bar on stderr, one step per stage.
+        Pixel weighting (``"exact"``: area fractions). ``progress``: a bar on stderr.
     client, engine : optional
         A Dask client to run the engine's tasks on (:mod:`geomines.engine.dask`), or an
         engine object (``LocalEngine``, ``DaskEngine``) to set partition and tile sizes.
-    load_report : LoadReport, optional
-        How the hazards were read (default: the one attached to the frame, if any).
     places, place_id, place_name, place_radius_m : optional
         Settlements (points or polygons; frame or path), their id and name columns
         (guessed when not named) and the radius (m) of a point place's people:
@@ -240,19 +239,20 @@ def assess(
         ``nearest_<class>_m`` and ``<class>_within_<d>m``.
     priority : path, mapping or Profile, optional
         Priority profile (TOML), default profile if None: :attr:`Assessment.priority`.
+    curve_m : str or sequence of float, optional
+        ``"START:STOP:STEP"`` m: people within each distance, :attr:`Assessment.curve`.
 
     Returns
     -------
     Assessment
-
-    Raises
-    ------
-    CRSError, NoOverlapError, InputError
-        Hazards without CRS; no counted hazard on the raster; bad options.
+        (CRSError: hazards without CRS; NoOverlapError: no counted hazard on the
+        raster; InputError: bad options.)
     """
     options = options_of(rings_m, count_status, pixel_rule, engine, client)
     units = AdminUnits(admin, admin_id, admin_name) if admin is not None else None
+    distances = parse_curve(curve_m) if curve_m is not None else None  # checked first
     result = _count_sources(hazards, population, options, units, load_report, progress)
+    result.curve = _curve(result, options, distances)
     return where_first(
         result,
         options.engine,
@@ -293,6 +293,22 @@ def count_stages(
         breakdowns = break_down(projected, per_hazard, dissolved, options, units, bar)
         result = assemble(projected, per_hazard, dissolved, breakdowns, options, units)
     return result, dissolved
+
+
+def _curve(
+    result: Assessment, options: Options, distances: np.ndarray | None
+) -> pd.DataFrame | None:
+    """The distance curve of the counted hazards, when asked."""
+    if distances is None:
+        return None
+    counted = result.hazards["counted"].to_numpy(bool)
+    return distance_curve(
+        result.hazards.geometry[counted],
+        result.population,
+        options.engine,
+        distances,
+        result.totals.inside,
+    )
 
 
 def _count_sources(

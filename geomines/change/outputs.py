@@ -14,6 +14,7 @@ import pandas as pd
 from .._version import __version__
 from ..engine.executors import release_memory
 from ..outputs import prepare_dir
+from ..outputs.charts import line_chart
 from ..outputs.geojson import json_value, to_geojson
 from ..outputs.headline import HEADLINE_RULE, round_headline
 from ..outputs.report import CSS, template, write_streamed
@@ -247,50 +248,6 @@ def _context(change: Change, token: str | None, provenance: dict[str, Any]) -> d
 
 #: Files written by :func:`write_timeline`.
 TIMELINE_FILES = ("timeline.csv", "report.html")
-LINE_COLORS = ["#b2182b", "#ef8a62", "#67a9cf", "#2166ac", "#1b7837", "#762a83"]
-
-
-def _line_chart(table: pd.DataFrame, columns: list[str], labels: dict[str, str]) -> dict:
-    """Series of points for an inline SVG line chart, one series per column."""
-    left, top, width, height = 70, 20, 560, 260
-    right, bottom = left + width, top + height
-    peak = float(table[columns].to_numpy(float).max()) if len(table) else 0.0
-    peak = peak if peak > 0 else 1.0
-    n = len(table)
-
-    def x(i: int) -> float:
-        return left + (width * i / (n - 1) if n > 1 else width / 2)
-
-    def y(v: float) -> float:
-        return bottom - height * v / peak
-
-    series = []
-    for k, col in enumerate(columns):
-        values = table[col].to_numpy(float)
-        dots = [
-            {"x": x(i), "y": y(v), "title": f"{table['snapshot'].iloc[i]}: {v:,.0f}"}
-            for i, v in enumerate(values)
-        ]
-        series.append(
-            {
-                "color": LINE_COLORS[k % len(LINE_COLORS)],
-                "points": " ".join(f"{d['x']:.1f},{d['y']:.1f}" for d in dots),
-                "dots": dots,
-                "label": labels.get(col, col),
-                "label_y": dots[-1]["y"] if dots else top,
-            }
-        )
-    ticks = [peak * f for f in (0, 0.25, 0.5, 0.75, 1.0)]
-    return {
-        "left": left, "top": top, "right": right, "bottom": bottom,
-        "width": right + 110, "height": bottom + 30,
-        "series": series,
-        "yticks": [{"y": y(t), "label": f"{t:,.0f}"} for t in ticks],
-        "xticks": [
-            {"x": x(i), "label": str(d) or str(s)}
-            for i, (d, s) in enumerate(zip(table["date"], table["snapshot"], strict=True))
-        ],
-    }  # fmt: skip
 
 
 def write_timeline(
@@ -316,7 +273,11 @@ def write_timeline(
             "version": __version__,
             "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "fictional": fictional,
-            "chart": _line_chart(table, columns, labels),
+            "chart": line_chart(
+                {labels.get(c, c): table[c].to_numpy(float).tolist() for c in columns},
+                [str(d) or str(s) for d, s in zip(table["date"], table["snapshot"], strict=True)],
+                title="People by snapshot",
+            ),
             "statuses": ", ".join(statuses),
             "date_rule": "; ".join(
                 f"{s}: {src}"

@@ -39,6 +39,7 @@ OUTPUT_FILES = (
     "by_class_precedence.csv",
     "priority.csv",
     "sources.csv",
+    "curve.csv",
     "communities.csv",
     "communities.geojson",
     "map.html",
@@ -165,6 +166,7 @@ def _write_tables(assessment: Assessment, out: Path, hxl: bool) -> dict[str, Pat
         "sources.csv": sources_table(assessment.sources, assessment.rings_m)
         if assessment.sources
         else None,
+        "curve.csv": assessment.curve,
         "communities.csv": (
             pd.DataFrame(assessment.communities.drop(columns="geometry"))
             if assessment.communities is not None

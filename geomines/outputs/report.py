@@ -26,7 +26,7 @@ from ..engine.rings import format_m
 from .charts import bar_chart
 from .headline import HEADLINE_RULE, round_headline
 from .priority_report import where_first_sections
-from .sources_report import range_text, source_charts
+from .sources_report import curve_chart, range_text, source_charts
 
 __all__ = ["report_html", "template", "write_report", "write_streamed"]
 
@@ -301,7 +301,7 @@ def _context(
             ]
         ),
         "population": totals["population"],
-        "charts": _charts(assessment) + source_charts(assessment),
+        "charts": _charts(assessment) + source_charts(assessment) + curve_chart(assessment),
         "range_text": range_text(assessment),
         "map_html": map_html,
         "tables": _tables(assessment),

@@ -7,10 +7,10 @@ from typing import Any
 from ..assessment.result import Assessment
 from ..engine.rings import format_m
 from ..uncertainty.sources import range_of
-from .charts import bar_chart
+from .charts import bar_chart, line_chart
 from .headline import round_headline
 
-__all__ = ["range_text", "source_charts"]
+__all__ = ["curve_chart", "range_text", "source_charts"]
 
 
 def range_text(assessment: Assessment) -> str | None:
@@ -56,3 +56,19 @@ def source_charts(assessment: Assessment) -> list[dict[str, Any]]:
             )
         )
     return charts
+
+
+def curve_chart(assessment: Assessment) -> list[dict[str, Any]]:
+    """The distance curve as a line chart (none without a curve)."""
+    curve = assessment.curve
+    if curve is None or not len(curve):
+        return []
+    distances = curve["distance_m"].astype(float).tolist()
+    return [
+        line_chart(
+            {"people within": curve["people_within"].astype(float).tolist()},
+            [f"{format_m(d)} m" for d in distances],
+            x=distances,
+            title="People within each distance of the dissolved counted hazards",
+        )
+    ]
