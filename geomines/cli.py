@@ -298,6 +298,14 @@ def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 @reading_opts
 @where_first_opts
 @click.option(
+    "--age-sex",
+    "age_sex",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="WorldPop age and sex rasters (<iso3>_<f|m>_<age>_<year>.tif): by_age_sex.csv.",
+)
+@click.option(
     "--curve",
     default=None,
     metavar="START:STOP:STEP",
@@ -358,6 +366,7 @@ def assess(
     )
     grids = _population_grids(raster, reading.pop("also_population"))
     curve = reading.pop("curve")
+    age_sex = reading.pop("age_sex")
     client = _dask_client(scheduler, workers)
     try:
         result = run_assess(
@@ -372,6 +381,7 @@ def assess(
             progress=log.isEnabledFor(logging.WARNING),
             client=client,
             curve_m=curve,
+            age_sex=age_sex,
             **where_first,
         )
     finally:

@@ -137,3 +137,107 @@ def test_curve_options_are_checked(grids, tmp_path):
         run = CliRunner().invoke(cli, ["assess", str(tmp_path / "h.gpkg"), str(ones),
                                        "--curve", bad, "--out", str(tmp_path / bad)])  # fmt: skip
         assert run.exit_code != 0 and "START:STOP:STEP" in run.output, bad
+
+
+# --------------------------------------------------------------------------- age and sex
+AGES = [0, 1, *range(5, 85, 5)]
+
+
+def test_age_and_sex_bins_exact_with_one_raster_on_another_grid(grids, tmp_path, raster_factory):
+    """Constant structure rasters: each bin is its constant × the people of a raster of
+    ones; one bin on a coarser grid is counted on its own grid; a sum that differs from
+    the total is reported, not rescaled."""
+    from geomines.testing import write_raster
+
+    folder = tmp_path / "agesex"
+    folder.mkdir()
+    value = {}
+    for sex in "fm":
+        for k, age in enumerate(AGES):
+            # the values as float32 stores them
+            value[sex, age] = float(np.float32(0.01 * (k + 1) + (0.005 if sex == "m" else 0)))
+            if (sex, age) == ("m", 80):  # 20 m pixels: 4 × the per-pixel value
+                value[sex, age] = float(np.float32(4 * value[sex, age])) / 4
+                write_raster(
+                    folder / f"xyz_{sex}_{age}_2020.tif",
+                    np.full((300, 300), 4 * value[sex, age], dtype="float32"),
+                    transform=Affine(20, 0, X0 - 3000, 0, -20, Y0 + 3000),
+                    crs="EPSG:32633",
+                )
+                continue
+            write_raster(
+                folder / f"xyz_{sex}_{age}_2020.tif",
+                np.full((600, 600), value[sex, age], dtype="float32"),
+                transform=Affine(10, 0, X0 - 3000, 0, -10, Y0 + 3000),
+                crs="EPSG:32633",
+            )
+    (folder / "readme.txt").write_text("not a raster")
+    ones, _ = grids
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = geomines.assess(_hazards(), ones, rings_m=(500,), age_sex=folder)
+    table = result.by_age_sex
+    assert len(table) == 36 and set(table["sex"]) == {"f", "m"}
+    inside, ring = result.totals.inside, result.people_within(500)
+    for row in table.itertuples():
+        v = value[row.sex, row.age_from]
+        assert row.people_inside == pytest.approx(v * inside, rel=1e-9), (row.sex, row.age_from)
+        assert row.people_within_500m == pytest.approx(v * ring, rel=1e-9)
+    first = table[(table["sex"] == "f") & (table["age_from"] == 1)].iloc[0]
+    assert first["age_to"] == 4
+    assert pd.isna(table[table["age_from"] == 80]["age_to"]).all()
+    people = result.summary()["people"]
+    under5 = sum(value[s, a] for s in "fm" for a in (0, 1)) * inside
+    under15 = sum(value[s, a] for s in "fm" for a in (0, 1, 5, 10)) * inside
+    assert people["children_under_5"]["inside"] == pytest.approx(under5, rel=1e-9)
+    assert people["children_under_15"]["inside"] == pytest.approx(under15, rel=1e-9)
+    assert "no bin is split" in people["children_under_15"]["note"]
+    check = people["by_age_sex"]["sum_vs_total"]["people_inside"]
+    assert check["age_sex"] == pytest.approx(sum(value.values()) * inside, rel=1e-9)
+    assert check["relative_difference"] == pytest.approx(abs(sum(value.values()) - 1), rel=1e-6)
+
+
+def test_age_sex_directories_that_cannot_be_read_say_why(grids, tmp_path):
+    from geomines.errors import InputError
+
+    ones, _ = grids
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="<iso3>_<f|m>_<age>_<year>.tif"):
+        geomines.assess(_hazards(), ones, age_sex=empty)
+    (empty / "abc_f_0_2019.tif").write_bytes(b"")
+    (empty / "abc_f_0_2020.tif").write_bytes(b"")
+    with pytest.raises(InputError, match="one country and year.*abc/2019, abc/2020"):
+        geomines.assess(_hazards(), ones, age_sex=empty)
+
+
+def test_cli_age_sex_writes_the_table(grids, tmp_path):
+    from click.testing import CliRunner
+
+    from geomines.cli import cli
+    from geomines.testing import write_raster
+
+    ones, _ = grids
+    folder = tmp_path / "structure"
+    folder.mkdir()
+    for name, v in (("abc_f_0_2020.tif", 0.25), ("abc_m_0_2020.tif", 0.5)):
+        write_raster(
+            folder / name,
+            np.full((600, 600), v, dtype="float32"),
+            transform=Affine(10, 0, X0 - 3000, 0, -10, Y0 + 3000),
+            crs="EPSG:32633",
+        )
+    _hazards().to_file(tmp_path / "h.gpkg")
+    out = tmp_path / "out"
+    run = CliRunner().invoke(
+        cli,
+        ["-q", "assess", str(tmp_path / "h.gpkg"), str(ones), "--rings", "500",
+         "--age-sex", str(folder), "--out", str(out), "--no-map", "--no-report"],  # fmt: skip
+        obj={},
+    )
+    assert run.exit_code == 0, run.output
+    table = pd.read_csv(out / "by_age_sex.csv", keep_default_na=False)
+    assert table[["sex", "age_from", "age_to"]].values.tolist() == [["f", 0, ""], ["m", 0, ""]]
+    assert table["people_inside"].tolist() == pytest.approx([225.0, 450.0])
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["people"]["by_age_sex"]["sum_vs_total"]["people_inside"]["total"] == 900

@@ -82,6 +82,8 @@ class Assessment:
     sources: list[Any] = field(default_factory=list)
     #: People within each distance of the curve (``distance_m``, ``people_within``).
     curve: pd.DataFrame | None = None
+    #: People by sex and age bin, inside and within each ring (``age_sex=``).
+    by_age_sex: pd.DataFrame | None = None
 
     @property
     def people_inside(self) -> float:
@@ -155,12 +157,30 @@ class Assessment:
                 {"name": s.name, "file": s.file, "people": s.people} for s in self.sources
             ]
             out["range"] = range_of(self.sources, self.rings_m)
+        if self.by_age_sex is not None:
+            out["people"].update(self._age_sex())
         if self.curve is not None:
             out["curve"] = [
                 {"distance_m": float(d), "people_within": float(p)}
                 for d, p in zip(self.curve["distance_m"], self.curve["people_within"], strict=True)
             ]
         return out
+
+    def _age_sex(self) -> dict[str, Any]:
+        """``by_age_sex`` rows, children under 5 and under 15, and the check of the sum."""
+        from ..uncertainty.age_sex import children
+
+        table = self.by_age_sex
+        assert table is not None
+        rows = [
+            {k: (None if v is pd.NA else v) for k, v in rec.items()}
+            for rec in table.astype(object).to_dict(orient="records")
+        ]
+        return {
+            "by_age_sex": {"rows": rows, "sum_vs_total": self.extra.get("age_sex_check")},
+            "children_under_5": children(table, 5),
+            "children_under_15": children(table, 15),
+        }
 
     def _where_first(self) -> dict[str, Any]:
         """The priority profile and top of the list; the communities by band."""

@@ -43,6 +43,13 @@ from ..loadreport import LoadReport
 from ..priorities.features import Features
 from ..priorities.places import Places
 from ..priorities.stage import where_first
+from ..uncertainty.age_sex import (
+    AgeSexFile,
+    age_sex_table,
+    find_age_sex,
+    layer_names,
+    sum_check,
+)
 from ..uncertainty.curve import distance_curve, parse_curve
 from ..uncertainty.sources import parse_sources, source_row
 from .batching import CLASS_TILE, closing_tiles, spatial_batches
@@ -204,6 +211,7 @@ def assess(
     feature_class: str | None = None,
     priority: Any = None,
     curve_m: str | Sequence[float] | None = None,
+    age_sex: str | os.PathLike | None = None,
 ) -> Assessment:
     """Count the people inside and near hazards, in stages: :func:`project`,
     :func:`count_per_hazard`, :func:`count_rings`, :func:`dissolve`, :func:`break_down`,
@@ -231,16 +239,16 @@ def assess(
         A Dask client to run the engine's tasks on (:mod:`geomines.engine.dask`), or an
         engine object (``LocalEngine``, ``DaskEngine``) to set partition and tile sizes.
     places, place_id, place_name, place_radius_m : optional
-        Settlements (points or polygons; frame or path), their id and name columns
-        (guessed when not named) and the radius (m) of a point place's people:
-        :attr:`Assessment.communities`.
+        Settlements (points or polygons), their id and name columns (else guessed) and
+        the radius (m) of a point place's people: :attr:`Assessment.communities`.
     features, feature_class : optional
         Features of interest and their class column: hazards get
         ``nearest_<class>_m`` and ``<class>_within_<d>m``.
     priority : path, mapping or Profile, optional
         Priority profile (TOML), default profile if None: :attr:`Assessment.priority`.
-    curve_m : str or sequence of float, optional
-        ``"START:STOP:STEP"`` m: people within each distance, :attr:`Assessment.curve`.
+    curve_m, age_sex : optional
+        ``"START:STOP:STEP"`` metres (:attr:`Assessment.curve`); a directory of WorldPop
+        age and sex rasters (:attr:`Assessment.by_age_sex`).
 
     Returns
     -------
@@ -250,9 +258,9 @@ def assess(
     """
     options = options_of(rings_m, count_status, pixel_rule, engine, client)
     units = AdminUnits(admin, admin_id, admin_name) if admin is not None else None
-    distances = parse_curve(curve_m) if curve_m is not None else None  # checked first
-    result = _count_sources(hazards, population, options, units, load_report, progress)
-    result.curve = _curve(result, options, distances)
+    asked = _checked_uncertainty(curve_m, age_sex)  # before any counting
+    result, dissolved = _count_sources(hazards, population, options, units, load_report, progress)
+    _how_sure_and_who(result, dissolved, options, *asked)
     return where_first(
         result,
         options.engine,
@@ -295,20 +303,39 @@ def count_stages(
     return result, dissolved
 
 
-def _curve(
-    result: Assessment, options: Options, distances: np.ndarray | None
-) -> pd.DataFrame | None:
-    """The distance curve of the counted hazards, when asked."""
-    if distances is None:
-        return None
-    counted = result.hazards["counted"].to_numpy(bool)
-    return distance_curve(
-        result.hazards.geometry[counted],
-        result.population,
-        options.engine,
-        distances,
-        result.totals.inside,
-    )
+def _checked_uncertainty(
+    curve_m: Any, age_sex: Any
+) -> tuple[np.ndarray | None, list[AgeSexFile] | None]:
+    """The curve's distances and the age and sex rasters, checked before counting."""
+    distances = parse_curve(curve_m) if curve_m is not None else None
+    return distances, find_age_sex(age_sex) if age_sex is not None else None
+
+
+def _how_sure_and_who(
+    result: Assessment,
+    dissolved: Dissolved,
+    options: Options,
+    distances: np.ndarray | None,
+    structure: list[AgeSexFile] | None,
+) -> None:
+    """The distance curve and the people by age and sex, when asked."""
+    if distances is not None:
+        counted = result.hazards["counted"].to_numpy(bool)
+        result.curve = distance_curve(
+            result.hazards.geometry[counted],
+            result.population,
+            options.engine,
+            distances,
+            result.totals.inside,
+        )
+    if structure is not None:
+        names = layer_names(options.rings)
+        layers = dict(zip(names, [dissolved.union, *dissolved.rings.values()], strict=True))
+        result.by_age_sex = age_sex_table(structure, layers, result.population.crs, options.engine)
+        totals = [result.totals.inside, *[result.people_within(d) for d in options.rings]]
+        result.extra["age_sex_check"] = sum_check(
+            result.by_age_sex, dict(zip(names, totals, strict=True))
+        )
 
 
 def _count_sources(
@@ -318,14 +345,16 @@ def _count_sources(
     units: AdminUnits | None,
     load_report: LoadReport | None,
     progress: bool,
-) -> Assessment:
-    """The main grid's assessment; every other grid assessed in full in its own CRS too,
-    its dissolved numbers kept in :attr:`Assessment.sources`.
+) -> tuple[Assessment, Dissolved]:
+    """The main grid's assessment and dissolved unions; every other grid assessed in
+    full in its own CRS too, its dissolved numbers kept in :attr:`Assessment.sources`.
     """
     sources = parse_sources(population)
     if len(sources) > 1 and not isinstance(hazards, gpd.GeoDataFrame):
         hazards = read_hazards(hazards)  # once, for every grid
-    main, _ = count_stages(hazards, sources[0].raster, options, units, load_report, progress)
+    main, dissolved = count_stages(
+        hazards, sources[0].raster, options, units, load_report, progress
+    )
     sources[0].people = source_row(main.totals, options.rings)
     for source in sources[1:]:
         other, _ = count_stages(hazards, source.raster, options, units, load_report, False)
@@ -333,7 +362,7 @@ def _count_sources(
         del other
         release_memory()
     main.sources = sources
-    return main
+    return main, dissolved
 
 
 def _features(

@@ -40,6 +40,7 @@ OUTPUT_FILES = (
     "priority.csv",
     "sources.csv",
     "curve.csv",
+    "by_age_sex.csv",
     "communities.csv",
     "communities.geojson",
     "map.html",
@@ -167,6 +168,7 @@ def _write_tables(assessment: Assessment, out: Path, hxl: bool) -> dict[str, Pat
         if assessment.sources
         else None,
         "curve.csv": assessment.curve,
+        "by_age_sex.csv": assessment.by_age_sex,
         "communities.csv": (
             pd.DataFrame(assessment.communities.drop(columns="geometry"))
             if assessment.communities is not None
