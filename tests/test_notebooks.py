@@ -36,7 +36,7 @@ def _stream_text(nb: nbformat.NotebookNode) -> str:
     )
 
 
-@pytest.mark.parametrize("name", ["quickstart.ipynb", "burundi_events.ipynb"])
+@pytest.mark.parametrize("name", ["quickstart.ipynb", "burundi_events.ipynb", "uncertainty.ipynb"])
 def test_notebook_runs_without_errors(name):
     nb = executed(name)
     errors = [
@@ -59,3 +59,10 @@ def test_quickstart_shows_the_map_inline_offline():
         for o in c.outputs
     )
     assert "<iframe srcdoc=" in html and "cdn.jsdelivr" not in html
+
+
+def test_uncertainty_states_the_range_the_curve_and_children():
+    text = _stream_text(executed("uncertainty.ipynb"))
+    assert "GPW count: inside" in text and "GPW count 2x2 (derived): inside" in text
+    assert "range inside:" in text and "children_under_5: inside" in text
+    assert "no bin is split" in text
