@@ -160,6 +160,29 @@ def case_geomines_full(data: Path, raster: Path, save: str | None = None) -> dic
     return _full_row(seconds, result, "includes reading and repairing the hazard file")
 
 
+def case_geomines_curve50(data: Path, raster: Path) -> dict:
+    """The full assessment plus a distance curve of 50 distances (100 m to 5 km)."""
+    import geomines
+
+    admin = _admin(data)
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = geomines.read_hazards(data / "hazards.gpkg")
+        result = geomines.assess(
+            frame,
+            geomines.read_population(raster),
+            rings_m=RINGS,
+            admin=admin,
+            admin_id="admin_id",
+            curve_m="100:5000:100",
+        )
+    row = _full_row(time.perf_counter() - t, result, "3 rings and a 50-distance curve")
+    curve = result.curve.set_index("distance_m")["people_within"]
+    row["note"] += f"; curve at 5 km {curve[5000.0]:,.0f}"
+    return row
+
+
 def case_geomines_full_100k(data: Path, raster: Path) -> dict:
     """The load case: 100,000 hazards (make_data.py --load 100000), same raster."""
     seconds, result, n = _assess_file(data, raster, "hazards_100k.gpkg")
@@ -408,6 +431,10 @@ CASES = {
     "geomines_full_dask1": (case_geomines_full_dask1, "geomines full on Dask, 1 worker"),
     "geomines_full_dask2": (case_geomines_full_dask2, "geomines full on Dask, 2 workers"),
     "geomines_full_tiles": (case_geomines_full_tiles, "geomines full, raster as 16 tiles"),
+    "geomines_curve50": (
+        case_geomines_curve50,
+        "geomines full + distance curve of 50 distances (100 m to 5 km)",
+    ),
     "geomines_dask_1m": (
         case_geomines_dask_1m,
         "geomines full on Dask, 2 workers, 1,000,000 hazards (30% points with a radius)",
@@ -486,6 +513,9 @@ def main() -> None:
         "(make_data.py --load 2000, --load 100000, --scale 2 first)",
     )
     parser.add_argument(
+        "--curve", action="store_true", help="also run the full assessment with a 50-distance curve"
+    )
+    parser.add_argument(
         "--million",
         action="store_true",
         help="also run 1,000,000 hazards on a 2-worker LocalCluster "
@@ -517,6 +547,8 @@ def main() -> None:
             ("geomines_full_dask2", raster),
             ("geomines_full_tiles", raster),
         ]
+    if args.curve:
+        runs.append(("geomines_curve50", raster))
     if args.million:
         runs.append(("geomines_dask_1m", raster))
     rows = []
@@ -538,7 +570,7 @@ def main() -> None:
         f"(`python benchmarks/run.py --repeat {args.repeat}"
         f"{' --scaled' if args.scaled else ''}{' --load' if args.load else ''}"
         f"{' --dask' if args.dask else ''}{' --scaling' if args.scaling else ''}"
-        f"{' --million' if args.million else ''}`)",
+        f"{' --curve' if args.curve else ''}{' --million' if args.million else ''}`)",
         "",
         "| case | raster | wall s | peak MB | inside | within 500 m | within 1 km | "
         "within 5 km | Σ per hazard | note |",
@@ -571,6 +603,7 @@ def main() -> None:
     ratio("geomines_full", "popexposure_full")
     ratio("geomines_full_dask2", "geomines_full_dask1")
     ratio("geomines_full_1thread", "geomines_full_dask1")
+    ratio("geomines_full", "geomines_curve50")
     lines += ["", "Speed-up of geomines (peer time / geomines time, same run):", *ratios]
     agree = agreement()
     if agree:
