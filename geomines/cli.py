@@ -278,6 +278,9 @@ def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 @click.option("--hxl", is_flag=True, help="Add an HXL hashtag row to the CSV tables.")
 @click.option(
+    "--gpkg", is_flag=True, help="Also write geomines.gpkg: every layer, styled for QGIS."
+)
+@click.option(
     "--scheduler",
     default=None,
     metavar="ADDRESS",
@@ -334,6 +337,7 @@ def assess(
     no_map: bool,
     no_report: bool,
     hxl: bool,
+    gpkg: bool,
     scheduler: str | None,
     workers: int | None,
     hazards_crs: str | None,
@@ -397,6 +401,7 @@ def assess(
         write_report=not no_report,
         hxl=hxl,
         provenance={"command": result.method.command},
+        gpkg=gpkg,
     )
     click.echo("\n".join(_result_lines(result, report, count_status, out_dir, written)))
 

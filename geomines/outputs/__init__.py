@@ -43,6 +43,7 @@ OUTPUT_FILES = (
     "by_age_sex.csv",
     "communities.csv",
     "communities.geojson",
+    "geomines.gpkg",
     "map.html",
     "report.html",
 )
@@ -76,6 +77,7 @@ def write_outputs(
     precision: int = 6,
     hxl: bool = False,
     provenance: dict[str, Any] | None = None,
+    gpkg: bool = False,
 ) -> dict[str, Path]:
     """Write every output of an assessment into a directory.
 
@@ -96,6 +98,8 @@ def write_outputs(
         Add an HXL hashtag row under the header of each CSV table.
     provenance : dict, optional
         Extra provenance for the report (e.g. the command line).
+    gpkg : bool, default False
+        Also write ``geomines.gpkg``: every layer, with QGIS styles (:mod:`.gpkg`).
 
     Returns
     -------
@@ -126,6 +130,10 @@ def write_outputs(
             foreign={"geomines": assessment.method},
         )
         release_memory()  # each output's temporaries go before the next is built
+    if gpkg:
+        from .gpkg import write_gpkg
+
+        written["geomines.gpkg"] = write_gpkg(assessment, out / "geomines.gpkg")
     if write_map:
         from ..maps import exposure_map
 
