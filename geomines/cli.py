@@ -219,7 +219,7 @@ def _population_grids(main: Any, also: tuple[str, ...]) -> Any:
 
 
 def _where_first_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The communities, features and priority options as assess keywords."""
+    """The communities, features, priority, curve and age-sex options as assess keywords."""
     names = {
         "places": "places",
         "place_id": "place_id",
@@ -229,7 +229,11 @@ def _where_first_options(kwargs: dict[str, Any]) -> dict[str, Any]:
         "feature_class": "feature_class",
         "priority": "priority",
     }
-    return {api: kwargs.pop(cli_name) for cli_name, api in names.items()}
+    out = {api: kwargs.pop(cli_name) for cli_name, api in names.items()}
+    if out["features"] is not None and out["feature_class"] is None:
+        raise click.UsageError("--features needs --feature-class naming the class column.")
+    out["curve_m"], out["age_sex"] = kwargs.pop("curve"), kwargs.pop("age_sex")
+    return out
 
 
 def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -356,9 +360,7 @@ def assess(
 
     if admin is not None and admin_id is None:
         raise click.UsageError("--admin needs --admin-id naming the admin id column.")
-    where_first = _where_first_options(reading)
-    if where_first["features"] is not None and where_first["feature_class"] is None:
-        raise click.UsageError("--features needs --feature-class naming the class column.")
+    extra = _where_first_options(reading)
     log.info("reading hazards %s", hazards)
     frame = read_hazards(
         hazards, crs=hazards_crs, layer=layer, strict=strict, **_read_options(reading)
@@ -369,8 +371,6 @@ def assess(
         list(population), nodata=nodata, units=cast("Units", units), land_area=land_area
     )
     grids = _population_grids(raster, reading.pop("also_population"))
-    curve = reading.pop("curve")
-    age_sex = reading.pop("age_sex")
     client = _dask_client(scheduler, workers)
     try:
         result = run_assess(
@@ -384,9 +384,7 @@ def assess(
             pixel_rule=cast("PixelRule", pixel_rule),
             progress=log.isEnabledFor(logging.WARNING),
             client=client,
-            curve_m=curve,
-            age_sex=age_sex,
-            **where_first,
+            **extra,
         )
     finally:
         _close(client, own_cluster=bool(workers))

@@ -134,6 +134,19 @@ def write_outputs(
         from .gpkg import write_gpkg
 
         written["geomines.gpkg"] = write_gpkg(assessment, out / "geomines.gpkg")
+    written.update(_write_pages(assessment, out, write_map, write_report, provenance))
+    return written
+
+
+def _write_pages(
+    assessment: Assessment,
+    out: Path,
+    write_map: bool,
+    write_report: bool,
+    provenance: dict[str, Any] | None,
+) -> dict[str, Path]:
+    """``map.html`` and ``report.html`` (the map streamed into the report)."""
+    written: dict[str, Path] = {}
     if write_map:
         from ..maps import exposure_map
 
