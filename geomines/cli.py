@@ -285,6 +285,9 @@ def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     "--gpkg", is_flag=True, help="Also write geomines.gpkg: every layer, styled for QGIS."
 )
 @click.option(
+    "--xlsx", is_flag=True, help="Also write geomines.xlsx: the tables, safe in a spreadsheet."
+)
+@click.option(
     "--scheduler",
     default=None,
     metavar="ADDRESS",
@@ -342,6 +345,7 @@ def assess(
     no_report: bool,
     hxl: bool,
     gpkg: bool,
+    xlsx: bool,
     scheduler: str | None,
     workers: int | None,
     hazards_crs: str | None,
@@ -400,6 +404,7 @@ def assess(
         hxl=hxl,
         provenance={"command": result.method.command},
         gpkg=gpkg,
+        xlsx=xlsx,
     )
     click.echo("\n".join(_result_lines(result, report, count_status, out_dir, written)))
 

@@ -44,6 +44,7 @@ OUTPUT_FILES = (
     "communities.csv",
     "communities.geojson",
     "geomines.gpkg",
+    "geomines.xlsx",
     "map.html",
     "report.html",
 )
@@ -78,6 +79,7 @@ def write_outputs(
     hxl: bool = False,
     provenance: dict[str, Any] | None = None,
     gpkg: bool = False,
+    xlsx: bool = False,
 ) -> dict[str, Path]:
     """Write every output of an assessment into a directory.
 
@@ -100,6 +102,8 @@ def write_outputs(
         Extra provenance for the report (e.g. the command line).
     gpkg : bool, default False
         Also write ``geomines.gpkg``: every layer, with QGIS styles (:mod:`.gpkg`).
+    xlsx : bool, default False
+        Also write ``geomines.xlsx``: the tables, safe to open (:mod:`.xlsx`).
 
     Returns
     -------
@@ -134,6 +138,10 @@ def write_outputs(
         from .gpkg import write_gpkg
 
         written["geomines.gpkg"] = write_gpkg(assessment, out / "geomines.gpkg")
+    if xlsx:
+        from .xlsx import write_xlsx
+
+        written["geomines.xlsx"] = write_xlsx(assessment, out / "geomines.xlsx")
     written.update(_write_pages(assessment, out, write_map, write_report, provenance))
     return written
 

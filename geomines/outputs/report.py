@@ -193,6 +193,12 @@ def caveats(assessment: Assessment) -> list[str]:
                 "largely in coastal pixels."
             )
         out.append(text)
+    out.append(
+        "The CSV files keep every text from the input files exactly as it came (RFC 4180): "
+        "a spreadsheet may run a cell that begins with =, +, - or @ as a formula. Open "
+        "geomines.xlsx (--xlsx) in a spreadsheet instead: its text cells are text, never "
+        "formulas."
+    )
     return out
 
 
