@@ -288,6 +288,13 @@ def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     "--xlsx", is_flag=True, help="Also write geomines.xlsx: the tables, safe in a spreadsheet."
 )
 @click.option(
+    "--basemap",
+    type=existing_path,
+    default=None,
+    metavar="FILE.mbtiles|DIR",
+    help="Raster tiles (MBTiles or z/x/y) embedded as the map's offline basemap.",
+)
+@click.option(
     "--scheduler",
     default=None,
     metavar="ADDRESS",
@@ -346,6 +353,7 @@ def assess(
     hxl: bool,
     gpkg: bool,
     xlsx: bool,
+    basemap: Path | None,
     scheduler: str | None,
     workers: int | None,
     hazards_crs: str | None,
@@ -405,6 +413,7 @@ def assess(
         provenance={"command": result.method.command},
         gpkg=gpkg,
         xlsx=xlsx,
+        basemap=basemap,
     )
     click.echo("\n".join(_result_lines(result, report, count_status, out_dir, written)))
 

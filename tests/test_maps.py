@@ -350,3 +350,106 @@ def test_change_map_renders_offline(browser, tmp_path):
     panel = page.locator(".geomines-panel")
     released = change.people["inside"]["released"]
     assert panel.locator("b[data-key=released_inside]").inner_text() == f"{released:,.0f}"
+
+
+def _solid_tiles(path, bounds, zooms, rgb):
+    """An MBTiles file of solid-colour PNG tiles over ``bounds`` (TMS rows), by sqlite3."""
+    import sqlite3
+
+    import numpy as np
+
+    from geomines.maps.offline import png_bytes
+    from geomines.maps.tiles import tile_range
+
+    tile = np.zeros((256, 256, 4), dtype=np.uint8)
+    tile[..., :3], tile[..., 3] = rgb, 255
+    data = png_bytes(tile)
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+        db.execute(
+            "CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, "
+            "tile_data BLOB)"
+        )
+        db.executemany(
+            "INSERT INTO metadata VALUES (?, ?)",
+            [("name", "solid"), ("format", "png"), ("minzoom", str(min(zooms))),
+             ("maxzoom", str(max(zooms)))],  # fmt: skip
+        )
+        for z in zooms:
+            x0, x1, y0, y1 = tile_range(bounds, z)
+            for x in range(x0 - 1, x1 + 2):
+                for y in range(y0 - 1, y1 + 2):
+                    db.execute(
+                        "INSERT INTO tiles VALUES (?, ?, ?, ?)", (z, x, 2**z - 1 - y, data)
+                    )
+    return path
+
+
+def test_user_tiles_are_the_offline_basemap(browser, demo, tmp_path):
+    """A map built from a generated MBTiles of solid-colour tiles draws them with the
+    network blocked; the panel states the zooms and the size; the budget is kept."""
+    from geomines.maps import DisplayOptions
+    from geomines.maps.display import view_bounds
+    from geomines.maps.layers import basemap_layer
+    from geomines.maps.tiles import TileSource, embed_tiles
+
+    result, _ = demo
+    bounds = tuple(view_bounds(result))
+    mbtiles = _solid_tiles(tmp_path / "solid.mbtiles", bounds, range(6, 13), (255, 0, 255))
+    # a page with the basemap alone: the middle of the view is the tiles' colour
+    only = basemap_layer(result, options=DisplayOptions(basemap=mbtiles))
+    only.save(str(tmp_path / "only.html"))
+    page, errors, requests, _ = open_offline(browser, tmp_path / "only.html")
+    assert errors == [] and [u for u in requests if not u.startswith(("file:", "data:"))] == []
+    page.wait_for_timeout(300)
+    shot = page.screenshot(path=str(tmp_path / "only.png"))
+    import warnings
+
+    import numpy as np
+    from rasterio.errors import NotGeoreferencedWarning
+    from rasterio.io import MemoryFile
+
+    with warnings.catch_warnings():  # a screenshot PNG, read by GDAL
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with MemoryFile(shot) as mem, mem.open() as png:
+            pixels = np.moveaxis(png.read()[:3], 0, -1)
+    h, w, _ = pixels.shape
+    middle = pixels[h // 2 - 50 : h // 2 + 50, w // 2 - 50 : w // 2 + 50].reshape(-1, 3)
+    magenta = np.all(np.abs(middle.astype(int) - [255, 0, 255]) <= 8, axis=1)
+    assert magenta.mean() > 0.9
+    # the full map: the tiles are the default base layer; the panel says what was embedded
+    full = exposure_map(result, options=DisplayOptions(basemap=mbtiles))
+    full.save(str(tmp_path / "full.html"))
+    page, errors, _, _ = open_offline(browser, tmp_path / "full.html")
+    assert errors == [] and page.evaluate("!!geominesLayers.basemap")
+    note = page.locator("small[data-key=basemap]").inner_text()
+    assert "zooms 6-12" in note and "deepest zoom (12)" in note
+    # a budget smaller than the deepest levels stops at whole zoom levels
+    small = embed_tiles(TileSource.open(mbtiles), bounds, budget_mb=0.01)
+    assert small.zooms and max(small.zooms) < 12 and small.bytes <= 0.01e6
+    assert "budget" in small.note
+
+
+def test_tile_directory_and_bad_basemaps(tmp_path):
+    import numpy as np
+
+    from geomines.errors import InputError
+    from geomines.maps.offline import png_bytes
+    from geomines.maps.tiles import TileSource, embed_tiles, tile_range
+
+    bounds = (-25.9, 37.6, -25.1, 37.95)
+    x0, x1, y0, y1 = tile_range(bounds, 8)
+    data = png_bytes(np.full((256, 256, 4), 200, dtype=np.uint8))
+    for x in range(x0, x1 + 1):
+        for y in range(y0, y1 + 1):
+            (tmp_path / "tiles" / "8" / str(x)).mkdir(parents=True, exist_ok=True)
+            (tmp_path / "tiles" / "8" / str(x) / f"{y}.png").write_bytes(data)
+    tiles = embed_tiles(TileSource.open(tmp_path / "tiles"), bounds)
+    assert tiles.zooms == [8] and len(tiles.urls) == (x1 - x0 + 1) * (y1 - y0 + 1)
+    assert all(u.startswith("data:image/png;base64,") for u in tiles.urls.values())
+    (tmp_path / "bad.mbtiles").write_text("not sqlite")
+    with pytest.raises(InputError, match="MBTiles"):
+        TileSource.open(tmp_path / "bad.mbtiles")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="holds no tiles"):
+        TileSource.open(tmp_path / "empty")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,11 @@ class DisplayOptions:
         Draw on a canvas instead of SVG above this many hazards (faster).
     raster_px : int
         Longest side of the population image, in pixels.
+    basemap : path, optional
+        Raster tiles (an MBTiles file or a ``z/x/y`` directory) to embed as the offline
+        base layer (:mod:`geomines.maps.tiles`).
+    basemap_mb : float
+        Size budget of the embedded tiles.
     """
 
     tolerance_m: float = 2.0
@@ -59,6 +65,8 @@ class DisplayOptions:
     budget_mb: float = 12.0
     canvas_above: int = 2000
     raster_px: int = 1024
+    basemap: str | os.PathLike | None = None
+    basemap_mb: float = 15.0
 
 
 def esc(value: Any) -> str:

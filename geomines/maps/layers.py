@@ -47,6 +47,7 @@ from .elements import (
 )
 from .offline import countries, png_bytes
 from .priority import communities_layer, priority_items, priority_layer
+from .tiles import EmbeddedTileLayer, TileSource, embed_tiles
 
 __all__ = [
     "RELEASED",
@@ -94,11 +95,15 @@ def basemap_layer(
     *,
     m: folium.Map | None = None,
     bounds: tuple[float, float, float, float] | None = None,
+    options: DisplayOptions | None = None,
 ) -> folium.Map:
-    """Offline basemap (Natural Earth outlines), plus OpenStreetMap for when online."""
+    """Offline basemaps: the user's tiles when given (``options.basemap``, the default
+    base layer), Natural Earth outlines, and OpenStreetMap for when online.
+    """
     if bounds is None:
         bounds = tuple(view_bounds(assessment)) if assessment is not None else (-180, -90, 180, 90)
     m = m if m is not None else new_map(np.asarray(bounds))
+    own = _tiles_layer(m, bounds, options)
     shapes = countries(bounds)
     doc = {
         "type": "FeatureCollection",
@@ -114,7 +119,9 @@ def basemap_layer(
         ],
     }
     folium.map.CustomPane("geomines-basemap", z_index=150).add_to(m)
-    base = folium.FeatureGroup(name="Offline basemap (Natural Earth)", overlay=False, control=True)
+    base = folium.FeatureGroup(
+        name="Offline basemap (Natural Earth)", overlay=False, control=True, show=not own
+    )
     folium.GeoJson(
         doc,
         style_function=lambda _f: {
@@ -131,6 +138,22 @@ def basemap_layer(
         "OpenStreetMap", name="OpenStreetMap (online only)", overlay=False, show=False, control=True
     ).add_to(m)
     return m
+
+
+def _tiles_layer(m: folium.Map, bounds: tuple[float, ...], options: DisplayOptions | None) -> bool:
+    """The user's tiles over the view as the first base layer; whether there are any."""
+    if options is None or options.basemap is None:
+        return False
+    source = TileSource.open(options.basemap)
+    tiles = embed_tiles(source, tuple(bounds), options.basemap_mb)  # type: ignore[arg-type]
+    display = getattr(m, "geomines_display", {})
+    display["basemap"] = tiles.note
+    m.geomines_display = display  # type: ignore[attr-defined]
+    if not tiles.zooms:
+        return False
+    EmbeddedTileLayer(tiles, f"Offline basemap ({source.name})").add_to(m)
+    register(m, "basemap", m._children[next(reversed(m._children))])
+    return True
 
 
 def hazard_layer(
@@ -193,10 +216,9 @@ def hazard_layer(
     layer.add_to(m)
     layer.geomines_key = "hazards"  # type: ignore[attr-defined]
     register(m, "hazards", layer)
-    m.geomines_display = {  # type: ignore[attr-defined]
-        "tolerance_m": tolerance,
-        "precision": options.precision,
-    }
+    display = getattr(m, "geomines_display", {})
+    display.update(tolerance_m=tolerance, precision=options.precision)
+    m.geomines_display = display  # type: ignore[attr-defined]
     return m
 
 
@@ -436,7 +458,7 @@ def _legend_items(assessment: Assessment) -> list[str]:
 def legend(assessment: Assessment, *, m: folium.Map | None = None) -> folium.Map:
     """A summary panel (headline numbers, source, method) and a legend for every layer."""
     m = m if m is not None else new_map(view_bounds(assessment))
-    display = getattr(m, "geomines_display", {"tolerance_m": DisplayOptions().tolerance_m})
+    display = {"tolerance_m": DisplayOptions().tolerance_m, **getattr(m, "geomines_display", {})}
     lines = [
         f"<b data-key='inside'>{assessment.totals['inside']:,.0f}</b> people inside counted hazards"
     ]
@@ -454,6 +476,8 @@ def legend(assessment: Assessment, *, m: folium.Map | None = None) -> folium.Map
         f"counted twice. Display simplified by ≤ {display['tolerance_m']:g} m "
         "(bands ≤ 2% of their distance).</small>"
     )
+    if "basemap" in display:
+        lines.append(f"<small data-key='basemap'>{html.escape(display['basemap'])}</small>")
     fictional = (
         "fictional" in assessment.hazards.columns
         and assessment.hazards["fictional"].astype(str).str.lower().eq("true").any()
@@ -507,7 +531,7 @@ def exposure_map(
         m = OfflineMap(prefer_canvas=n > options.canvas_above)
         if np.isfinite(bounds).all():
             m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    basemap_layer(assessment, m=m)
+    basemap_layer(assessment, m=m, options=options)
     population_layer(assessment, m=m, options=options)
     admin_layer(assessment, m=m, options=options)
     ring_layer(assessment, m=m, options=options)

@@ -80,6 +80,7 @@ def write_outputs(
     provenance: dict[str, Any] | None = None,
     gpkg: bool = False,
     xlsx: bool = False,
+    basemap: str | os.PathLike | None = None,
 ) -> dict[str, Path]:
     """Write every output of an assessment into a directory.
 
@@ -104,6 +105,8 @@ def write_outputs(
         Also write ``geomines.gpkg``: every layer, with QGIS styles (:mod:`.gpkg`).
     xlsx : bool, default False
         Also write ``geomines.xlsx``: the tables, safe to open (:mod:`.xlsx`).
+    basemap : path, optional
+        MBTiles file or ``z/x/y`` tile directory embedded as the map's offline basemap.
 
     Returns
     -------
@@ -142,7 +145,7 @@ def write_outputs(
         from .xlsx import write_xlsx
 
         written["geomines.xlsx"] = write_xlsx(assessment, out / "geomines.xlsx")
-    written.update(_write_pages(assessment, out, write_map, write_report, provenance))
+    written.update(_write_pages(assessment, out, write_map, write_report, provenance, basemap))
     return written
 
 
@@ -152,14 +155,16 @@ def _write_pages(
     write_map: bool,
     write_report: bool,
     provenance: dict[str, Any] | None,
+    basemap: str | os.PathLike | None = None,
 ) -> dict[str, Path]:
     """``map.html`` and ``report.html`` (the map streamed into the report)."""
     written: dict[str, Path] = {}
     if write_map:
-        from ..maps import exposure_map
+        from ..maps import DisplayOptions, exposure_map
 
         written["map.html"] = out / "map.html"
-        exposure_map(assessment).save(str(written["map.html"]))
+        options = DisplayOptions(basemap=basemap)
+        exposure_map(assessment, options=options).save(str(written["map.html"]))
         release_memory()
     if write_report:
         from . import report

@@ -116,6 +116,15 @@ def _population_facts(assessment: Assessment) -> dict[str, Any]:
     }
 
 
+#: Said in every report: the formula-injection decision.
+CSV_CAVEAT = (
+    "The CSV files keep every text from the input files exactly as it came (RFC 4180): "
+    "a spreadsheet may run a cell that begins with =, +, - or @ as a formula. Open "
+    "geomines.xlsx (--xlsx) in a spreadsheet instead: its text cells are text, never "
+    "formulas."
+)
+
+
 def caveats(assessment: Assessment) -> list[str]:
     """Assumptions and caveats generated from the data of this assessment."""
     out = []
@@ -193,12 +202,7 @@ def caveats(assessment: Assessment) -> list[str]:
                 "largely in coastal pixels."
             )
         out.append(text)
-    out.append(
-        "The CSV files keep every text from the input files exactly as it came (RFC 4180): "
-        "a spreadsheet may run a cell that begins with =, +, - or @ as a formula. Open "
-        "geomines.xlsx (--xlsx) in a spreadsheet instead: its text cells are text, never "
-        "formulas."
-    )
+    out.append(CSV_CAVEAT)
     return out
 
 
