@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from ..assessment.result import Assessment
-from .elements import OfflineMap, feature_text
+from .elements import OfflineMap, feature_text, script_safe
 
 __all__ = [
     "MAX_TOLERANCE_M",
@@ -150,7 +150,7 @@ def feature_texts(
     }
     tag_frame = pd.DataFrame(extra, index=lonlat.index)
     props = [
-        json.dumps({**{c: esc(v) for c, v in zip(columns, row, strict=True)}, **tag})
+        script_safe(json.dumps({**{c: esc(v) for c, v in zip(columns, row, strict=True)}, **tag}))
         for row, tag in zip(
             lonlat[columns].itertuples(index=False),
             tag_frame.to_dict(orient="records"),

@@ -48,8 +48,11 @@ _SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
 def script_safe(text: str) -> str:
     """JSON text made safe inside ``<script>``: ``<``, ``>``, ``&`` and ``'`` escaped.
 
-    The escapes are JSON string escapes, so the text parses to the same values.
+    The escapes are JSON string escapes, so the text parses to the same values. Text
+    with none of them is returned as it is (no copy of a national layer's text).
     """
+    if not any(c in text for c in "<>&'"):
+        return text
     return text.translate(_SCRIPT_ESCAPES)
 
 

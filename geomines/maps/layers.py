@@ -193,9 +193,12 @@ def hazard_layer(
         **{ring_column(d): f"people within {format_m(d)} m" for d in assessment.rings_m},
     }
     features, tolerance, bounds = feature_texts(frame, cols, options)
+    text, first = collection_text(features), first_feature(features)
+    count = len(features)
+    del features  # the layer's text alone is held from here
     layer = GeoJsonText(
-        collection_text(features),
-        first=first_feature(features),
+        text,
+        first=first,
         bounds=tuple(bounds),
         style={
             "base": {"weight": 2, "fillOpacity": 0.6, "opacity": 1, "className": "geomines-hazard"},
@@ -206,13 +209,13 @@ def hazard_layer(
             "overrides": {k: {**v, "fillOpacity": 0.35} for k, v in RELEASED.items()},
         },
         highlight={"weight": 4},
-        name=f"Hazards ({len(features)})",
+        name=f"Hazards ({count})",
         tooltip=folium.GeoJsonTooltip(
             fields=["hazard_id", "land_class", "status"], aliases=["id", "class", "status"]
         ),
         popup=folium.GeoJsonPopup(fields=cols, aliases=[aliases.get(c, c) for c in cols]),
     )
-    del features
+    del text
     layer.add_to(m)
     layer.geomines_key = "hazards"  # type: ignore[attr-defined]
     register(m, "hazards", layer)
