@@ -49,9 +49,10 @@ def _layer(
     features, _, bounds = feature_texts(frame, cols, options, tags)
     if not features:
         return
+    first = first_feature(features)
     layer = GeoJsonText(
         collection_text(features),
-        first=first_feature(features),
+        first=first,
         bounds=tuple(bounds),
         style=style,
         highlight={"weight": 4},

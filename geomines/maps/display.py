@@ -149,7 +149,7 @@ def feature_texts(
         for tag, column in (HAZARD_TAGS if tags is None else tags).items()
     }
     tag_frame = pd.DataFrame(extra, index=lonlat.index)
-    props = [
+    props: list[str | None] = [
         script_safe(json.dumps({**{c: esc(v) for c, v in zip(columns, row, strict=True)}, **tag}))
         for row, tag in zip(
             lonlat[columns].itertuples(index=False),
@@ -159,9 +159,10 @@ def feature_texts(
     ]
     tolerance = options.tolerance_m
     budget = options.budget_mb * 1e6
-    prop_size = np.array([len(p) for p in props])
+    prop_size = np.array([len(p) for p in props])  # type: ignore[arg-type]
     overhead = len(feature_text("", "")) + 2  # and ", " between features
     geoms = lonlat.geometry.values
+    del lonlat, tag_frame, extra  # only the geometries are needed from here
     step = tolerance
     while True:
         # each round simplifies the last round's geometries (fewer vertices each time);
@@ -175,8 +176,12 @@ def feature_texts(
             break
         step = tolerance  # the bound doubles: tolerance + step
         tolerance += step
-    features = [feature_text(props[i], t) for i, t in zip(shown, texts, strict=True)]
     bounds = shapely.total_bounds(geoms[shown]) if shown.size else np.full(4, np.nan)
+    del geoms
+    features = []
+    for j, i in enumerate(shown):  # each part dropped as its feature is made
+        features.append(feature_text(str(props[i]), str(texts[j])))
+        props[i], texts[j] = None, None
     return features, tolerance, bounds
 
 

@@ -137,7 +137,7 @@ class GeoJsonText(folium.GeoJson):
 
     def __init__(
         self,
-        text: str | None,
+        text: str | list[str] | None,
         *,
         first: dict[str, Any] | None,
         bounds: tuple[float, float, float, float],
@@ -153,7 +153,8 @@ class GeoJsonText(folium.GeoJson):
         self._name = "GeoJson"
         if (text is None) == (data_of is None):
             raise ValueError("GeoJsonText takes a text or data_of, one of them.")
-        self.text = script_safe(text) if text is not None else None
+        pieces = [text] if isinstance(text, str) else text
+        self.pieces = [script_safe(p) for p in pieces] if pieces is not None else None
         self.data_of = data_of
         self.only_with = only_with
         self.points = points
@@ -163,6 +164,11 @@ class GeoJsonText(folium.GeoJson):
         self.style_table = style
         self.highlight_style = highlight
         self._bounds = bounds
+
+    @property
+    def text(self) -> str | None:
+        """The layer's whole text (for a page rendered in memory; saving streams pieces)."""
+        return "".join(self.pieces) if self.pieces is not None else None
 
     def _get_self_bounds(self) -> list[list[float | None]]:
         w, s, e, n = self._bounds
@@ -182,9 +188,22 @@ def feature_text(properties: str, geometry: str) -> str:
     return '{"type": "Feature", "properties": ' + properties + ', "geometry": ' + geometry + "}"
 
 
-def collection_text(features: list[str]) -> str:
-    """A FeatureCollection from its features' JSON texts."""
-    return '{"type": "FeatureCollection", "features": [' + ", ".join(features) + "]}"
+#: Features joined into one piece of a layer's text.
+PIECE = 10_000
+
+
+def collection_text(features: list[str]) -> list[str]:
+    """A FeatureCollection from its features' JSON texts, as pieces (joined, they are the
+    collection's text). The list given is emptied piece by piece: its strings are freed
+    as the pieces are made, so a national layer is never held twice.
+    """
+    pieces = ['{"type": "FeatureCollection", "features": [']
+    for k in range(0, len(features), PIECE):
+        pieces.append((", " if k else "") + ", ".join(features[k : k + PIECE]))
+        features[k : k + PIECE] = [""] * len(features[k : k + PIECE])
+    pieces.append("]}")
+    features.clear()
+    return pieces
 
 
 def first_feature(features: list[str]) -> dict[str, Any] | None:
@@ -273,7 +292,8 @@ def save_streamed(m: Element, path: str | os.PathLike[str], **kwargs: Any) -> Pa
     pieces = re.split("(" + "|".join(layers) + ")", page) if layers else [page]
     with path.open("w", encoding="utf-8", newline="") as out:
         for piece in pieces:
-            text = str(layers[piece].text) if piece in layers else piece
-            for start in range(0, len(text), CHUNK_CHARS):
-                out.write(text[start : start + CHUNK_CHARS])
+            texts = (layers[piece].pieces or []) if piece in layers else [piece]
+            for text in texts:
+                for start in range(0, len(text), CHUNK_CHARS):
+                    out.write(text[start : start + CHUNK_CHARS])
     return path

@@ -193,9 +193,8 @@ def hazard_layer(
         **{ring_column(d): f"people within {format_m(d)} m" for d in assessment.rings_m},
     }
     features, tolerance, bounds = feature_texts(frame, cols, options)
-    text, first = collection_text(features), first_feature(features)
-    count = len(features)
-    del features  # the layer's text alone is held from here
+    first, count = first_feature(features), len(features)
+    text = collection_text(features)  # empties features: the pieces alone are held
     layer = GeoJsonText(
         text,
         first=first,

@@ -55,7 +55,8 @@ def priority_layer(
         text, first, bounds = None, source.data["features"][0], source._bounds
     else:
         features, _, box = feature_texts(frame, cols, options or DisplayOptions())
-        text, first, bounds = collection_text(features), first_feature(features), tuple(box)
+        first, bounds = first_feature(features), tuple(box)
+        text = collection_text(features)
     n = len(assessment.priority)
     layer = GeoJsonText(
         text,
@@ -117,14 +118,15 @@ def communities_layer(
         band: {"color": "#252525", "fillColor": color, "fillOpacity": 0.9, "weight": 1}
         for band, color in _band_colors(assessment).items()
     }
+    first, count = first_feature(features), len(features)
     layer = GeoJsonText(
         collection_text(features),
-        first=first_feature(features),
+        first=first,
         bounds=tuple(bounds),
         style={"base": {"className": "geomines-place"}, "by": "_band", "styles": style},
         highlight={"weight": 3},
         points=True,
-        name=f"Communities ({len(features)})",
+        name=f"Communities ({count})",
         tooltip=folium.GeoJsonTooltip(fields=["place_name", "band"], aliases=["place", "band"]),
         popup=folium.GeoJsonPopup(
             fields=cols,
