@@ -366,6 +366,7 @@ def assess(
 ) -> None:
     """Count people inside and near HAZARDS on the POPULATION raster (one or more tiles)."""
     from .assessment import assess as run_assess
+    from .engine.executors import release_memory
     from .hazards import read_hazards
     from .io.population import read_population
     from .outputs import write_outputs
@@ -400,6 +401,8 @@ def assess(
         )
     finally:
         _close(client, own_cluster=bool(workers))
+    del frame  # the input as read: the assessment holds its own frame
+    release_memory()
     result.method = dataclasses.replace(
         result.method, command=_command_line(click.get_current_context())
     )

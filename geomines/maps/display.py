@@ -139,9 +139,12 @@ def feature_texts(
     the bounds of the features shown. Properties are written as text a row at a time:
     no dict per feature is kept.
     """
-    lonlat = frame.to_crs(4326)
-    keep = ~(lonlat.geometry.isna() | lonlat.geometry.is_empty)
-    lonlat = lonlat[keep]
+    # only the columns shown and the geometry are copied (not a whole national frame)
+    tag_columns = [c for c in (HAZARD_TAGS if tags is None else tags).values() if c in frame]
+    lonlat = pd.DataFrame({c: frame[c].array for c in dict.fromkeys(columns + tag_columns)})
+    lonlat["geometry"] = frame.geometry.to_crs(4326).to_numpy()
+    keep = ~(pd.isna(lonlat["geometry"]) | shapely.is_empty(lonlat["geometry"].to_numpy()))
+    lonlat = lonlat[keep.to_numpy()]
     extra = {
         tag: lonlat[column].astype(object).where(lonlat[column].notna(), "").astype(str)
         if column in lonlat
@@ -161,7 +164,7 @@ def feature_texts(
     budget = options.budget_mb * 1e6
     prop_size = np.array([len(p) for p in props])  # type: ignore[arg-type]
     overhead = len(feature_text("", "")) + 2  # and ", " between features
-    geoms = lonlat.geometry.values
+    geoms = np.asarray(lonlat["geometry"].to_numpy(), dtype=object)
     del lonlat, tag_frame, extra  # only the geometries are needed from here
     step = tolerance
     while True:
