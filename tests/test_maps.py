@@ -453,3 +453,24 @@ def test_tile_directory_and_bad_basemaps(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="holds no tiles"):
         TileSource.open(tmp_path / "empty")
+
+
+def test_builtin_basemap_is_finer_at_district_scale():
+    """Natural Earth 1:10m for a district or province view (more vertices than 1:50m
+    over the same view), 1:50m for a continent; the panel states the scale and size."""
+    import shapely
+
+    from geomines.maps.offline import countries, countries_scale
+
+    district = (-25.9, 37.6, -25.1, 37.95)
+    assert countries_scale(district) == "1:10m" and countries_scale((-20, 30, 40, 60)) == "1:50m"
+    from geomines.maps.offline import _world
+
+    box = shapely.box(*district)
+    fine = sum(
+        shapely.get_num_coordinates(g.intersection(box)) for _, g in countries(district)
+    )
+    coarse = sum(shapely.get_num_coordinates(g.intersection(box)) for g in _world("50m")[1])
+    assert fine > 2 * coarse > 0
+    wide = countries((-20, 30, 40, 60))
+    assert {"France", "Spain"} <= {name for name, _ in wide}

@@ -45,7 +45,7 @@ from .elements import (
     first_feature,
     register,
 )
-from .offline import countries, png_bytes
+from .offline import countries, countries_scale, png_bytes
 from .priority import communities_layer, priority_items, priority_layer
 from .tiles import EmbeddedTileLayer, TileSource, embed_tiles
 
@@ -112,15 +112,20 @@ def basemap_layer(
                 "type": "Feature",
                 "properties": {"name": html.escape(name)},
                 "geometry": json.loads(
-                    shapely.to_geojson(shapely.transform(g, lambda xy: np.round(xy, 3)))
+                    shapely.to_geojson(shapely.transform(g, lambda xy: np.round(xy, 4)))
                 ),
             }
             for name, g in shapes
         ],
     }
     folium.map.CustomPane("geomines-basemap", z_index=150).add_to(m)
+    scale = countries_scale(bounds)
+    size = len(json.dumps(doc))
+    display = getattr(m, "geomines_display", {})
+    display.setdefault("basemap", f"Offline basemap: Natural Earth {scale} ({size / 1e3:,.0f} kB).")
+    m.geomines_display = display  # type: ignore[attr-defined]
     base = folium.FeatureGroup(
-        name="Offline basemap (Natural Earth)", overlay=False, control=True, show=not own
+        name=f"Offline basemap (Natural Earth {scale})", overlay=False, control=True, show=not own
     )
     folium.GeoJson(
         doc,

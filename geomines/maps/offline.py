@@ -4,8 +4,9 @@ Folium maps load Leaflet, its plugins and tiles from CDNs, so in the field, with
 no internet, they are blank. geomines maps carry their assets inline instead:
 the files in ``geomines/static`` (from the npm registry, with their licences) go
 into the HTML as ``<script>`` and ``<style>`` elements, with the images they
-reference turned into data URIs. The basemap is Natural Earth's 1:50m country
-outlines (public domain), shipped in ``geomines/data`` and clipped to the map.
+reference turned into data URIs. The basemap is Natural Earth's country outlines
+(public domain), 1:10m for district and province views and 1:50m for wider ones,
+shipped in ``geomines/maps/data`` and clipped to the map.
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ import shapely
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 
-__all__ = ["ASSETS", "asset_html", "countries", "external_urls", "png_bytes"]
+__all__ = [
+    "ASSETS",
+    "DETAILED_BELOW_DEG",
+    "asset_html",
+    "countries",
+    "countries_scale",
+    "external_urls",
+    "png_bytes",
+]
 
 #: (kind, file) in load order.
 ASSETS: tuple[tuple[str, str], ...] = (
@@ -81,43 +90,63 @@ def external_urls(html: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- basemap
-@lru_cache(maxsize=1)
-def _world() -> tuple[list[str], np.ndarray]:
-    """Natural Earth's countries, read from the bundled TopoJSON by GDAL."""
-    path = resources.files("geomines.maps").joinpath("data", "countries-50m.json")
+#: Views (with their margin) narrower than this many degrees get the 1:10m outlines.
+DETAILED_BELOW_DEG = 20.0
+
+
+@lru_cache(maxsize=2)
+def _world(scale: str = "50m") -> tuple[tuple[str, ...], np.ndarray]:
+    """Natural Earth's countries at ``scale`` (``10m`` or ``50m``), read by GDAL."""
+    path = resources.files("geomines.maps").joinpath("data", f"countries-{scale}.json")
     with resources.as_file(path) as local:
         frame = pyogrio.read_dataframe(local, layer="countries")
     names = frame["name"].fillna("").astype(str).tolist() if "name" in frame else [""] * len(frame)
-    return names, np.asarray(shapely.make_valid(frame.geometry.values), dtype=object)
+    return tuple(names), np.asarray(shapely.make_valid(frame.geometry.values), dtype=object)
 
 
 def countries(
     bounds: tuple[float, float, float, float],
     *,
-    margin_deg: float = 5.0,
-    tolerance_deg: float = 0.01,
+    margin_deg: float | None = None,
+    tolerance_deg: float | None = None,
 ) -> list[tuple[str, shapely.Geometry]]:
-    """Natural Earth country outlines clipped to ``(west, south, east, north)`` + margin."""
-    names, geoms = _world()
+    """Natural Earth country outlines (land and coastlines) clipped to the view + margin.
+
+    A view narrower than :data:`DETAILED_BELOW_DEG` gets the 1:10m outlines simplified
+    by at most 1/2,000 of the view's width (about 50 m at district scale); a wider one
+    gets 1:50m, simplified by 0.01°. The margin is half the view (at most 5°).
+    """
     west, south, east, north = bounds
+    span = max(east - west, north - south, 0.01)
+    margin = min(span / 2, 5.0) if margin_deg is None else margin_deg
+    detailed = span + 2 * margin < DETAILED_BELOW_DEG
+    names, geoms = _world("10m" if detailed else "50m")
+    tolerance = (span / 2000 if detailed else 0.01) if tolerance_deg is None else tolerance_deg
     box = (
-        max(west - margin_deg, -180),
-        max(south - margin_deg, -90),
-        min(east + margin_deg, 180),
-        min(north + margin_deg, 90),
+        max(west - margin, -180),
+        max(south - margin, -90),
+        min(east + margin, 180),
+        min(north + margin, 90),
     )
-    clipped = shapely.clip_by_rect(geoms, *box)
+    candidates = np.nonzero(shapely.intersects(geoms, shapely.box(*box)))[0]
     out = []
-    for name, g in zip(names, clipped, strict=True):
+    for k in candidates:
+        g = shapely.clip_by_rect(geoms[k], *box)
         if g.is_empty:
             continue
-        simple = shapely.simplify(g, tolerance_deg, preserve_topology=True)
+        simple = shapely.simplify(g, tolerance, preserve_topology=True)
         if not simple.is_empty:
-            out.append((name, simple))
+            out.append((names[k], simple))
     return out
 
 
-# --------------------------------------------------------------------------- PNG
+def countries_scale(bounds: tuple[float, float, float, float]) -> str:
+    """``1:10m`` or ``1:50m``: the Natural Earth scale :func:`countries` uses for a view."""
+    west, south, east, north = bounds
+    span = max(east - west, north - south, 0.01)
+    return "1:10m" if span + 2 * min(span / 2, 5.0) < DETAILED_BELOW_DEG else "1:50m"
+
+
 def png_bytes(rgba: np.ndarray) -> bytes:
     """Encode an ``(h, w, 4)`` uint8 array as PNG, with GDAL's PNG driver (in memory)."""
     h, w, _ = rgba.shape
