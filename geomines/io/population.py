@@ -88,7 +88,7 @@ class PopulationRaster:
     #: Land area (km²) per pixel, on the same grid, for count rasters over coastlines.
     land_area: PopulationRaster | None = None
     #: Bytes of decoded blocks kept in memory (least recently used dropped first).
-    cache_bytes: int = 192 * 1024 * 1024
+    cache_bytes: int = 128 * 1024 * 1024
     _tiles: list[_Tile] = field(default_factory=list, repr=False)
     _total: float | None = field(default=None, repr=False)
     _stats: dict | None = field(default=None, repr=False)
