@@ -155,6 +155,30 @@ def reading_opts(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def field_file_opts(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of the extra files: the GeoPackage, the workbook, the map's own tiles."""
+    options = [
+        click.option(
+            "--gpkg", is_flag=True, help="Also write geomines.gpkg: every layer, styled for QGIS."
+        ),
+        click.option(
+            "--xlsx",
+            is_flag=True,
+            help="Also write geomines.xlsx: the tables, safe in a spreadsheet.",
+        ),
+        click.option(
+            "--basemap",
+            type=existing_path,
+            default=None,
+            metavar="FILE.mbtiles|DIR",
+            help="Raster tiles (MBTiles or z/x/y) embedded as the map's offline basemap.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def where_first_opts(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options of the communities, features of interest and priority list."""
     options = [
@@ -282,19 +306,6 @@ def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 @click.option("--hxl", is_flag=True, help="Add an HXL hashtag row to the CSV tables.")
 @click.option(
-    "--gpkg", is_flag=True, help="Also write geomines.gpkg: every layer, styled for QGIS."
-)
-@click.option(
-    "--xlsx", is_flag=True, help="Also write geomines.xlsx: the tables, safe in a spreadsheet."
-)
-@click.option(
-    "--basemap",
-    type=existing_path,
-    default=None,
-    metavar="FILE.mbtiles|DIR",
-    help="Raster tiles (MBTiles or z/x/y) embedded as the map's offline basemap.",
-)
-@click.option(
     "--scheduler",
     default=None,
     metavar="ADDRESS",
@@ -314,6 +325,7 @@ def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 @strict_opt
 @reading_opts
 @where_first_opts
+@field_file_opts
 @click.option(
     "--age-sex",
     "age_sex",
@@ -351,9 +363,6 @@ def assess(
     no_map: bool,
     no_report: bool,
     hxl: bool,
-    gpkg: bool,
-    xlsx: bool,
-    basemap: Path | None,
     scheduler: str | None,
     workers: int | None,
     hazards_crs: str | None,
@@ -374,6 +383,7 @@ def assess(
     if admin is not None and admin_id is None:
         raise click.UsageError("--admin needs --admin-id naming the admin id column.")
     extra = _where_first_options(reading)
+    files = {k: reading.pop(k) for k in ("gpkg", "xlsx", "basemap")}
     log.info("reading hazards %s", hazards)
     frame = read_hazards(
         hazards, crs=hazards_crs, layer=layer, strict=strict, **_read_options(reading)
@@ -414,9 +424,7 @@ def assess(
         write_report=not no_report,
         hxl=hxl,
         provenance={"command": result.method.command},
-        gpkg=gpkg,
-        xlsx=xlsx,
-        basemap=basemap,
+        **files,
     )
     click.echo("\n".join(_result_lines(result, report, count_status, out_dir, written)))
 

@@ -89,3 +89,23 @@ def test_numbers_are_numbers_with_formats(book):
     assert counted.data_type == "b" and counted.value is True
     table = pd.DataFrame(wb["bands"].iter_rows(min_row=2, values_only=True))
     assert table[table.columns[-1]].iloc[-1] == pytest.approx(result.people_within(5000))
+
+
+def test_cli_writes_the_workbook_and_the_geopackage(tmp_path):
+    from click.testing import CliRunner
+
+    from geomines.cli import cli
+
+    out = tmp_path / "out"
+    run = CliRunner().invoke(
+        cli,
+        ["-q", "assess", str(SAO_MIGUEL / "hazards_illustrative.geojson"),
+         str(SAO_MIGUEL / "gpw_v411_2020_count_2020.tif"), "--rings", "500",
+         "--gpkg", "--xlsx", "--no-map", "--no-report", "--out", str(out)],  # fmt: skip
+        obj={},
+    )
+    assert run.exit_code == 0, run.output
+    assert openpyxl.load_workbook(out / "geomines.xlsx").sheetnames[0] == "summary"
+    import pyogrio
+
+    assert "hazards" in {name for name, _ in pyogrio.list_layers(out / "geomines.gpkg")}
