@@ -47,6 +47,7 @@ def _groups(pieces: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, list[np
 
 
 def _apply(pieces: np.ndarray, others: np.ndarray, op: Any, untouched: Any) -> np.ndarray:
+    """``op(piece, union of the others touching it)`` per piece, in order (empties kept)."""
     hit, groups = _groups(pieces, others)
     out = np.array([untouched(g) for g in pieces], dtype=object)
     tasks = list(range(len(hit)))
@@ -56,17 +57,21 @@ def _apply(pieces: np.ndarray, others: np.ndarray, op: Any, untouched: Any) -> n
 
     for k, geom in zip(tasks, map_threads(run, tasks), strict=True):
         out[hit[k]] = geom
-    return np.array([g for g in out if g is not None and not g.is_empty], dtype=object)
+    return out
+
+
+def _non_empty(geoms: np.ndarray) -> np.ndarray:
+    return np.array([g for g in geoms if g is not None and not g.is_empty], dtype=object)
 
 
 def minus_pieces(pieces: np.ndarray, others: np.ndarray) -> np.ndarray:
     """Each piece minus the union of the ``others`` that touch it (empties dropped)."""
-    return _apply(pieces, others, shapely.difference, lambda g: g)
+    return _non_empty(_apply(pieces, others, shapely.difference, lambda g: g))
 
 
 def intersect_pieces(pieces: np.ndarray, others: np.ndarray) -> np.ndarray:
     """Each piece within the union of the ``others`` that touch it (empties dropped)."""
-    return _apply(pieces, others, shapely.intersection, lambda g: None)
+    return _non_empty(_apply(pieces, others, shapely.intersection, lambda g: None))
 
 
 def on_grid(frame: gpd.GeoDataFrame, raster: PopulationRaster) -> np.ndarray:
@@ -111,15 +116,12 @@ def hazard_table(
     released = np.zeros(len(hb))
     counted = hb["counted"].to_numpy(bool)
     if counted.any():
-        geoms = on_grid(hb, raster)[counted]
-        rest = np.array(
-            [minus_pieces(np.array([g], dtype=object), after_pieces) for g in geoms],
-            dtype=object,
-        )
-        flat = [g for parts in rest for g in parts]
-        owner = np.repeat(np.arange(len(rest)), [len(p) for p in rest])
-        people = engine.sums(np.array(flat, dtype=object), raster).people if flat else []
-        released[np.nonzero(counted)[0]] = np.bincount(owner, people, len(rest))
+        # every hazard minus the after set in one pass (one index of the after pieces)
+        rest = _apply(on_grid(hb, raster)[counted], after_pieces, shapely.difference, lambda g: g)
+        kept = ~(shapely.is_missing(rest) | shapely.is_empty(rest))
+        if kept.any():
+            positions = np.nonzero(counted)[0][kept]
+            released[positions] = engine.sums(rest[kept], raster).people
     by_key = pd.Series(released, index=keys["before"].to_numpy())
     by_key = by_key[~by_key.index.duplicated()]
     table["people_released_inside"] = by_key.reindex(ids).fillna(0.0).to_numpy()
