@@ -114,6 +114,58 @@ strict_opt = click.option(
 )
 
 
+rings_opt = click.option(
+    "--rings",
+    default="500,1000,5000",
+    show_default=True,
+    help="Ring distances in metres, comma-separated.",
+)
+count_status_opt = click.option(
+    "--count-status",
+    default="open",
+    show_default=True,
+    help="Statuses counted, comma-separated (open,cancelled,reduced,cleared).",
+)
+
+
+def admin_opts(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--admin, --admin-id and --admin-name."""
+    func = click.option("--admin-name", default=None, help="Name column of the admin units.")(func)
+    func = click.option("--admin-id", default=None, help="Id column of the admin units.")(func)
+    return click.option("--admin", type=existing_path, default=None, help="Admin unit polygons.")(
+        func
+    )
+
+
+def out_opt(default: str) -> Callable[..., Any]:
+    """--out DIR, defaulting to ``default``."""
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help="Output directory.",
+    )
+
+
+def output_flags(*, map_flag: bool) -> Callable[..., Any]:
+    """--overwrite, --no-map (when there is a map), --no-report and --hxl."""
+
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option(
+            "--hxl", is_flag=True, help="Add an HXL hashtag row to the CSV tables."
+        )(func)
+        func = click.option("--no-report", is_flag=True, help="Do not write report.html.")(func)
+        if map_flag:
+            func = click.option("--no-map", is_flag=True, help="Do not write map.html.")(func)
+        return click.option(
+            "--overwrite", is_flag=True, help="Replace outputs in a non-empty --out."
+        )(func)
+
+    return apply
+
+
 def reading_opts(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options of how the hazard file is read (text encoding, dates, point sizes)."""
     options = [
@@ -271,21 +323,9 @@ def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 @cli.command()
 @click.argument("hazards", type=existing_path)
 @click.argument("population", type=existing_path, nargs=-1, required=True)
-@click.option(
-    "--rings",
-    default="500,1000,5000",
-    show_default=True,
-    help="Ring distances in metres, comma-separated.",
-)
-@click.option("--admin", type=existing_path, default=None, help="Admin unit polygons.")
-@click.option("--admin-id", default=None, help="Id column of the admin units.")
-@click.option("--admin-name", default=None, help="Name column of the admin units.")
-@click.option(
-    "--count-status",
-    default="open",
-    show_default=True,
-    help="Statuses counted, comma-separated (open,cancelled,reduced,cleared).",
-)
+@rings_opt
+@admin_opts
+@count_status_opt
 @click.option(
     "--pixel-rule",
     type=click.Choice(["exact", "center", "all-touched"]),
@@ -293,18 +333,8 @@ def _read_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     show_default=True,
     help="How pixels are weighted.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("geomines-out"),
-    show_default=True,
-    help="Output directory.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty --out.")
-@click.option("--no-map", is_flag=True, help="Do not write map.html.")
-@click.option("--no-report", is_flag=True, help="Do not write report.html.")
-@click.option("--hxl", is_flag=True, help="Add an HXL hashtag row to the CSV tables.")
+@out_opt("geomines-out")
+@output_flags(map_flag=True)
 @click.option(
     "--scheduler",
     default=None,
@@ -433,39 +463,17 @@ def assess(
 @click.argument("before", type=existing_path)
 @click.argument("after", type=existing_path)
 @click.argument("population", type=existing_path, nargs=-1, required=True)
-@click.option(
-    "--rings",
-    default="500,1000,5000",
-    show_default=True,
-    help="Ring distances in metres, comma-separated.",
-)
-@click.option("--admin", type=existing_path, default=None, help="Admin unit polygons.")
-@click.option("--admin-id", default=None, help="Id column of the admin units.")
-@click.option("--admin-name", default=None, help="Name column of the admin units.")
-@click.option(
-    "--count-status",
-    default="open",
-    show_default=True,
-    help="Statuses counted, comma-separated (open,cancelled,reduced,cleared).",
-)
+@rings_opt
+@admin_opts
+@count_status_opt
 @click.option(
     "--match-by",
     default=None,
     metavar="COL",
     help="Column that matches hazards across the snapshots (default: hazard_id).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("geomines-change"),
-    show_default=True,
-    help="Output directory.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty --out.")
-@click.option("--no-map", is_flag=True, help="Do not write map.html.")
-@click.option("--no-report", is_flag=True, help="Do not write report.html.")
-@click.option("--hxl", is_flag=True, help="Add an HXL hashtag row to the CSV tables.")
+@out_opt("geomines-change")
+@output_flags(map_flag=True)
 @handle_errors
 def compare(
     before: Path,
@@ -534,29 +542,10 @@ def compare(
     help="One date per snapshot (YYYY-MM-DD or YYYY); default: the latest report date in "
     "each file, else a date in its name.",
 )
-@click.option(
-    "--rings",
-    default="500,1000,5000",
-    show_default=True,
-    help="Ring distances in metres, comma-separated.",
-)
-@click.option(
-    "--count-status",
-    default="open",
-    show_default=True,
-    help="Statuses counted, comma-separated (open,cancelled,reduced,cleared).",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("geomines-timeline"),
-    show_default=True,
-    help="Output directory.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace outputs in a non-empty --out.")
-@click.option("--no-report", is_flag=True, help="Do not write report.html.")
-@click.option("--hxl", is_flag=True, help="Add an HXL hashtag row to the CSV table.")
+@rings_opt
+@count_status_opt
+@out_opt("geomines-timeline")
+@output_flags(map_flag=False)
 @handle_errors
 def timeline(
     files: tuple[Path, ...],
