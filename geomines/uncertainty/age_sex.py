@@ -92,14 +92,22 @@ def age_sex_table(
     src = CRS.from_user_input(crs)
     ages = sorted({f.age for f in files})
     rows = []
+    moved: dict[tuple[str, tuple[float, ...]], tuple[np.ndarray, np.ndarray]] = {}
     for f in files:
         raster = read_population(f.path)
         row: dict[str, Any] = {"sex": f.sex, "age_from": f.age}
         later = [a for a in ages if a > f.age]
         row["age_to"] = later[0] - 1 if later else None
-        for name, union in layers.items():
-            pieces = _pieces_on(union.pieces, src, raster)
-            row[name] = float(np.sum(engine.sums(pieces, raster).people)) if pieces.size else 0.0
+        # the layers' pieces moved once per grid, and every layer counted in one pass
+        key = (CRS.from_user_input(raster.crs).to_wkt(), tuple(raster.bounds))
+        if key not in moved:
+            parts = [_pieces_on(u.pieces, src, raster) for u in layers.values()]
+            owner = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+            moved[key] = (np.concatenate([np.asarray(p, dtype=object) for p in parts]), owner)
+        pieces, owner = moved[key]
+        people = engine.sums(pieces, raster).people if pieces.size else np.zeros(0)
+        for name, value in zip(layers, np.bincount(owner, people, len(layers)), strict=True):
+            row[name] = float(value)
         raster.close()
         rows.append(row)
     table = pd.DataFrame(rows)
