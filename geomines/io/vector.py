@@ -391,3 +391,17 @@ def read_vector(
     frame.attrs = {}
     warn_load(report, stacklevel=2)  # an encoding guess or a skipped layer: say so
     return frame
+
+
+def read_layer(source: gpd.GeoDataFrame | str | os.PathLike, what: str) -> gpd.GeoDataFrame:
+    """A frame as given, or read with :func:`read_vector`; refused without a CRS.
+
+    ``what`` names the layer in the error (``"places"``, ``"features of interest"``).
+    """
+    frame = source if isinstance(source, gpd.GeoDataFrame) else read_vector(source)
+    if frame.crs is None:
+        raise InputError(
+            f"Expected {what} with a CRS, got none; set one (e.g. EPSG:4326) in the file "
+            "or with GeoDataFrame.set_crs."
+        )
+    return frame

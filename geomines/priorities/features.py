@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..engine.rings import format_m
 from ..errors import InputError, LoadWarning
-from ..io.vector import read_vector
+from ..io.vector import read_layer
 from .distances import nearest
 
 __all__ = ["Features", "feature_columns", "slug"]
@@ -47,14 +47,7 @@ class Features:
 
     def read(self) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         """The features with a class and a geometry, and each one's class slug."""
-        frame = self.frame
-        if not isinstance(frame, gpd.GeoDataFrame):
-            frame = read_vector(frame)
-        if frame.crs is None:
-            raise InputError(
-                "Expected features of interest with a CRS, got none; set one (e.g. "
-                "EPSG:4326) in the file or with GeoDataFrame.set_crs."
-            )
+        frame = read_layer(self.frame, "features of interest")
         if self.class_column not in frame.columns:
             columns = [str(c) for c in frame.columns if c != frame.geometry.name]
             raise InputError(

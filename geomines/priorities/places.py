@@ -17,7 +17,7 @@ import shapely
 from ..crs import move_to_grid
 from ..engine.rings import buffer_m, format_m
 from ..errors import InputError, LoadWarning
-from ..io.vector import read_vector
+from ..io.vector import read_layer
 from .distances import nearest
 
 __all__ = ["PLACE_ID_COLUMNS", "PLACE_NAME_COLUMNS", "Places", "band_of", "communities"]
@@ -50,14 +50,7 @@ class Places:
 
     def read(self) -> gpd.GeoDataFrame:
         """The places as a frame with a CRS (read from the path when one was given)."""
-        frame = self.frame
-        if not isinstance(frame, gpd.GeoDataFrame):
-            frame = read_vector(frame)
-        if frame.crs is None:
-            raise InputError(
-                "Expected places with a CRS, got none; set one (e.g. EPSG:4326) in the file "
-                "or with GeoDataFrame.set_crs."
-            )
+        frame = read_layer(self.frame, "places")
         if self.radius_m is not None and not (np.isfinite(self.radius_m) and self.radius_m > 0):
             raise InputError(f"Expected a place radius in metres > 0, got {self.radius_m!r}.")
         return frame
