@@ -331,27 +331,28 @@ def _row_pieces(
     return gid, row, ua, ub, wb - wa
 
 
-def _prefix(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row prefix sums ``P[r, k] = Σ_{c<k} v`` and their integrals ``QQ[r, k]``."""
+def _prefix(values: np.ndarray) -> np.ndarray:
+    """Row prefix sums ``P[r, k] = Σ_{c<k} v[r, c]``, ``k = 0 … w``."""
     h, w = values.shape
-    p = np.zeros((h, w + 1))
+    p = np.empty((h, w + 1))
+    p[:, 0] = 0.0
     np.cumsum(values, axis=1, out=p[:, 1:])
-    qq = np.zeros((h, w + 1))
-    np.cumsum(p[:, :-1] + values / 2.0, axis=1, out=qq[:, 1:])
-    return p, qq
+    return p
 
 
 def _piece_sums(
-    row: np.ndarray,
-    ua: np.ndarray,
-    ub: np.ndarray,
-    dw: np.ndarray,
-    v: np.ndarray,
-    p: np.ndarray,
-    qq: np.ndarray,
+    row: np.ndarray, ua: np.ndarray, ub: np.ndarray, dw: np.ndarray, v: np.ndarray, p: np.ndarray
 ) -> np.ndarray:
-    """``−dw · mean(P_cont)`` over each piece: its share of ∮ P_cont dw (Green's theorem)."""
+    """``−dw · mean(P_cont)`` over each piece: its share of ∮ P_cont dw (Green's theorem).
+
+    ``P_cont(r, x)`` is the people in row ``r`` left of ``x`` (piecewise linear in
+    ``x``), from the row prefix sums ``p`` (:func:`_prefix`). The whole cells a piece
+    spans between its two end cells are summed directly: their number is the
+    boundary's length in pixels, not the window's area, so no second prefix (of the
+    prefix) is needed.
+    """
     w = v.shape[1]
+    flat = v.reshape(-1)
     lo = np.minimum(ua, ub)
     hi = np.maximum(ua, ub)
     a = np.clip(lo, 0.0, w)
@@ -359,23 +360,30 @@ def _piece_sums(
     ca = np.minimum(np.floor(a), w - 1).astype(np.int64)
     cb = np.minimum(np.ceil(b) - 1, w - 1).astype(np.int64)
     cb = np.maximum(cb, ca)
-    pa, va = p[row, ca], v[row, ca]
-    pb, vb = p[row, cb], v[row, cb]
+    base = row * w
+    k = len(row)
+    pa, pb, pw = p[row, ca], p[row, cb], p[row, w]
+    va, vb = flat[base + ca], flat[base + cb]
     same = ca == cb
     # one cell: P_cont is linear there, so its mean is its value at the midpoint
     mid = pa + va * ((a + b) / 2 - ca)
     integral_same = (b - a) * mid
-    # several cells: partial first cell + whole cells + partial last cell
+    # several cells: partial first cell + whole cells + partial last cell; over the
+    # whole cells ca+1 … cb−1, Σ (P + v/2) = n·P(ca+1) + Σ_j v_j (cb − j − ½)
+    n = np.maximum(cb - ca - 1, 0)
+    piece = np.repeat(np.arange(k), n)
+    j = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n) + np.repeat(ca + 1, n)
+    spanned = np.bincount(piece, flat[base[piece] + j] * (cb[piece] - j - 0.5), k)
     left = pa * (ca + 1 - a) + va * (1 - (a - ca) ** 2) / 2
-    middle = qq[row, cb] - qq[row, np.minimum(ca + 1, cb)]
+    middle = n * (pa + va) + spanned
     right = pb * (b - cb) + vb * (b - cb) ** 2 / 2
     integral = np.where(same, integral_same, left + middle + right)
     # beyond the right edge of the window P_cont is the row total
-    beyond = np.clip(hi - np.maximum(lo, w), 0, None) * p[row, w]
+    beyond = np.clip(hi - np.maximum(lo, w), 0, None) * pw
     length = hi - lo
     vertical = length == 0
     safe = np.where(vertical, 1.0, length)
-    mean = np.where(vertical, np.where(hi >= w, p[row, w], mid), (integral + beyond) / safe)
+    mean = np.where(vertical, np.where(hi >= w, pw, mid), (integral + beyond) / safe)
     return -dw * mean
 
 
@@ -448,8 +456,7 @@ def _window_sums(
     values = raster.read(r0, c0, h, w)
     nodata = np.isnan(values)
     v = np.where(nodata, 0.0, values)
-    p, qq = _prefix(v)
-    out["people"] = np.bincount(target, _piece_sums(row, ua, ub, dw, v, p, qq), size)
+    out["people"] = np.bincount(target, _piece_sums(row, ua, ub, dw, v, _prefix(v)), size)
     if raster.land_area is not None and land_rule != "plain":
         cid, cpeople = _land_correction(geoms, gids, raster, window, v, land_rule)
         pos = np.searchsorted(ids, cid)
@@ -457,8 +464,9 @@ def _window_sums(
         out["people"] += np.bincount(pos[ok], cpeople[ok], size)
     if nodata.any():
         nd = nodata.astype(float)
-        pn, qn = _prefix(nd)
-        out["weight_nodata"] = np.bincount(target, _piece_sums(row, ua, ub, dw, nd, pn, qn), size)
+        out["weight_nodata"] = np.bincount(
+            target, _piece_sums(row, ua, ub, dw, nd, _prefix(nd)), size
+        )
     return out
 
 
