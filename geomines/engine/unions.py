@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from ..geometry import clip_rect, polygonal, polygonal_array
+from ..geometry import clip_rect, polygonal_array, union_polygons
 from ..grid import tile_box, tile_range
 from ..io.population import PopulationRaster
 from .exact import ZonalSum, clip_to_raster, zonal_sums
@@ -78,9 +78,8 @@ def tile_pieces(
     def build(job: tuple[int, np.ndarray]) -> shapely.Geometry | None:
         t, members = job
         left, bottom, right, top = boxes[t].bounds
-        merged = shapely.union_all(clip_rect(poly[members], left, bottom, right, top))
-        merged = polygonal(merged) if not merged.is_empty else None
-        return merged if merged is not None and not merged.is_empty else None
+        merged = union_polygons(clip_rect(poly[members], left, bottom, right, top))
+        return None if merged.is_empty else merged
 
     keys, pieces = [], []
     for (t, _), merged in zip(jobs, map_threads(build, jobs), strict=True):
@@ -201,10 +200,8 @@ def state_derive(
     jobs = sorted(parts)
 
     def build(key: tuple[int, int]) -> shapely.Geometry | None:
-        pieces = parts[key] + ([merged[key]] if key in merged else [])
-        union = shapely.union_all(np.array(pieces, dtype=object))
-        out = polygonal(union) if not union.is_empty else None
-        return out if out is not None and not out.is_empty else None
+        union = union_polygons(parts[key] + ([merged[key]] if key in merged else []))
+        return None if union.is_empty else union
 
     for key, piece in zip(jobs, map_threads(build, jobs), strict=True):
         if piece is not None:
@@ -228,18 +225,13 @@ def merge_tiles(
     pieces: list[shapely.Geometry],
 ) -> dict[tuple[int, int], shapely.Geometry]:
     """Merge new per-tile pieces into ``tiles`` (a tile's union with its new piece)."""
-    both = [i for i, k in enumerate(keys) if k in tiles]
-    if both:
-        old = np.empty(len(both), dtype=object)
-        old[:] = [tiles[keys[i]] for i in both]
-        new = np.empty(len(both), dtype=object)
-        new[:] = [pieces[i] for i in both]
-        for i, union in zip(both, shapely.union(old, new), strict=True):
-            merged = polygonal(union) if not union.is_empty else None
-            if merged is None or merged.is_empty:
-                tiles.pop(keys[i], None)
+    for i, key in enumerate(keys):
+        if key in tiles:  # only the polygons the new piece meets are merged again
+            union = union_polygons([tiles[key], pieces[i]])
+            if union.is_empty:
+                tiles.pop(key)
             else:
-                tiles[keys[i]] = merged
+                tiles[key] = union
     for k, piece in zip(keys, pieces, strict=True):
         if k not in tiles:
             tiles[k] = piece
