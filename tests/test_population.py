@@ -230,3 +230,24 @@ def test_one_pass_reads_and_window_totals_match_the_pixels(tmp_path):
     valid = np.where(data == -9999, 0, data).astype("float64")
     assert r.total((3, 4, 200, 150)) == pytest.approx(valid[3:203, 4:154].sum(), rel=1e-12)
     assert r.total() == pytest.approx(valid.sum(), rel=1e-12)
+
+
+def test_the_scan_on_threads_gives_the_same_total_and_counts(tmp_path, monkeypatch):
+    """The whole-raster scan split over threads: the total and the pixel counts equal a
+    plain numpy sum of the valid pixels, and the one-thread scan, to the last bit.
+    """
+    import geomines.io.population as population
+    from geomines.engine.executors import map_threads
+
+    monkeypatch.setattr(population, "SCAN_RUN", 3)  # many runs of blocks even here
+    rng = np.random.default_rng(7)
+    data = rng.uniform(0, 50, (700, 900)).astype("float32")
+    data[rng.random(data.shape) < 0.05] = -9999.0
+    path = write_raster(tmp_path / "scan.tif", data, nodata=-9999.0)
+    expected = float(data[data != -9999.0].astype("float64").sum())
+    one = read_population(path)
+    many = read_population(path)
+    assert one.total() == pytest.approx(expected, rel=1e-12)
+    assert many.total(mapper=map_threads) == one.total()
+    assert many.stats() == one.stats()
+    assert one.stats()["nodata_pixels"] == int((data == -9999.0).sum())

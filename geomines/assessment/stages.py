@@ -420,6 +420,8 @@ def project(
     hazards, raster = _load_inputs(hazards, population)
     report = report or load_report(hazards)
     frame = _prepare(hazards)
+    # the report is held apart: pandas deep-copies attrs on every operation on the frame
+    frame.attrs = {}
     usable = (frame["load_status"] != "excluded").to_numpy()
     counted = usable & frame["status"].isin(options.statuses).to_numpy()
     frame["counted"] = counted

@@ -42,7 +42,7 @@ from .exact import (
     clip_to_raster,
     zonal_sums,
 )
-from .executors import Executor, InlineExecutor
+from .executors import Executor, InlineExecutor, map_threads
 from .rings import buffers_m, onto_grid
 from .unions import (
     UNION_TILE,
@@ -208,7 +208,7 @@ def _task_add_parts(
 def _task_total(
     raster: PopulationRaster, key: Key, window: tuple[int, int, int, int] | None
 ) -> float:
-    return raster.total(window)
+    return raster.total(window, mapper=map_threads)
 
 
 # ------------------------------------------------------------------ engine

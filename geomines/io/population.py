@@ -12,7 +12,7 @@ import os
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -317,19 +317,24 @@ class PopulationRaster:
             for c in range(0, self.width, size):
                 yield r, c, min(size, self.height - r), min(size, self.width - c)
 
-    def _scan(self) -> dict:
-        """One pass over the raster: total people and nodata statistics (cached)."""
+    def _scan(self, mapper: Callable = map) -> dict:
+        """One pass over the raster: total people and nodata statistics (cached);
+        ``mapper`` runs its parts (``map``, or a thread pool's).
+        """
         if self._stats is None:
-            self._stats = _scan_tiles(self)
+            self._stats = _scan_tiles(self, mapper)
             _warn_nodata(self, self._stats)
         return self._stats
 
-    def total(self, window: tuple[int, int, int, int] | None = None) -> float:
+    def total(
+        self, window: tuple[int, int, int, int] | None = None, *, mapper: Callable = map
+    ) -> float:
         """Total people in the raster, or in a pixel ``window`` (row, col, height, width)
-        of its grid, accumulated block by block in float64.
+        of its grid, accumulated block by block in float64; ``mapper`` runs the parts of
+        the whole raster's scan (``map``, or a thread pool's).
         """
         if window is None:
-            return self._scan()["total"]
+            return self._scan(mapper)["total"]
         row, col, height, width = window
         total, step = 0.0, 1024
         for r in range(row, row + height, step):
@@ -395,44 +400,61 @@ def _window_text(window: Window) -> str:
     return f"rows {r0}-{r0 + int(window.height) - 1}, columns {c0}-{c0 + int(window.width) - 1}"
 
 
-def _scan_tiles(raster: PopulationRaster) -> dict[str, Any]:
+def _scan_tiles(raster: PopulationRaster, mapper: Callable = map) -> dict[str, Any]:
     """Every block of every tile once: the total (float64) and counts of valid, nodata,
-    negative and fill-like pixels.
+    negative and fill-like pixels. ``mapper`` (``map``, or a thread pool's) runs the
+    runs of blocks; their partial sums are added in order, so the total is the same
+    however they ran.
     """
-    stats = {
-        "total": 0.0,
-        "valid_pixels": 0,
-        "nodata_pixels": 0,
-        "negative_pixels": 0,
-        "fill_pixels": 0,
-    }
-    for tile in raster._tiles:
-        nodata = raster.nodata_override if raster.nodata_override is not None else tile.nodata
+    jobs = []
+    for index, tile in enumerate(raster._tiles):
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(tile.path) as src:
-            for _, window in src.block_windows(raster.band):
-                try:
-                    raw = src.read(raster.band, window=window)
-                except rasterio.errors.RasterioError as exc:
-                    raise _read_error(tile.path, window, exc) from exc
-                block = raw.astype("float64", copy=False)
-                bad = ~np.isfinite(block)
-                if nodata is not None and not math.isnan(nodata):
-                    bad |= raw == np.asarray(nodata).astype(raw.dtype, copy=False)
-                fill = (block <= FILL_FLOOR) & ~bad
-                neg = (block < 0) & ~bad & ~fill
-                stats["fill_pixels"] += int(fill.sum())
-                stats["negative_pixels"] += int(neg.sum())
-                bad |= fill | neg
-                stats["nodata_pixels"] += int(bad.sum())
-                stats["valid_pixels"] += int((~bad).sum())
-                if raster.units == "density":
-                    block = block * raster.cell_area_km2(
-                        tile.row_off + window.row_off,
-                        tile.col_off + window.col_off,
-                        window.height,
-                        window.width,
-                    )
-                stats["total"] += float(block[~bad].sum(dtype="float64"))
+            windows = [w for _, w in src.block_windows(raster.band)]
+        jobs += [(index, windows[i : i + SCAN_RUN]) for i in range(0, len(windows), SCAN_RUN)]
+    stats: dict[str, Any] = {}
+    for part in mapper(lambda job: _scan_run(raster, *job), jobs):
+        for key, value in part.items():
+            stats[key] = stats.get(key, 0) + value
+    return stats or _scan_run(raster, 0, [])
+
+
+#: Blocks read by one task of the scan.
+SCAN_RUN = 64
+
+
+def _scan_run(raster: PopulationRaster, index: int, windows: list[Window]) -> dict[str, Any]:
+    """:func:`_scan_tiles` over some blocks of one tile (its own handle on the file)."""
+    tile = raster._tiles[index]
+    nodata = raster.nodata_override if raster.nodata_override is not None else tile.nodata
+    stats: dict[str, Any] = dict.fromkeys(
+        ("valid_pixels", "nodata_pixels", "negative_pixels", "fill_pixels"), 0
+    )
+    stats["total"] = 0.0
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(tile.path) as src:
+        for window in windows:
+            try:
+                raw = src.read(raster.band, window=window)
+            except rasterio.errors.RasterioError as exc:
+                raise _read_error(tile.path, window, exc) from exc
+            block = raw.astype("float64", copy=False)
+            bad = ~np.isfinite(block)
+            if nodata is not None and not math.isnan(nodata):
+                bad |= raw == np.asarray(nodata).astype(raw.dtype, copy=False)
+            fill = (block <= FILL_FLOOR) & ~bad
+            neg = (block < 0) & ~bad & ~fill
+            stats["fill_pixels"] += int(fill.sum())
+            stats["negative_pixels"] += int(neg.sum())
+            bad |= fill | neg
+            stats["nodata_pixels"] += int(bad.sum())
+            stats["valid_pixels"] += int((~bad).sum())
+            if raster.units == "density":
+                block = block * raster.cell_area_km2(
+                    tile.row_off + window.row_off,
+                    tile.col_off + window.col_off,
+                    window.height,
+                    window.width,
+                )
+            stats["total"] += float(block[~bad].sum(dtype="float64"))
     return stats
 
 
