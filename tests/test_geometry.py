@@ -44,3 +44,18 @@ def test_union_polygons_edges():
     assert shapely.is_valid(fixed) and fixed.area == pytest.approx(2.0)
     assert union_polygons([]).is_empty and union_polygons([shapely.Point(0, 0)]).is_empty
     assert invalid(np.array([a, bowtie])).tolist() == [False, True]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_union_of_union_pieces_is_geos_union(seed):
+    """Pieces of earlier unions (each valid, its own polygons apart) merged again."""
+    rng = np.random.default_rng(100 + seed)
+    groups = []
+    for _ in range(int(rng.integers(2, 12))):
+        n = int(rng.integers(1, 80))
+        centres = shapely.points(rng.uniform(0, 100, (n, 2)))
+        groups.append(shapely.union_all(shapely.buffer(centres, rng.uniform(0.5, 8, n))))
+    mine = union_polygons(groups)
+    geos = shapely.union_all(groups)
+    assert shapely.is_valid(mine)
+    assert shapely.symmetric_difference(mine, geos).area < 1e-9 * geos.area

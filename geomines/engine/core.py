@@ -50,6 +50,7 @@ from .unions import (
     UnionSum,
     empty_state,
     state_add,
+    state_add_many,
     state_count,
     state_derive,
     state_drop,
@@ -198,11 +199,8 @@ def _task_add_parts(
         return state
     pieces, ids = _objects(part[0]), np.asarray(part[1], dtype=np.int64)
     out = state if state is not None else empty_state(opts["groups"])
-    for group, mask in members:
-        chosen = pieces[mask[ids]]
-        if chosen.size:
-            out = state_add(out, group, chosen, raster, opts["sides"][group])
-    return out
+    chosen = [(group, pieces[mask[ids]]) for group, mask in members]
+    return state_add_many(out, [(g, c) for g, c in chosen if c.size], raster, opts["sides"])
 
 
 def _task_total(

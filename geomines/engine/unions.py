@@ -118,6 +118,31 @@ def state_add(
     return TileState(tiles, list(state.counted))
 
 
+def state_add_many(
+    state: TileState,
+    batches: Sequence[tuple[int, np.ndarray]],
+    raster: PopulationRaster,
+    sides: Sequence[int],
+) -> TileState:
+    """``state`` with each ``(group, geometries)`` batch merged into that group's union;
+    the groups are independent, so they are built side by side on the thread pool (a
+    group's own tiles are then worked on one after another).
+    """
+
+    def build(item: tuple[int, np.ndarray]) -> dict[tuple[int, int], shapely.Geometry]:
+        group, geoms = item
+        keys, pieces = tile_pieces(geoms, raster, sides[group])
+        return merge_tiles(dict(state.tiles[group]), keys, pieces)
+
+    groups = [group for group, _ in batches]
+    if len(set(groups)) != len(groups):
+        raise ValueError("one batch per group")
+    tiles = list(state.tiles)
+    for group, merged in zip(groups, map_threads(build, batches), strict=True):
+        tiles[group] = merged
+    return TileState(tiles, list(state.counted))
+
+
 def state_flush(
     state: TileState,
     keys: Collection[tuple[int, int]],
