@@ -112,12 +112,13 @@ def union_polygons(geoms: Any) -> shapely.Geometry:
     parts = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
     bad = invalid(parts)
     if bad.any():
-        fixed = shapely.get_parts(shapely.make_valid(parts[bad]))
-        fixed = fixed[(shapely.get_type_id(fixed) == 3) & ~shapely.is_empty(fixed)]
-        parts = np.concatenate([parts[~bad], fixed])
+        parts = np.concatenate([parts[~bad], _polygons(shapely.make_valid(parts[bad]))])
     if parts.size < 2:
         return parts[0] if parts.size else shapely.Polygon()
-    a, b = shapely.STRtree(parts).query(parts, predicate="intersects")
+    tree = shapely.STRtree(parts)
+    if _crowded(tree, parts):  # nearly all meet: one union is cheaper than finding groups
+        return _as_one(_polygons(shapely.union_all(parts)))
+    a, b = tree.query(parts, predicate="intersects")
     pair = a < b
     label = components(len(parts), a[pair], b[pair])
     order = np.argsort(label, kind="stable")
@@ -127,9 +128,31 @@ def union_polygons(geoms: Any) -> shapely.Geometry:
         if group.size == 1:
             out.append(parts[group])
             continue
-        merged = shapely.get_parts(shapely.union_all(parts[group]))
-        out.append(merged[(shapely.get_type_id(merged) == 3) & ~shapely.is_empty(merged)])
-    polys = np.concatenate(out)
+        out.append(_polygons(shapely.union_all(parts[group])))
+    return _as_one(np.concatenate(out))
+
+
+#: Above this many other polygons' boxes met per polygon (on a sample), the polygons
+#: are unioned at once: finding the groups would cost more than it saves.
+CROWDED = 8
+
+
+def _crowded(tree: shapely.STRtree, parts: np.ndarray) -> bool:
+    """Whether the polygons' boxes meet many others' (a sample of up to 64 of them)."""
+    step = max(1, len(parts) // 64)
+    sample = parts[::step]
+    hits = tree.query(sample)[0].size - sample.size  # less each one meeting itself
+    return hits > CROWDED * sample.size
+
+
+def _polygons(geoms: Any) -> np.ndarray:
+    """The non-empty polygons of geometries (multipolygons split, the rest dropped)."""
+    parts = shapely.get_parts(geoms)
+    return parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
+
+
+def _as_one(polys: np.ndarray) -> shapely.Geometry:
+    """Polygons that do not overlap as one geometry: a polygon, a multipolygon or empty."""
     if polys.size == 1:
         return polys[0]
     return shapely.multipolygons(polys) if polys.size else shapely.Polygon()

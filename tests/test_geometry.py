@@ -59,3 +59,21 @@ def test_union_of_union_pieces_is_geos_union(seed):
     geos = shapely.union_all(groups)
     assert shapely.is_valid(mine)
     assert shapely.symmetric_difference(mine, geos).area < 1e-9 * geos.area
+
+
+@pytest.mark.parametrize("crowded", [True, False])
+def test_crowded_and_sparse_sets_both_give_geos_union(crowded, monkeypatch):
+    import geomines.geometry as geometry
+
+    calls = []
+    real = geometry._crowded
+    monkeypatch.setattr(geometry, "_crowded", lambda t, p: calls.append(real(t, p)) or calls[-1])
+    rng = np.random.default_rng(5)
+    spread = 40 if crowded else 4000
+    centres = shapely.points(rng.uniform(0, spread, (300, 2)))
+    geoms = shapely.buffer(centres, 15, quad_segs=4)
+    mine = union_polygons(geoms)
+    geos = shapely.union_all(geoms)
+    assert calls == [crowded]  # the path taken is the one this set calls for
+    assert shapely.is_valid(mine)
+    assert shapely.symmetric_difference(mine, geos).area < 1e-9 * geos.area
