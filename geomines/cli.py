@@ -128,13 +128,23 @@ count_status_opt = click.option(
 )
 
 
+def stack_options(
+    options: list[Callable[..., Any]], func: Callable[..., Any]
+) -> Callable[..., Any]:
+    """``func`` with click options applied, listed in the order ``--help`` shows them."""
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def admin_opts(func: Callable[..., Any]) -> Callable[..., Any]:
     """--admin, --admin-id and --admin-name."""
-    func = click.option("--admin-name", default=None, help="Name column of the admin units.")(func)
-    func = click.option("--admin-id", default=None, help="Id column of the admin units.")(func)
-    return click.option("--admin", type=existing_path, default=None, help="Admin unit polygons.")(
-        func
-    )
+    options = [
+        click.option("--admin", type=existing_path, default=None, help="Admin unit polygons."),
+        click.option("--admin-id", default=None, help="Id column of the admin units."),
+        click.option("--admin-name", default=None, help="Name column of the admin units."),
+    ]
+    return stack_options(options, func)
 
 
 def out_opt(default: str) -> Callable[..., Any]:
@@ -202,9 +212,7 @@ def reading_opts(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Unit of --area-column.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return stack_options(options, func)
 
 
 def field_file_opts(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -226,9 +234,7 @@ def field_file_opts(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Raster tiles (MBTiles or z/x/y) embedded as the map's offline basemap.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return stack_options(options, func)
 
 
 def where_first_opts(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -270,9 +276,7 @@ def where_first_opts(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Priority profile (criteria, weights); default: the built-in profile.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return stack_options(options, func)
 
 
 def _population_grids(main: Any, also: tuple[str, ...]) -> Any:

@@ -123,7 +123,7 @@ def union_polygons(geoms: Any) -> shapely.Geometry:
     label = components(len(parts), a[pair], b[pair])
     order = np.argsort(label, kind="stable")
     cuts = np.flatnonzero(np.diff(label[order])) + 1
-    out = [parts[order[:0]]]
+    out = []
     for group in np.split(order, cuts):
         if group.size == 1:
             out.append(parts[group])

@@ -66,18 +66,9 @@ def test_two_constant_grids_give_the_expected_range(grids):
 
 
 def test_cli_also_population_writes_sources_and_range(grids, tmp_path):
-    from click.testing import CliRunner
-
-    from geomines.cli import cli
-
     ones, threes = grids
-    _hazards().to_file(tmp_path / "h.gpkg")
-    out = tmp_path / "out"
-    run = CliRunner().invoke(
-        cli,
-        ["-q", "assess", str(tmp_path / "h.gpkg"), str(ones), "--rings", "500",
-         "--also-population", f"coarse={threes}", "--out", str(out), "--no-map"],  # fmt: skip
-        obj={},
+    run, out = _cli_assess(
+        tmp_path, ones, "--rings", "500", "--also-population", f"coarse={threes}", "--no-map"
     )
     assert run.exit_code == 0, run.output
     assert "Between 680 and 900 people live inside counted hazards" in run.output
@@ -88,9 +79,24 @@ def test_cli_also_population_writes_sources_and_range(grids, tmp_path):
     assert table["people_inside"].tolist() == pytest.approx([900.0, 675.0])
     report = (out / "report.html").read_text()
     assert "depending on the population grid" in report and "by population grid" in report
-    bad = CliRunner().invoke(cli, ["assess", str(tmp_path / "h.gpkg"), str(ones),
-                                   "--also-population", "nofile"])  # fmt: skip
+    bad, _ = _cli_assess(tmp_path, ones, "--also-population", "nofile", out=tmp_path / "bad")
     assert bad.exit_code != 0 and "NAME=FILE" in bad.output
+
+
+def _cli_assess(tmp_path, raster, *options, out=None):
+    """``geomines -q assess`` of the test square (written to a file once) on ``raster``
+    with ``options``: the click result and the output folder.
+    """
+    from click.testing import CliRunner
+
+    from geomines.cli import cli
+
+    hazards = tmp_path / "h.gpkg"
+    if not hazards.exists():
+        _hazards().to_file(hazards)
+    out = out or tmp_path / "out"
+    args = ["-q", "assess", str(hazards), str(raster), *options, "--out", str(out)]
+    return CliRunner().invoke(cli, args, obj={}), out
 
 
 # --------------------------------------------------------------------------- the curve
@@ -116,26 +122,14 @@ def test_curve_around_a_square_matches_the_formula(grids):
 
 
 def test_curve_options_are_checked(grids, tmp_path):
-    from click.testing import CliRunner
-
-    from geomines.cli import cli
-
     ones, _ = grids
-    _hazards().to_file(tmp_path / "h.gpkg")
-    out = tmp_path / "out"
-    run = CliRunner().invoke(
-        cli,
-        ["-q", "assess", str(tmp_path / "h.gpkg"), str(ones), "--rings", "500",
-         "--curve", "0:1000:250", "--out", str(out), "--no-map"],  # fmt: skip
-        obj={},
-    )
+    run, out = _cli_assess(tmp_path, ones, "--rings", "500", "--curve", "0:1000:250", "--no-map")
     assert run.exit_code == 0, run.output
     table = pd.read_csv(out / "curve.csv")
     assert table["distance_m"].tolist() == [0, 250, 500, 750, 1000]
     assert "People within each distance" in (out / "report.html").read_text()
     for bad in ("0:1000", "5:1:1", "0:100:0", "a:b:c"):
-        run = CliRunner().invoke(cli, ["assess", str(tmp_path / "h.gpkg"), str(ones),
-                                       "--curve", bad, "--out", str(tmp_path / bad)])  # fmt: skip
+        run, _ = _cli_assess(tmp_path, ones, "--curve", bad, out=tmp_path / bad)
         assert run.exit_code != 0 and "START:STOP:STEP" in run.output, bad
 
 
@@ -212,9 +206,6 @@ def test_age_sex_directories_that_cannot_be_read_say_why(grids, tmp_path):
 
 
 def test_cli_age_sex_writes_the_table(grids, tmp_path):
-    from click.testing import CliRunner
-
-    from geomines.cli import cli
     from geomines.testing import write_raster
 
     ones, _ = grids
@@ -227,13 +218,8 @@ def test_cli_age_sex_writes_the_table(grids, tmp_path):
             transform=Affine(10, 0, X0 - 3000, 0, -10, Y0 + 3000),
             crs="EPSG:32633",
         )
-    _hazards().to_file(tmp_path / "h.gpkg")
-    out = tmp_path / "out"
-    run = CliRunner().invoke(
-        cli,
-        ["-q", "assess", str(tmp_path / "h.gpkg"), str(ones), "--rings", "500",
-         "--age-sex", str(folder), "--out", str(out), "--no-map", "--no-report"],  # fmt: skip
-        obj={},
+    run, out = _cli_assess(
+        tmp_path, ones, "--rings", "500", "--age-sex", str(folder), "--no-map", "--no-report"
     )
     assert run.exit_code == 0, run.output
     table = pd.read_csv(out / "by_age_sex.csv", keep_default_na=False)

@@ -112,10 +112,8 @@ def state_add(
     state: TileState, group: int, geoms: np.ndarray, raster: PopulationRaster, side: int
 ) -> TileState:
     """``state`` with a batch of geometries merged into group ``group``'s union."""
-    keys, pieces = tile_pieces(geoms, raster, side)
-    tiles = list(state.tiles)
-    tiles[group] = merge_tiles(dict(tiles[group]), keys, pieces)
-    return TileState(tiles, list(state.counted))
+    sides = [side] * len(state.tiles)
+    return state_add_many(state, [(group, geoms)], raster, sides)
 
 
 def state_add_many(
