@@ -77,3 +77,26 @@ def test_crowded_and_sparse_sets_both_give_geos_union(crowded, monkeypatch):
     assert calls == [crowded]  # the path taken is the one this set calls for
     assert shapely.is_valid(mine)
     assert shapely.symmetric_difference(mine, geos).area < 1e-9 * geos.area
+
+
+def test_map_array_slices_on_threads_keep_order(monkeypatch):
+    """map_array gives func(items) whatever the thread count: slices in order, each
+    element's result where it was (here: to_geojson of each geometry)."""
+    from geomines.engine.executors import map_array
+
+    rng = np.random.default_rng(11)
+    geoms = shapely.buffer(shapely.points(rng.uniform(0, 100, (2001, 2))), 1.0, quad_segs=2)
+    want = shapely.to_geojson(geoms)
+    seen = []
+
+    def func(part):
+        seen.append(len(part))
+        return shapely.to_geojson(part)
+
+    for n in ("1", "2", "3", "8"):
+        monkeypatch.setenv("GEOMINES_THREADS", n)
+        seen.clear()
+        got = map_array(func, geoms)
+        assert list(got) == list(want)
+        assert sum(seen) == len(geoms) and (len(seen) == 1) == (n == "1")
+    assert list(map_array(func, geoms[:3])) == list(want[:3])  # too few to slice

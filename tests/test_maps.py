@@ -233,6 +233,74 @@ def test_display_simplifies_each_part_within_the_tolerance():
     assert out[1].geom_type == "Polygon" and out[1].is_valid
 
 
+def test_display_on_threads_is_each_parts_simplification(monkeypatch):
+    """Thousands of parts are simplified in slices on the thread pool: the same parts,
+    in the same order, each GEOS's simplification of that part alone, and the rounded
+    coordinates those of a one-thread run."""
+    import numpy as np
+
+    from geomines.maps.display import display, simplify_parts
+
+    rng = np.random.default_rng(5)
+    centres = rng.uniform(0, 1000, (3000, 2))
+    parts = shapely.buffer(shapely.points(centres), rng.uniform(0.5, 2, 3000), quad_segs=24)
+    parts = np.asarray(shapely.get_parts(shapely.union_all(parts)), dtype=object)
+    geoms = np.array([shapely.MultiPolygon(list(parts[:-500])), *parts[-500:]], dtype=object)
+    out = simplify_parts(geoms, 0.05)
+    got = shapely.get_parts(out[0])
+    assert len(got) == len(parts) - 500
+    want = shapely.simplify(parts, 0.05, preserve_topology=True)
+    assert all(shapely.equals_exact(got, want[:-500], 0))
+    assert all(shapely.equals_exact(out[1:], want[-500:], 0))
+    threaded = display(geoms, 2.0, 5)
+    monkeypatch.setenv("GEOMINES_THREADS", "1")
+    alone = display(geoms, 2.0, 5)
+    assert len(threaded) == len(geoms) and all(shapely.equals_exact(threaded, alone, 0))
+
+
+def test_property_texts_are_json_of_the_escaped_values():
+    """Properties are built a column at a time; the text is json.dumps of each row's
+    esc()'d values (the definition), for every kind of column a frame holds."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from geomines.maps.display import _property_texts, esc
+    from geomines.maps.elements import script_safe
+
+    n = 7
+    frame = pd.DataFrame(
+        {
+            "id": pd.array(["<b>&", "o'k", None, "ü ñ", '"q"', "a</script>", "x"], "string"),
+            "obj": [1.5, "t", None, np.nan, True, 3, pd.Timestamp("2021-03-04")],
+            "f": [0.4, 1234.5, np.nan, -2.5, 1e9, np.inf, 0.0],
+            "F": pd.array([1.2, None, 3.0, 4.0, 5.0, 6.0, 7.0], "Float64"),
+            "i": np.arange(n) * 1000,
+            "I": pd.array([1, None, 3, 4, 5, 6, 7], "Int64"),
+            "b": [True, False] * 3 + [True],
+            "t": pd.to_datetime(["2020-01-02"] * 6 + [None]),
+        }
+    )
+    columns = list(frame.columns)
+    tags = {"_class": frame["id"].astype(object).where(frame["id"].notna(), "").astype(str),
+            "_tier": "", "i": pd.Series(["replaced"] * n)}  # fmt: skip
+    want = [
+        script_safe(
+            json.dumps(
+                {
+                    **{c: esc(v) for c, v in zip(columns, row, strict=True)},
+                    **{k: (t if isinstance(t, str) else t.iloc[j]) for k, t in tags.items()},
+                }
+            )
+        )
+        for j, row in enumerate(frame.itertuples(index=False))
+    ]
+    assert list(_property_texts(frame, columns, tags)) == want
+    assert list(_property_texts(frame.iloc[:0], columns, {})) == []
+    assert list(_property_texts(frame, [], {})) == ["{}"] * n
+
+
 def test_saved_page_is_the_rendered_page(demo, tmp_path, monkeypatch):
     """save() streams the layers' data into the page: the file is exactly the page
     folium renders with the data inline, whatever the chunk size."""

@@ -6,6 +6,7 @@ resources (open GDAL datasets, malloc arenas) are made once, not once per call.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -59,6 +60,25 @@ def map_threads(func: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         yield from map(func, items)
         return
     yield from _pool(n).map(func, items)
+
+
+def map_array(func: Callable[[Any], Any], items: Any, *, min_chunk: int = 256) -> Any:
+    """``func(items)`` computed on slices of a 1-D array on the thread pool, concatenated.
+
+    For element-wise work that releases the GIL (shapely's vectorised functions):
+    ``func`` maps an array to an array of the same length. Slices of at least
+    ``min_chunk`` items, about four per thread, so a slow slice does not hold the rest.
+    """
+    import numpy as np
+
+    items = np.asarray(items, dtype=object) if not isinstance(items, np.ndarray) else items
+    n = threads()
+    if n == 1 or len(items) < 2 * min_chunk or getattr(_IN_POOL, "active", False):
+        return func(items)
+    count = max(2, min(4 * n, len(items) // min_chunk))
+    bounds = np.linspace(0, len(items), count + 1).astype(int)
+    parts = list(map_threads(func, [items[a:b] for a, b in itertools.pairwise(bounds)]))
+    return np.concatenate(parts) if parts else func(items)
 
 
 def release_memory() -> None:

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from ..assessment.result import Assessment
+from ..engine.executors import map_array
 from .elements import OfflineMap, feature_text, script_safe
 
 __all__ = [
@@ -96,7 +97,11 @@ def display(geoms: np.ndarray, tolerance_m: float, precision: int) -> np.ndarray
         return geoms
     lat = float(np.nanmean(shapely.bounds(geoms)[:, [1, 3]])) if geoms.size else 0.0
     tol = tolerance_deg(tolerance_m, lat if np.isfinite(lat) else 0.0)
-    return shapely.transform(simplify_parts(geoms, tol), lambda xy: np.round(xy, precision))
+
+    def run(part: np.ndarray) -> np.ndarray:
+        return shapely.transform(simplify_parts(part, tol), lambda xy: np.round(xy, precision))
+
+    return map_array(run, geoms)  # slices of the geometries side by side
 
 
 def simplify_parts(geoms: np.ndarray, tol: float) -> np.ndarray:
@@ -110,7 +115,8 @@ def simplify_parts(geoms: np.ndarray, tol: float) -> np.ndarray:
     parts, index = shapely.get_parts(geoms, return_index=True)
     if parts.size == 0 or not np.all(shapely.get_type_id(parts) == 3):  # not all polygons
         return shapely.simplify(geoms, tol, preserve_topology=True)
-    simple = shapely.simplify(parts, tol, preserve_topology=True)
+    # the parts side by side (a national band is a few geometries of thousands of parts)
+    simple = map_array(lambda p: shapely.simplify(p, tol, preserve_topology=True), parts)
     out = geoms.copy()
     multi = shapely.get_type_id(geoms) == 6
     single = np.isin(index, np.nonzero(~multi)[0])  # a polygon is its only part
@@ -124,6 +130,32 @@ def simplify_parts(geoms: np.ndarray, tol: float) -> np.ndarray:
 
 #: Properties for styling (``_class``, ...) and the columns whose text they hold.
 HAZARD_TAGS = {"_class": "land_class", "_status": "status", "_tier": "priority_tier"}
+
+
+def _escaped(column: pd.Series) -> list[str]:
+    """:func:`esc` of each value of a column, a column at a time (the same text)."""
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else "?"  # numpy's alone
+    values = column.to_numpy().tolist() if kind in ("f", "i", "u", "b") else column.tolist()
+    if kind == "f":
+        return ["" if math.isnan(v) else f"{v:,.0f}" for v in values]
+    if kind in ("i", "u"):
+        return [f"{v:,}" for v in values]
+    if kind == "b":
+        return ["yes" if v else "no" for v in values]
+    return [html.escape(v) if isinstance(v, str) else esc(v) for v in values]
+
+
+def _property_texts(frame: pd.DataFrame, columns: list[str], tags: dict[str, Any]) -> Any:
+    """Each row's properties as JSON text, safe in ``<script>``: the text of
+    ``json.dumps({column: esc(value), ..., tag: text, ...})``, built a column at a time.
+    """
+    encode = json.encoder.encode_basestring_ascii  # json.dumps's own (ensure_ascii)
+    items: dict[str, list[str]] = {c: _escaped(frame[c]) for c in columns}
+    for tag, texts in tags.items():  # a tag named like a column replaces its value
+        items[tag] = [texts] * len(frame) if isinstance(texts, str) else texts.tolist()
+    keyed = [[f"{encode(k)}: {encode(v)}" for v in values] for k, values in items.items()]
+    for pairs in zip(*keyed, strict=True) if keyed else [()] * len(frame):
+        yield script_safe("{" + ", ".join(pairs) + "}")
 
 
 def feature_texts(
@@ -151,28 +183,20 @@ def feature_texts(
         else ""
         for tag, column in (HAZARD_TAGS if tags is None else tags).items()
     }
-    tag_frame = pd.DataFrame(extra, index=lonlat.index)
-    props: list[str | None] = [
-        script_safe(json.dumps({**{c: esc(v) for c, v in zip(columns, row, strict=True)}, **tag}))
-        for row, tag in zip(
-            lonlat[columns].itertuples(index=False),
-            tag_frame.to_dict(orient="records"),
-            strict=True,
-        )
-    ]
+    props: list[str | None] = list(_property_texts(lonlat, columns, extra))
     tolerance = options.tolerance_m
     budget = options.budget_mb * 1e6
     prop_size = np.array([len(p) for p in props])  # type: ignore[arg-type]
     overhead = len(feature_text("", "")) + 2  # and ", " between features
     geoms = np.asarray(lonlat["geometry"].to_numpy(), dtype=object)
-    del lonlat, tag_frame, extra  # only the geometries are needed from here
+    del lonlat, extra  # only the geometries are needed from here
     step = tolerance
     while True:
         # each round simplifies the last round's geometries (fewer vertices each time);
         # the distance to the input is at most the sum of the rounds' tolerances
         geoms = display(geoms, step, options.precision)
         shown = np.nonzero(~shapely.is_empty(geoms))[0]
-        texts = shapely.to_geojson(geoms[shown])  # one call for every geometry
+        texts = map_array(shapely.to_geojson, geoms[shown])  # slices side by side
         size = int(prop_size[shown].sum()) + sum(len(t) + overhead for t in texts)
         # stop when within budget or at MAX_TOLERANCE_M (the attributes set a floor)
         if size <= budget or tolerance * 2 > MAX_TOLERANCE_M:

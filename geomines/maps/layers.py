@@ -21,7 +21,6 @@ import base64
 import html
 import json
 import math
-import warnings
 from typing import Any
 
 import folium
@@ -34,6 +33,7 @@ from folium.plugins import Fullscreen, MeasureControl
 from rasterio.warp import Resampling, reproject, transform_bounds
 
 from ..assessment.result import Assessment, ring_column
+from ..engine.executors import map_threads
 from ..engine.rings import format_m
 from ..grid import pixel_window
 from .display import DisplayOptions, display, esc, feature_texts, new_map, view_bounds
@@ -337,11 +337,12 @@ def _population_image(
         return None
     r0, r1, c0, c1 = window
     step = max(1, math.ceil(max(r1 - r0, c1 - c0) / (2 * size)))
-    rows = []
     # one pass, not cached: bands of whole step-rows at least a block high, so each
-    # block of the file is decoded once or twice
+    # block of the file is decoded once or twice; the bands side by side on threads
     band = step * max(1, math.ceil(512 / step))
-    for b in range(r0, r1, band):
+
+    def run(b: int) -> list[np.ndarray]:
+        rows = []
         strip = raster.read(b, c0, min(band, r1 - b), c1 - c0, keep=False)
         for r in range(b, min(b + band, r1), step):  # average step × step source pixels
             h = min(step, r1 - r)
@@ -351,10 +352,13 @@ def _population_image(
             if pad:
                 density = np.pad(density, ((0, 0), (0, pad)), constant_values=np.nan)
             blocks = density.reshape(h, -1, step)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks stay NaN
-                rows.append(np.nanmean(blocks, axis=(0, 2)))
-    coarse = np.vstack(rows)
+            with np.errstate(all="ignore"):
+                sums = np.nansum(blocks, axis=(0, 2))
+                counts = np.sum(~np.isnan(blocks), axis=(0, 2))
+                rows.append(np.where(counts > 0, sums / counts, np.nan))  # all-NaN stays NaN
+        return rows
+
+    coarse = np.vstack([row for rows in map_threads(run, range(r0, r1, band)) for row in rows])
     coarse_transform = raster.window_transform(r0, c0) @ Affine.scale(step, step)
     reproject(
         coarse,
