@@ -258,7 +258,7 @@ def test_display_on_threads_is_each_parts_simplification(monkeypatch):
     assert len(threaded) == len(geoms) and all(shapely.equals_exact(threaded, alone, 0))
 
 
-def test_property_texts_are_json_of_the_escaped_values():
+def test_property_texts_are_json_of_the_escaped_values(monkeypatch):
     """Properties are built a column at a time; the text is json.dumps of each row's
     esc()'d values (the definition), for every kind of column a frame holds."""
     import json
@@ -266,6 +266,7 @@ def test_property_texts_are_json_of_the_escaped_values():
     import numpy as np
     import pandas as pd
 
+    from geomines.maps import display
     from geomines.maps.display import _property_texts, esc
     from geomines.maps.elements import script_safe
 
@@ -296,6 +297,8 @@ def test_property_texts_are_json_of_the_escaped_values():
         )
         for j, row in enumerate(frame.itertuples(index=False))
     ]
+    assert list(_property_texts(frame, columns, tags)) == want
+    monkeypatch.setattr(display, "_ROWS", 3)  # in slices of rows: the same texts
     assert list(_property_texts(frame, columns, tags)) == want
     assert list(_property_texts(frame.iloc[:0], columns, {})) == []
     assert list(_property_texts(frame, [], {})) == ["{}"] * n

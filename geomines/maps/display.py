@@ -150,12 +150,23 @@ def _property_texts(frame: pd.DataFrame, columns: list[str], tags: dict[str, Any
     ``json.dumps({column: esc(value), ..., tag: text, ...})``, built a column at a time.
     """
     encode = json.encoder.encode_basestring_ascii  # json.dumps's own (ensure_ascii)
-    items: dict[str, list[str]] = {c: _escaped(frame[c]) for c in columns}
-    for tag, texts in tags.items():  # a tag named like a column replaces its value
-        items[tag] = [texts] * len(frame) if isinstance(texts, str) else texts.tolist()
-    keyed = [[f"{encode(k)}: {encode(v)}" for v in values] for k, values in items.items()]
-    for pairs in zip(*keyed, strict=True) if keyed else [()] * len(frame):
-        yield script_safe("{" + ", ".join(pairs) + "}")
+    for start in range(0, len(frame), _ROWS):  # a slice of rows at a time: bounded memory
+        rows = frame.iloc[start : start + _ROWS]
+        items: dict[str, list[str]] = {c: _escaped(rows[c]) for c in columns}
+        for tag, texts in tags.items():  # a tag named like a column replaces its value
+            items[tag] = (
+                [texts] * len(rows)
+                if isinstance(texts, str)
+                else texts.iloc[start : start + _ROWS].tolist()
+            )
+        keyed = [[f"{encode(k)}: {encode(v)}" for v in values] for k, values in items.items()]
+        del items
+        for pairs in zip(*keyed, strict=True) if keyed else [()] * len(rows):
+            yield script_safe("{" + ", ".join(pairs) + "}")
+
+
+#: Rows whose property texts are built together (their column lists are held at once).
+_ROWS = 2000
 
 
 def feature_texts(
@@ -196,20 +207,29 @@ def feature_texts(
         # the distance to the input is at most the sum of the rounds' tolerances
         geoms = display(geoms, step, options.precision)
         shown = np.nonzero(~shapely.is_empty(geoms))[0]
-        texts = map_array(shapely.to_geojson, geoms[shown])  # slices side by side
-        size = int(prop_size[shown].sum()) + sum(len(t) + overhead for t in texts)
+        # the texts' lengths alone (a slice's texts are dropped as they are measured)
+        lengths = map_array(_text_lengths, geoms[shown])
+        size = int(prop_size[shown].sum()) + int(lengths.sum()) + overhead * shown.size
         # stop when within budget or at MAX_TOLERANCE_M (the attributes set a floor)
         if size <= budget or tolerance * 2 > MAX_TOLERANCE_M:
             break
         step = tolerance  # the bound doubles: tolerance + step
         tolerance += step
     bounds = shapely.total_bounds(geoms[shown]) if shown.size else np.full(4, np.nan)
-    del geoms
     features = []
-    for j, i in enumerate(shown):  # each part dropped as its feature is made
-        features.append(feature_text(str(props[i]), str(texts[j])))
-        props[i], texts[j] = None, None
+    for start in range(0, shown.size, _ROWS):  # each part dropped as its feature is made
+        rows = shown[start : start + _ROWS]
+        for i, text in zip(rows, shapely.to_geojson(geoms[rows]), strict=True):
+            features.append(feature_text(str(props[i]), str(text)))
+            props[i] = None
     return features, tolerance, bounds
+
+
+def _text_lengths(geoms: np.ndarray) -> np.ndarray:
+    """Lengths of the geometries' GeoJSON texts."""
+    return np.fromiter(
+        (len(t) for t in shapely.to_geojson(geoms)), dtype=np.int64, count=len(geoms)
+    )
 
 
 def new_map(bounds: np.ndarray | None = None) -> OfflineMap:
