@@ -304,6 +304,57 @@ def test_property_texts_are_json_of_the_escaped_values(monkeypatch):
     assert list(_property_texts(frame, [], {})) == ["{}"] * n
 
 
+def test_size_budget_raises_the_tolerance_within_its_bound():
+    """Over the size budget the hazards are simplified in rounds until they fit, and the
+    map states the sum of the rounds' tolerances; when the attributes alone are over it,
+    no round can fit, and the largest tolerance is taken in one simplification."""
+    import numpy as np
+
+    from geomines.maps.display import MAX_TOLERANCE_M, DisplayOptions, display, feature_texts
+
+    rng = np.random.default_rng(4)
+    lon, lat = rng.uniform(30, 31, 400), rng.uniform(49, 50, 400)
+    # wiggly rings: vertices 0-300 m off a 1 km circle, so every tolerance removes some
+    angles = np.linspace(0, 2 * np.pi, 200, endpoint=False)
+    polys = [
+        shapely.Polygon(
+            np.column_stack(
+                [x + (0.009 + rng.uniform(0, 0.003, 200)) * np.cos(angles) / np.cos(np.radians(y)),
+                 y + (0.009 + rng.uniform(0, 0.003, 200)) * np.sin(angles)]
+            )
+        )
+        for x, y in zip(lon, lat, strict=True)
+    ]  # fmt: skip
+    frame = gpd.GeoDataFrame(
+        {"hazard_id": [f"H{i}" for i in range(400)], "note": ["x" * 400] * 400},
+        geometry=polys,
+        crs=4326,
+    )
+
+    free, tol_free, _ = feature_texts(frame, ["hazard_id"], DisplayOptions(budget_mb=50))
+    assert tol_free == 2.0 and len(free) == 400
+    small, tol_small, _ = feature_texts(frame, ["hazard_id"], DisplayOptions(budget_mb=0.6))
+    assert 2.0 < tol_small <= MAX_TOLERANCE_M and len(small) == 400
+    assert sum(map(len, small)) < sum(map(len, free))
+    capped, tol_cap, _ = feature_texts(frame, ["note"], DisplayOptions(budget_mb=0.1))
+    assert tol_cap == 64.0 and len(capped) == 400  # 400 x 400 characters of attributes
+    # the rounds simplify the last round's output by 2, 2, 4, ... m (the bound doubles);
+    # capped, one simplification by the largest tolerance
+    steps, geoms, tol = [], np.asarray(polys, dtype=object), 2.0
+    while tol <= tol_small:
+        steps.append(tol if not steps else tol / 2)
+        tol *= 2
+    for step in steps:
+        geoms = display(geoms, step, 5)
+    assert [_geometry_of(t) for t in small] == shapely.to_geojson(geoms).tolist()
+    once = display(np.asarray(polys, dtype=object), 64.0, 5)
+    assert [_geometry_of(t) for t in capped] == shapely.to_geojson(once).tolist()
+
+
+def _geometry_of(feature: str) -> str:
+    return feature[feature.index('"geometry": ') + len('"geometry": ') : -1]
+
+
 def test_saved_page_is_the_rendered_page(demo, tmp_path, monkeypatch):
     """save() streams the layers' data into the page: the file is exactly the page
     folium renders with the data inline, whatever the chunk size."""

@@ -14,10 +14,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from ..assessment.result import Assessment
-from ..engine.executors import map_array
+from ..engine.executors import map_array, release_memory
 from .elements import OfflineMap, feature_text, script_safe
 
 __all__ = [
@@ -185,7 +186,8 @@ def feature_texts(
     # only the columns shown and the geometry are copied (not a whole national frame)
     tag_columns = [c for c in (HAZARD_TAGS if tags is None else tags).values() if c in frame]
     lonlat = pd.DataFrame({c: frame[c].array for c in dict.fromkeys(columns + tag_columns)})
-    lonlat["geometry"] = frame.geometry.to_crs(4326).to_numpy()
+    geometry = frame.geometry
+    lonlat["geometry"] = (geometry if _is_lonlat(geometry.crs) else geometry.to_crs(4326)).values
     keep = ~(pd.isna(lonlat["geometry"]) | shapely.is_empty(lonlat["geometry"].to_numpy()))
     lonlat = lonlat[keep.to_numpy()]
     extra = {
@@ -201,11 +203,17 @@ def feature_texts(
     overhead = len(feature_text("", "")) + 2  # and ", " between features
     geoms = np.asarray(lonlat["geometry"].to_numpy(), dtype=object)
     del lonlat, extra  # only the geometries are needed from here
+    if int(prop_size.sum()) + overhead * len(props) > budget:
+        # the attributes alone are over the budget: no tolerance fits, so the rounds
+        # would end at the largest; it is taken at once (one simplification within it)
+        while tolerance * 2 <= MAX_TOLERANCE_M:
+            tolerance *= 2
     step = tolerance
     while True:
         # each round simplifies the last round's geometries (fewer vertices each time);
         # the distance to the input is at most the sum of the rounds' tolerances
         geoms = display(geoms, step, options.precision)
+        release_memory()  # the last round's geometries, freed on several threads' heaps
         shown = np.nonzero(~shapely.is_empty(geoms))[0]
         # the texts' lengths alone (a slice's texts are dropped as they are measured)
         lengths = map_array(_text_lengths, geoms[shown])
@@ -223,6 +231,11 @@ def feature_texts(
             features.append(feature_text(str(props[i]), str(text)))
             props[i] = None
     return features, tolerance, bounds
+
+
+def _is_lonlat(crs: Any) -> bool:
+    """Whether geometries in ``crs`` are WGS 84 longitude, latitude (no move needed)."""
+    return crs is not None and pyproj.CRS.from_user_input(crs).equals("EPSG:4326")
 
 
 def _text_lengths(geoms: np.ndarray) -> np.ndarray:
