@@ -234,6 +234,48 @@ def test_geojson_written_in_chunks_is_the_same_file(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chunked.geojson", "whole.geojson"]
 
 
+def test_big_multipolygons_are_written_in_slices_as_the_same_file(tmp_path, monkeypatch):
+    """A geometry of more vertices than CHUNK_COORDS (a national band) is encoded a slice
+    of its polygons at a time: the same bytes as encoding it whole (orientation,
+    rounding, bbox), beside small rows, a null geometry, a polygon, and a multipolygon
+    across the antimeridian (written whole: its longitudes are wrapped)."""
+    import geopandas as gpd
+    import numpy as np
+
+    from geomines.outputs import geojson as gj
+
+    rng = np.random.default_rng(8)
+    rings = shapely.buffer(shapely.points(rng.uniform([30, 48], [32, 50], (60, 2))), 0.05)
+    holed = [shapely.Polygon(r.exterior.coords[::-1], [r.buffer(-0.03).exterior.coords])
+             for r in rings[:30]]  # exteriors clockwise, to be turned
+    band = shapely.MultiPolygon([*holed, *rings[30:]])
+    across = shapely.MultiPolygon([shapely.box(179.5, 0, 180.5, 1), shapely.box(170, 0, 171, 1)])
+    frame = gpd.GeoDataFrame(
+        {"band": ["a", "b", "c", "d", "e"]},
+        geometry=[rings[0], band, None, band, across],
+        crs=4326,
+    )  # fmt: skip
+    whole = gj.to_geojson(frame, tmp_path / "whole.geojson", id_column="band", precision=5)
+    monkeypatch.setattr(gj, "CHUNK_COORDS", 500)  # band: 60 polygons, ~4,000 vertices
+    original, sliced_rows = gj._big_geometry, []
+
+    def recording(geom, precision):
+        out = original(geom, precision)
+        sliced_rows.append(out is not None and len(out[0]) > 3)  # head, slices, tail
+        return out
+
+    monkeypatch.setattr(gj, "_big_geometry", recording)
+    sliced = gj.to_geojson(frame, tmp_path / "sliced.geojson", id_column="band", precision=5)
+    assert sliced.read_bytes() == whole.read_bytes()
+    assert sliced_rows.count(True) == 2  # both bands, in several slices each
+    doc = json.loads(sliced.read_text(encoding="utf-8"))
+    assert [f["id"] for f in doc["features"]] == ["a", "b", "c", "d", "e"]
+    read = shapely.from_geojson(json.dumps(doc["features"][1]["geometry"]))
+    assert shapely.get_num_geometries(read) == 60  # every polygon, each within rounding
+    assert shapely.hausdorff_distance(read, band) <= 0.71e-5
+    assert shapely.get_num_interior_rings(shapely.get_parts(read)).sum() == 30
+
+
 def test_report_streams_the_map_into_the_same_page(tmp_path, monkeypatch, out):
     """write_report (the map read and escaped in chunks) writes the page report_html
     returns for the map's whole text: an odd chunk size splits escapes' neighbours."""

@@ -86,10 +86,12 @@ def to_geojson(
         # the features go to a side file a chunk at a time (memory: one chunk's text),
         # then after the head, whose bbox is known only once every chunk is done
         with open(tmp, "w", encoding="utf-8") as fh:
-            for start in range(0, len(frame), CHUNK):
-                part = frame.iloc[start : start + CHUNK]
-                text, bbox = _features(part, precision, id_column, start)
-                fh.write((",\n" if start else "") + text)
+            for start, stop in _chunks(frame.geometry.values):
+                part = frame.iloc[start:stop]
+                pieces, bbox = _features(part, precision, id_column, start)
+                fh.write(",\n" if start else "")
+                fh.writelines(pieces)
+                del pieces
                 if bbox is not None:
                     west, south = min(west, bbox[0]), min(south, bbox[1])
                     east, north = max(east, bbox[2]), max(north, bbox[3])
@@ -107,15 +109,37 @@ def to_geojson(
     return out
 
 
-#: Features encoded at once when writing GeoJSON (bounds the memory of big layers).
+#: Features encoded at once when writing GeoJSON (bounds the memory of big layers)...
 CHUNK = 10_000
+#: ...and vertices: a geometry with more (a national band) is encoded a slice of its
+#: polygons at a time.
+CHUNK_COORDS = 250_000
+
+
+def _chunks(geoms: np.ndarray) -> list[tuple[int, int]]:
+    """Row ranges of at most CHUNK rows and about CHUNK_COORDS vertices (a row with
+    more is a range of its own).
+    """
+    n = len(geoms)
+    coords = np.asarray(shapely.get_num_coordinates(np.asarray(geoms, dtype=object)))
+    out, start, total = [], 0, 0
+    for i in range(n):
+        if i > start and (i - start >= CHUNK or total + coords[i] > CHUNK_COORDS):
+            out.append((start, i))
+            start, total = i, 0
+        total += int(coords[i])
+    if start < n:
+        out.append((start, n))
+    return out
 
 
 def _features(
     frame: gpd.GeoDataFrame, precision: int, id_column: str | None, offset: int
-) -> tuple[str, list[float] | None]:
-    """Some features as GeoJSON text (comma-separated) and their bbox."""
-    geometry, bbox = _geometries(np.asarray(frame.geometry.values, dtype=object), precision)
+) -> tuple[list[str], list[float] | None]:
+    """Some features as pieces of GeoJSON text (comma-separated) and their bbox."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    big = _big_geometry(geoms[0], precision) if len(geoms) == 1 else None
+    geometry, bbox = (["null"], big[1]) if big is not None else _geometries(geoms, precision)
     props = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     properties = (
         props.to_json(
@@ -134,11 +158,51 @@ def _features(
         if id_column is not None
         else [str(offset + i) for i in range(len(frame))]
     )
+    if big is not None:  # one feature, its geometry's text in pieces
+        head = f'{{"type":"Feature","id":{ids[0]},"properties":{properties[0]},"geometry":'
+        return [head, *big[0], "}"], bbox
     text = ",\n".join(
         f'{{"type":"Feature","id":{i},"properties":{p},"geometry":{g}}}'
         for i, p, g in zip(ids, properties, geometry, strict=True)
     )
-    return text, bbox
+    return [text], bbox
+
+
+#: GEOS's text of a polygon around its coordinates' text.
+_POLYGON = ('{"type":"Polygon","coordinates":', "}")
+
+
+def _big_geometry(geom: Any, precision: int) -> tuple[list[str], list[float]] | None:
+    """A MultiPolygon of more than CHUNK_COORDS vertices as pieces of text, a slice of
+    its polygons at a time (the same text as :func:`_geometries`, without every step's
+    copy of the whole), and its bbox; None for any other geometry (written whole).
+    """
+    if (
+        geom is None
+        or shapely.get_type_id(geom) != 6
+        or shapely.get_num_coordinates(geom) <= CHUNK_COORDS
+    ):
+        return None
+    west, south, east, north = shapely.bounds(geom)
+    # longitudes to wrap or coordinates written as null: the whole-geometry path
+    if not (np.isfinite([west, south, east, north]).all() and -180 <= west and east <= 180):
+        return None
+    if south < -90 or north > 90:
+        return None
+    parts = shapely.get_parts(geom)
+    coords = np.cumsum(shapely.get_num_coordinates(parts))
+    cuts = np.searchsorted(coords, np.arange(CHUNK_COORDS, coords[-1], CHUNK_COORDS))
+    pieces, bounds = ['{"type":"MultiPolygon","coordinates":['], []
+    for k, chunk in enumerate(np.split(parts, np.unique(cuts[cuts > 0]))):
+        kept = shapely.orient_polygons(chunk, exterior_cw=False)
+        kept = shapely.transform(kept, lambda xy: np.round(xy, precision))
+        texts = shapely.to_geojson(kept)
+        pieces.append(("," if k else "") + ",".join(t[len(_POLYGON[0]) : -1] for t in texts))
+        bounds.append(shapely.total_bounds(kept))
+    pieces.append("]}")
+    b = np.array(bounds)
+    box = [b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]
+    return pieces, [round(float(v), precision) for v in box]
 
 
 def _geometries(geoms: np.ndarray, precision: int) -> tuple[list[str], list[float] | None]:
