@@ -198,3 +198,12 @@ def crs_label(crs: Any) -> str:
     c = CRS.from_user_input(crs)
     auth = c.to_authority(min_confidence=70)
     return f"{auth[0]}:{auth[1]}" if auth else c.name
+
+
+def to_lonlat(frame: Any) -> Any:
+    """A GeoDataFrame or GeoSeries in WGS 84 lon/lat: itself when it already is (geopandas'
+    ``to_crs`` would copy every vertex), else ``to_crs(4326)``.
+    """
+    if frame.crs is not None and CRS.from_user_input(frame.crs).equals(WGS84):
+        return frame
+    return frame.to_crs(4326)

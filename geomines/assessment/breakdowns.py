@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from ..crs import move_to_grid
+from ..crs import move_to_grid, to_lonlat
 from ..engine.local import Engine
 from ..engine.rings import format_m
 from ..engine.unions import UnionSum
@@ -214,7 +214,7 @@ def band_frame(
         {"band": names, "from_m": froms, "to_m": tos, "people": people},
         geometry=gpd.GeoSeries(geoms, crs=crs),
     )
-    return frame.to_crs(4326)
+    return to_lonlat(frame)
 
 
 def admin_table(

@@ -14,10 +14,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
 from ..assessment.result import Assessment
+from ..crs import to_lonlat
 from ..engine.executors import map_array, release_memory
 from .elements import OfflineMap, feature_text, script_safe
 
@@ -187,7 +187,7 @@ def feature_texts(
     tag_columns = [c for c in (HAZARD_TAGS if tags is None else tags).values() if c in frame]
     lonlat = pd.DataFrame({c: frame[c].array for c in dict.fromkeys(columns + tag_columns)})
     geometry = frame.geometry
-    lonlat["geometry"] = (geometry if _is_lonlat(geometry.crs) else geometry.to_crs(4326)).values
+    lonlat["geometry"] = to_lonlat(geometry).values
     keep = ~(pd.isna(lonlat["geometry"]) | shapely.is_empty(lonlat["geometry"].to_numpy()))
     lonlat = lonlat[keep.to_numpy()]
     extra = {
@@ -233,11 +233,6 @@ def feature_texts(
     return features, tolerance, bounds
 
 
-def _is_lonlat(crs: Any) -> bool:
-    """Whether geometries in ``crs`` are WGS 84 longitude, latitude (no move needed)."""
-    return crs is not None and pyproj.CRS.from_user_input(crs).equals("EPSG:4326")
-
-
 def _text_lengths(geoms: np.ndarray) -> np.ndarray:
     """Lengths of the geometries' GeoJSON texts."""
     return np.fromiter(
@@ -257,5 +252,5 @@ def view_bounds(assessment: Assessment) -> np.ndarray:
     """Lon/lat bounds of the bands (or of the hazards when there are none)."""
     b = assessment.bands.total_bounds if len(assessment.bands) else np.full(4, np.nan)
     if not np.isfinite(b).all():
-        b = assessment.hazards.to_crs(4326).total_bounds
+        b = to_lonlat(assessment.hazards).total_bounds
     return b

@@ -33,6 +33,7 @@ from folium.plugins import Fullscreen, MeasureControl
 from rasterio.warp import Resampling, reproject, transform_bounds
 
 from ..assessment.result import Assessment, ring_column
+from ..crs import to_lonlat
 from ..engine.executors import map_threads
 from ..engine.rings import format_m
 from ..grid import pixel_window
@@ -383,7 +384,7 @@ def admin_layer(
     options = options or DisplayOptions()
     m = m if m is not None else new_map(view_bounds(assessment))
     table = assessment.by_admin.iloc[:-1]  # the last row is "outside every unit"
-    admin = assessment.admin.to_crs(4326)
+    admin = to_lonlat(assessment.admin)
     key = ring_column(assessment.rings_m[-1]) if assessment.rings_m else "people_inside"
     share_key = key.replace("people_", "share_")
     label = f"within {format_m(assessment.rings_m[-1])} m" if assessment.rings_m else "inside"
