@@ -17,6 +17,7 @@ import shapely
 from pyproj import CRS
 
 from ..crs import move_to_grid, to_lonlat
+from ..engine.executors import map_array
 from ..engine.local import Engine
 from ..engine.rings import format_m
 from ..engine.unions import UnionSum
@@ -310,7 +311,8 @@ def _unit_layers(
         if layer.pieces.size == 0:
             continue
         unit_idx, piece_idx = shapely.STRtree(layer.pieces).query(geoms, predicate="intersects")
-        parts.append(shapely.intersection(geoms[unit_idx], layer.pieces[piece_idx]))
+        # the pairs side by side on the thread pool
+        parts.append(map_array(shapely.intersection, geoms[unit_idx], layer.pieces[piece_idx]))
         owner.append(unit_idx)
         layer_of.append(np.full(len(unit_idx), k))
     all_parts = np.concatenate(parts)

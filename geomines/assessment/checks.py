@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from ..engine.exact import ZonalSum
-from ..engine.executors import map_threads
+from ..engine.executors import map_array, map_threads
 from ..engine.unions import UNION_TILE, UnionSum
 from ..grid import tile_box, tiles
 from ..io.population import PopulationRaster
@@ -149,15 +149,16 @@ def outside_region(
     side = side or UNION_TILE
     pieces = units.by_tile()
     west, south, east, north = raster.bounds
-    out = []
-    for key in tiles(raster.shape, side):
+    keys = list(tiles(raster.shape, side))
+    boxes = np.empty(len(keys), dtype=object)
+    for i, key in enumerate(keys):
         x0, y0, x1, y1 = tile_box(key, raster.transform, side)
-        box = shapely.box(max(x0, west), max(y0, south), min(x1, east), min(y1, north))
-        inner = pieces.get(key)
-        part = box if inner is None else shapely.difference(box, inner)
-        if not part.is_empty:
-            out.append(part)
-    return out
+        boxes[i] = shapely.box(max(x0, west), max(y0, south), min(x1, east), min(y1, north))
+    cut = np.array([key in pieces for key in keys], dtype=bool)
+    if cut.any():  # the tiles with units in them, side by side on the thread pool
+        inner = np.array([pieces[key] for key, c in zip(keys, cut, strict=True) if c], dtype=object)
+        boxes[cut] = map_array(shapely.difference, boxes[cut], inner, min_chunk=16)
+    return [part for part in boxes if not part.is_empty]
 
 
 def quality_checks(

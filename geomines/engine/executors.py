@@ -62,23 +62,27 @@ def map_threads(func: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
     yield from _pool(n).map(func, items)
 
 
-def map_array(func: Callable[[Any], Any], items: Any, *, min_chunk: int = 256) -> Any:
-    """``func(items)`` computed on slices of a 1-D array on the thread pool, concatenated.
+def map_array(func: Callable[..., Any], items: Any, *more: Any, min_chunk: int = 256) -> Any:
+    """``func(items, *more)`` computed on slices of 1-D arrays on the thread pool,
+    concatenated.
 
     For element-wise work that releases the GIL (shapely's vectorised functions):
-    ``func`` maps an array to an array of the same length. Slices of at least
-    ``min_chunk`` items, about four per thread, so a slow slice does not hold the rest.
+    ``func`` maps arrays of one length (sliced alike) to an array of that length.
+    Slices of at least ``min_chunk`` items, about four per thread, so a slow slice does
+    not hold the rest.
     """
     import numpy as np
 
-    items = np.asarray(items, dtype=object) if not isinstance(items, np.ndarray) else items
-    n = threads()
-    if n == 1 or len(items) < 2 * min_chunk or getattr(_IN_POOL, "active", False):
-        return func(items)
-    count = max(2, min(4 * n, len(items) // min_chunk))
-    bounds = np.linspace(0, len(items), count + 1).astype(int)
-    parts = list(map_threads(func, [items[a:b] for a, b in itertools.pairwise(bounds)]))
-    return np.concatenate(parts) if parts else func(items)
+    arrays = [
+        a if isinstance(a, np.ndarray) else np.asarray(a, dtype=object) for a in (items, *more)
+    ]
+    n, size = threads(), len(arrays[0])
+    if n == 1 or size < 2 * min_chunk or getattr(_IN_POOL, "active", False):
+        return func(*arrays)
+    count = max(2, min(4 * n, size // min_chunk))
+    bounds = np.linspace(0, size, count + 1).astype(int)
+    slices = [[a[lo:hi] for a in arrays] for lo, hi in itertools.pairwise(bounds)]
+    return np.concatenate(list(map_threads(lambda args: func(*args), slices)))
 
 
 def release_memory() -> None:
