@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from ..engine.exact import ZonalSum
-from ..engine.executors import map_array, map_threads
+from ..engine.executors import map_array
 from ..engine.unions import UNION_TILE, UnionSum
 from ..grid import tile_box, tiles
 from ..io.population import PopulationRaster
@@ -46,22 +46,17 @@ __all__ = [
 def tile_differences(outer: UnionSum, inner: UnionSum | None) -> list[shapely.Geometry]:
     """``outer − inner`` tile by tile (the tiles partition the plane, so these are disjoint).
 
-    The differences run on the thread pool, a chunk of tiles per task.
+    The differences run on the thread pool, in slices of tiles.
     """
     before = inner.by_tile() if inner is not None else {}
-    pieces = list(outer.by_tile().items())
-    both = [i for i, (key, _) in enumerate(pieces) if key in before]
-    parts = [piece for _, piece in pieces]
-    chunks = [both[k : k + 16] for k in range(0, len(both), 16)]
-
-    def run(chunk: list[int]) -> np.ndarray:
-        a = np.array([parts[i] for i in chunk], dtype=object)
-        b = np.array([before[pieces[i][0]] for i in chunk], dtype=object)
-        return shapely.difference(a, b)
-
-    for chunk, diff in zip(chunks, map_threads(run, chunks), strict=True):
-        for i, part in zip(chunk, diff, strict=True):
-            parts[i] = part
+    pieces = outer.by_tile()
+    parts = np.empty(len(pieces), dtype=object)
+    parts[:] = list(pieces.values())
+    both = np.array([key in before for key in pieces], dtype=bool)
+    if both.any():
+        cut = np.empty(int(both.sum()), dtype=object)
+        cut[:] = [before[key] for key in pieces if key in before]
+        parts[both] = map_array(shapely.difference, parts[both], cut, min_chunk=16)
     return [part for part in parts if not part.is_empty]
 
 

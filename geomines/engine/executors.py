@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+import numpy as np
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -71,8 +73,6 @@ def map_array(func: Callable[..., Any], items: Any, *more: Any, min_chunk: int =
     Slices of at least ``min_chunk`` items, about four per thread, so a slow slice does
     not hold the rest.
     """
-    import numpy as np
-
     arrays = [
         a if isinstance(a, np.ndarray) else np.asarray(a, dtype=object) for a in (items, *more)
     ]

@@ -186,8 +186,7 @@ def feature_texts(
     # only the columns shown and the geometry are copied (not a whole national frame)
     tag_columns = [c for c in (HAZARD_TAGS if tags is None else tags).values() if c in frame]
     lonlat = pd.DataFrame({c: frame[c].array for c in dict.fromkeys(columns + tag_columns)})
-    geometry = frame.geometry
-    lonlat["geometry"] = to_lonlat(geometry).values
+    lonlat["geometry"] = to_lonlat(frame.geometry).values
     keep = ~(pd.isna(lonlat["geometry"]) | shapely.is_empty(lonlat["geometry"].to_numpy()))
     lonlat = lonlat[keep.to_numpy()]
     extra = {

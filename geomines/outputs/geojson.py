@@ -139,7 +139,7 @@ def _features(
     """Some features as pieces of GeoJSON text (comma-separated) and their bbox."""
     geoms = np.asarray(frame.geometry.values, dtype=object)
     big = _big_geometry(geoms[0], precision) if len(geoms) == 1 else None
-    geometry, bbox = (["null"], big[1]) if big is not None else _geometries(geoms, precision)
+    geometry, bbox = ([], big[1]) if big is not None else _geometries(geoms, precision)
     props = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     properties = (
         props.to_json(
@@ -168,8 +168,14 @@ def _features(
     return [text], bbox
 
 
-#: GEOS's text of a polygon around its coordinates' text.
-_POLYGON = ('{"type":"Polygon","coordinates":', "}")
+#: GEOS's text of a polygon before its coordinates' text (and "}" after).
+_POLYGON = '{"type":"Polygon","coordinates":'
+
+
+def _oriented_rounded(geoms: np.ndarray, precision: int) -> np.ndarray:
+    """RFC 7946's winding (exteriors counter-clockwise) and coordinates rounded."""
+    kept = shapely.orient_polygons(geoms, exterior_cw=False)
+    return shapely.transform(kept, lambda xy: np.round(xy, precision))
 
 
 def _big_geometry(geom: Any, precision: int) -> tuple[list[str], list[float]] | None:
@@ -194,10 +200,9 @@ def _big_geometry(geom: Any, precision: int) -> tuple[list[str], list[float]] | 
     cuts = np.searchsorted(coords, np.arange(CHUNK_COORDS, coords[-1], CHUNK_COORDS))
     pieces, bounds = ['{"type":"MultiPolygon","coordinates":['], []
     for k, chunk in enumerate(np.split(parts, np.unique(cuts[cuts > 0]))):
-        kept = shapely.orient_polygons(chunk, exterior_cw=False)
-        kept = shapely.transform(kept, lambda xy: np.round(xy, precision))
+        kept = _oriented_rounded(chunk, precision)
         texts = shapely.to_geojson(kept)
-        pieces.append(("," if k else "") + ",".join(t[len(_POLYGON[0]) : -1] for t in texts))
+        pieces.append(("," if k else "") + ",".join(t[len(_POLYGON) : -1] for t in texts))
         bounds.append(shapely.total_bounds(kept))
     pieces.append("]}")
     b = np.array(bounds)
@@ -217,9 +222,7 @@ def _geometries(geoms: np.ndarray, precision: int) -> tuple[list[str], list[floa
     text = ["null"] * len(geoms)
     if not ok.any():
         return text, None
-    kept = wrap_longitudes(geoms[ok], -180.0)  # longitudes written as 0..360: into ±180
-    kept = shapely.orient_polygons(kept, exterior_cw=False)
-    kept = shapely.transform(kept, lambda xy: np.round(xy, precision))
+    kept = _oriented_rounded(wrap_longitudes(geoms[ok], -180.0), precision)  # into ±180
     for i, g in zip(np.nonzero(ok)[0], shapely.to_geojson(kept), strict=True):
         text[i] = g
     bounds = shapely.total_bounds(kept)
