@@ -147,6 +147,39 @@ def test_unions_built_in_batches_equal_the_union_and_reference(raster_factory):
     )
 
 
+def test_union_tiles_are_the_unions_pieces_and_read_no_pixel(raster_factory, monkeypatch):
+    """engine.union_tiles: the pieces and tiles of engine.union, without counting (no
+    block of the raster decoded); their area is the union's over the raster.
+    """
+    from geomines.engine import LocalEngine
+    from geomines.io.population import PopulationRaster
+
+    rng = np.random.default_rng(5)
+    raster = read_population(raster_factory(rng.gamma(0.6, 5, (200, 200)).astype("float32")))
+    top = raster.bounds[3]
+    geoms = np.array(
+        [
+            shapely.Point(rng.uniform(0, 200), top - rng.uniform(0, 200)).buffer(rng.uniform(2, 30))
+            for _ in range(60)
+        ],
+        dtype=object,
+    )
+    engine = LocalEngine(union_tile=32)
+    counted = engine.union(geoms, raster)
+    decoded = []
+    real = PopulationRaster._block
+    monkeypatch.setattr(
+        PopulationRaster, "_block", lambda *a, **k: decoded.append(a) or real(*a, **k)
+    )
+    raster.drop_cache()
+    tiles = engine.union_tiles(geoms, raster)
+    assert decoded == []
+    assert tiles.keys == counted.keys and len(tiles.keys) > 4
+    assert all(a.equals_exact(b, 0) for a, b in zip(tiles.pieces, counted.pieces, strict=True))
+    on_raster = shapely.union_all(geoms).intersection(shapely.box(*raster.bounds))
+    assert shapely.area(tiles.pieces).sum() == pytest.approx(on_raster.area, rel=1e-9)
+
+
 def test_unions_of_unions_equal_the_union_of_members(raster_factory):
     """A derived union (built from groups' tile pieces, in tiles 4× the groups', fed as
     the groups' tiles close) counts the people of the union of all members: checked

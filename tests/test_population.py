@@ -251,3 +251,49 @@ def test_the_scan_on_threads_gives_the_same_total_and_counts(tmp_path, monkeypat
     assert many.total(mapper=map_threads) == one.total()
     assert many.stats() == one.stats()
     assert one.stats()["nodata_pixels"] == int((data == -9999.0).sum())
+
+
+@pytest.mark.parametrize("units", ["count", "density"])
+def test_the_scan_reuses_the_blocks_reads_decoded(tmp_path, monkeypatch, units):
+    """Blocks decoded by reads keep their statistics, and the whole-raster scan decodes
+    only the others: its total and pixel counts equal a fresh raster's to the last bit
+    (nodata, negative and fill-like values included), and equal a plain numpy count.
+    """
+    import geomines.io.population as population
+
+    monkeypatch.setattr(population, "SCAN_RUN", 3)
+    rng = np.random.default_rng(11)
+    data = rng.uniform(0, 50, (90, 70)).astype("float32")
+    data[rng.random(data.shape) < 0.05] = -9999.0
+    data[rng.random(data.shape) < 0.02] = -5.0
+    data[rng.random(data.shape) < 0.02] = -3.0e38
+    data[rng.random(data.shape) < 0.02] = np.nan
+    transform = from_origin(20.0, 50.0, 0.01, 0.01)
+    path = write_raster(
+        tmp_path / "s.tif", data, nodata=-9999.0, tiled=True, transform=transform, crs="EPSG:4326"
+    )
+    with pytest.warns(NodataWarning):
+        fresh = read_population(path, units=units).stats()
+    used = read_population(path, units=units)
+    used.read(5, 7, 30, 25)  # some blocks decoded (and kept) by a read
+    used.read(60, 40, 20, 20, keep=False)  # and some not kept
+    decoded = []
+    real = population._block_stats
+    monkeypatch.setattr(population, "_block_stats", lambda *a: decoded.append(a[2]) or real(*a))
+    with pytest.warns(NodataWarning):
+        assert used.stats() == fresh
+    bh, bw = used._tiles[0].block  # the blocks geomines reads (16-pixel tiles: columns)
+    grid = {(r, c) for r in range(-(-90 // bh)) for c in range(-(-70 // bw))}
+    touched = {
+        (r // bh, c // bw)
+        for r0, c0, h, w in ((5, 7, 30, 25), (60, 40, 20, 20))
+        for r in range(r0, r0 + h)
+        for c in range(c0, c0 + w)
+    }
+    assert 0 < len(decoded) == len(grid - touched) < len(grid)
+    bad = (data == -9999.0) | ~np.isfinite(data) | (data < 0)
+    assert fresh["nodata_pixels"] == int(bad.sum())
+    assert fresh["fill_pixels"] == int((data <= -1e30).sum())
+    assert fresh["negative_pixels"] == int(((data < 0) & (data > -1e30) & (data != -9999.0)).sum())
+    if units == "count":
+        assert fresh["total"] == pytest.approx(float(data[~bad].astype("float64").sum()), rel=1e-12)

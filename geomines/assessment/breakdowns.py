@@ -25,7 +25,7 @@ from ..errors import CRSError, InputError
 from ..io.population import PopulationRaster
 from ..io.vector import read_vector
 from .checks import band_parts, outside_region, plain_rule, tile_differences
-from .records import Reconciliation, Totals
+from .records import Reconciliation
 from .result import ring_column
 
 
@@ -226,14 +226,14 @@ def admin_table(
     union: UnionSum,
     rings: tuple[float, ...],
     ring_u: dict[float, UnionSum],
-    total_pop: float,
-    totals: Totals,
     engine: Engine,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, Reconciliation, np.ndarray]:
     """People by admin unit: population, inside and within each ring.
 
     Plus the region outside every unit (counted from its own geometry), the check that
-    units and outside add up to the whole, and the units on the raster's grid.
+    units and outside add up to the whole (the raster's total, scanned after the units
+    were counted: the blocks they read are not decoded again), and the units on the
+    raster's grid.
     """
     admin, ids = _checked_units(admin, admin_id, admin_name)
     geoms = move_to_grid(
@@ -265,6 +265,7 @@ def admin_table(
     table["population"], table["people_inside"] = per_layer[0], per_layer[1]
     for j, d in enumerate(rings):
         table[ring_column(d)] = per_layer[2 + j]
+    total_pop = engine.total(raster)
     outside, check = _outside_units(geoms, layers_u, rings, raster, total_pop, units_plain, engine)
     table = pd.concat([table, pd.DataFrame([outside])], ignore_index=True)
     pop = table["population"].where(table["population"] > 0)
@@ -348,7 +349,7 @@ def _outside_units(
     water first, hazards and units their land first; the check then counts with plain
     weighting, which adds up over any partition.
     """
-    units_u = engine.unions([units], raster)[0]
+    units_u = engine.union_tiles(units, raster)  # geometry only: nobody counted
     region = outside_region(units_u, raster, getattr(engine, "union_tile", None))
     parts = [region, *[tile_differences(layer, units_u) for layer in layers_u]]
     owner = np.repeat(np.arange(len(parts)), [len(p) for p in parts])

@@ -29,7 +29,7 @@ import shapely
 
 from ..engine.exact import ZonalSum
 from ..engine.executors import map_array
-from ..engine.unions import UNION_TILE, UnionSum
+from ..engine.unions import UNION_TILE, UnionSum, UnionTiles
 from ..grid import tile_box, tiles
 from ..io.population import PopulationRaster
 from .records import Checks, Reconciliation
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 
-def tile_differences(outer: UnionSum, inner: UnionSum | None) -> list[shapely.Geometry]:
+def tile_differences(outer: UnionTiles, inner: UnionTiles | None) -> list[shapely.Geometry]:
     """``outer − inner`` tile by tile (the tiles partition the plane, so these are disjoint).
 
     The differences run on the thread pool, in slices of tiles.
@@ -138,7 +138,7 @@ def reconcile_rings(
 
 
 def outside_region(
-    units: UnionSum, raster: PopulationRaster, side: int | None
+    units: UnionTiles, raster: PopulationRaster, side: int | None
 ) -> list[shapely.Geometry]:
     """The raster's extent minus the admin units, tile by tile (disjoint pieces)."""
     side = side or UNION_TILE

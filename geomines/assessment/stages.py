@@ -169,12 +169,22 @@ class PerHazard:
 
 @dataclass
 class Dissolved:
-    """Stage 4: the union of the counted hazards, each ring's union, and the totals."""
+    """Stage 4: the union of the counted hazards, each ring's union, and (once counted,
+    after the breakdowns: :func:`count_population`) the people in the whole raster.
+    """
 
     union: UnionSum
     rings: dict[float, UnionSum]
-    totals: Totals
     outside_raster: list[str]  # ids of counted hazards wholly outside the raster
+    population: float | None = None
+
+    @property
+    def totals(self) -> Totals:
+        """The dissolved people inside, within each ring, and in the whole raster."""
+        if self.population is None:
+            raise RuntimeError("the raster's population is counted after the breakdowns")
+        within = {float(d): u.total.people for d, u in self.rings.items()}
+        return Totals(self.union.total.people, within, self.population)
 
 
 @dataclass
@@ -299,6 +309,7 @@ def count_stages(
         ring_unions = count_rings(projected, per_hazard, options, bar)
         dissolved = dissolve(projected, per_hazard, ring_unions, options, bar)
         breakdowns = break_down(projected, per_hazard, dissolved, options, units, bar)
+        count_population(projected, dissolved, options, bar)
         result = assemble(projected, per_hazard, dissolved, breakdowns, options, units)
     return result, dissolved
 
@@ -560,12 +571,16 @@ def dissolve(
     bar.update()
     reach = ring_unions[options.rings[-1]] if options.rings else union
     outside = _check_overlap(p.frame, p.geoms, p.geoms_r, p.counted, reach, p.src_crs, p.raster)
+    return Dissolved(union, ring_unions, outside)
+
+
+def count_population(p: Projected, dissolved: Dissolved, options: Options, bar: tqdm) -> None:
+    """Stage 5b: the people in the whole raster, after the breakdowns: the admin units
+    cover most of it, and the blocks their counting decoded are not decoded again.
+    """
     bar.set_postfix_str("population total")
-    total_pop = options.engine.total(p.raster)
+    dissolved.population = options.engine.total(p.raster)
     bar.update()
-    within = {float(d): ring_unions[d].total.people for d in options.rings}
-    totals = Totals(union.total.people, within, total_pop)
-    return Dissolved(union, ring_unions, totals, outside)
 
 
 def break_down(
@@ -608,8 +623,6 @@ def break_down(
             dissolved.union,
             rings,
             dissolved.rings,
-            dissolved.totals.population,
-            dissolved.totals,
             engine,
         )
         ids = out.admin[str(units.id_column)].astype(str).to_numpy()

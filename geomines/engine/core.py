@@ -48,6 +48,7 @@ from .unions import (
     UNION_TILE,
     TileState,
     UnionSum,
+    UnionTiles,
     empty_state,
     state_add,
     state_add_many,
@@ -55,6 +56,7 @@ from .unions import (
     state_derive,
     state_drop,
     state_flush,
+    state_tiles,
 )
 
 __all__ = ["PartitionedEngine", "UnionBuilder", "union_sum", "union_sums"]
@@ -145,6 +147,10 @@ def _task_count(
     return state_count(
         state, groups, raster, pixel_rule=opts["pixel_rule"], max_window_pixels=opts["window_px"]
     )
+
+
+def _task_tiles(raster: PopulationRaster, key: Key, state: TileState, group: int) -> UnionTiles:
+    return state_tiles(state, group)
 
 
 def _task_derive(
@@ -317,6 +323,12 @@ class PartitionedEngine:
         """People in the union of the geometries, nobody counted twice."""
         return self.unions([geoms], raster)[0]
 
+    def union_tiles(self, geoms: np.ndarray, raster: PopulationRaster) -> UnionTiles:
+        """The union of the geometries tile by tile, not counted (for geometry only)."""
+        builder = self.union_builder(raster, 1)
+        builder.add(0, geoms)
+        return builder.tiles(0)
+
     def unions(
         self,
         groups: Sequence[np.ndarray],
@@ -387,7 +399,15 @@ class PartitionedEngine:
         return self.submit(_task_people, raster, WHOLE, batch, label="people of a batch")
 
     def total(self, raster: PopulationRaster) -> float:
-        """All the people in the raster (float64), one task per partition."""
+        """All the people in the raster (float64), one task per partition; counted once
+        per raster object (the answer is kept).
+        """
+        known: dict[str, float] = self.__dict__.setdefault("_totals", {})
+        if raster.token not in known:
+            known[raster.token] = self._total(raster)
+        return known[raster.token]
+
+    def _total(self, raster: PopulationRaster) -> float:
         side = self.partition_px
         keys = (
             [WHOLE]
@@ -528,6 +548,18 @@ class UnionBuilder:
                     _task_flush, self.raster, key, self.state[key], tiles, list(groups), opts
                 )
 
+    def tiles(self, group: int) -> UnionTiles:
+        """Group ``group``'s pieces from every partition, not counted (no raster read)."""
+        eng = self.engine
+        keys = sorted(self.state)
+        handles = [eng.submit(_task_tiles, self.raster, k, self.state[k], group) for k in keys]
+        pieces: list[shapely.Geometry] = []
+        tiles: list[Key] = []
+        for part in eng.executor.gather(handles):
+            pieces.extend(part.pieces)
+            tiles.extend(part.keys)
+        return UnionTiles(_objects(pieces), tiles)
+
     def result(self, groups: Sequence[int] | None = None) -> list[UnionSum]:
         """People in each group's union (all, or those listed), counted in one pass.
 
@@ -551,7 +583,7 @@ class UnionBuilder:
                 total.add(part[j].total)
                 pieces.extend(part[j].pieces)
                 tiles.extend(part[j].keys)
-            out.append(UnionSum(total, _objects(pieces), tiles))
+            out.append(UnionSum(_objects(pieces), tiles, total))
         return out
 
 

@@ -9,7 +9,7 @@ no global union is ever built.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,19 +26,18 @@ UNION_TILE = 1024
 
 
 @dataclass
-class UnionSum:
-    """People in the union of many geometries, built and counted tile by tile.
+class UnionTiles:
+    """The union of many geometries, tile by tile, not counted.
 
     Attributes
     ----------
-    total : ZonalSum
-        People in the union (each person once).
     pieces : numpy.ndarray
         The union clipped to each tile (the tiles partition the plane, so the
         pieces do not overlap); their union is the whole union.
+    keys : list of (row, col)
+        Each piece's tile.
     """
 
-    total: ZonalSum
     pieces: np.ndarray
     keys: list[tuple[int, int]]
 
@@ -51,6 +50,21 @@ class UnionSum:
         parts = shapely.get_parts(self.pieces)
         polys = [p for p in parts if p.geom_type == "Polygon" and not p.is_empty]
         return shapely.MultiPolygon(polys) if polys else shapely.Polygon()
+
+
+@dataclass
+class UnionSum(UnionTiles):
+    """People in the union of many geometries, built and counted tile by tile.
+
+    Attributes
+    ----------
+    pieces, keys
+        As :class:`UnionTiles`.
+    total : ZonalSum
+        People in the union (each person once).
+    """
+
+    total: ZonalSum = field(default_factory=ZonalSum)
 
 
 def tile_pieces(
@@ -188,8 +202,16 @@ def state_count(
         total.add(state.counted[k])
         mine = np.empty(len(tiles), dtype=object)
         mine[:] = list(tiles.values())
-        out.append(UnionSum(total, mine, list(tiles)))
+        out.append(UnionSum(mine, list(tiles), total))
     return out
+
+
+def state_tiles(state: TileState, group: int) -> UnionTiles:
+    """Group ``group``'s pieces in this partition, not counted."""
+    tiles = state.tiles[group]
+    pieces = np.empty(len(tiles), dtype=object)
+    pieces[:] = list(tiles.values())
+    return UnionTiles(pieces, list(tiles))
 
 
 def state_derive(

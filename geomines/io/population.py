@@ -194,15 +194,14 @@ class PopulationRaster:
                 cache.move_to_end(key)
                 return hit
         tile = self._tiles[index]
-        bh, bw = tile.block
-        window = Window(
-            bcol * bw, brow * bh, min(bw, tile.width - bcol * bw), min(bh, tile.height - brow * bh)
-        )
+        window = _block_window(tile, brow, bcol)
         try:
             with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
                 data = self._dataset(index).read(self.band, window=window)
         except rasterio.errors.RasterioError as exc:
             raise _read_error(tile.path, window, exc) from exc
+        # the raster's statistics from this block, so that its scan need not decode it again
+        _keep_stats(self, index, (brow, bcol), window, data)
         exact32 = (data.dtype.kind in "iu" and data.dtype.itemsize <= 2) or data.dtype == "float32"
         exact32 = exact32 and self.units != "density"  # densities × areas need float64
         block = data.astype("float32" if exact32 else "float64")
@@ -307,7 +306,7 @@ class PopulationRaster:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        for key in ("_local", "_all_handles", "_mutex", "_cache", "_cache_bytes"):
+        for key in ("_local", "_all_handles", "_mutex", "_cache", "_cache_bytes", "_block_stats"):
             state.pop(key, None)
         return state
 
@@ -408,9 +407,9 @@ def _scan_tiles(raster: PopulationRaster, mapper: Callable = map) -> dict[str, A
     """
     jobs = []
     for index, tile in enumerate(raster._tiles):
-        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(tile.path) as src:
-            windows = [w for _, w in src.block_windows(raster.band)]
-        jobs += [(index, windows[i : i + SCAN_RUN]) for i in range(0, len(windows), SCAN_RUN)]
+        rows, cols = _block_grid(tile)
+        blocks = [(r, c) for r in range(rows) for c in range(cols)]
+        jobs += [(index, blocks[i : i + SCAN_RUN]) for i in range(0, len(blocks), SCAN_RUN)]
     stats: dict[str, Any] = {}
     for part in mapper(lambda job: _scan_run(raster, *job), jobs):
         for key, value in part.items():
@@ -422,40 +421,87 @@ def _scan_tiles(raster: PopulationRaster, mapper: Callable = map) -> dict[str, A
 SCAN_RUN = 64
 
 
-def _scan_run(raster: PopulationRaster, index: int, windows: list[Window]) -> dict[str, Any]:
-    """:func:`_scan_tiles` over some blocks of one tile (its own handle on the file)."""
+def _scan_run(
+    raster: PopulationRaster, index: int, blocks: list[tuple[int, int]]
+) -> dict[str, Any]:
+    """:func:`_scan_tiles` over some blocks of one tile (its own handle on the file).
+
+    A block already decoded by a read (its statistics kept by :meth:`PopulationRaster._block`)
+    is not decoded again; the statistics are the same either way, added in block order.
+    """
     tile = raster._tiles[index]
-    nodata = raster.nodata_override if raster.nodata_override is not None else tile.nodata
-    stats: dict[str, Any] = dict.fromkeys(
-        ("valid_pixels", "nodata_pixels", "negative_pixels", "fill_pixels"), 0
-    )
+    stats: dict[str, Any] = dict.fromkeys(STAT_KEYS, 0)
     stats["total"] = 0.0
+    known = raster.__dict__.get("_block_stats", {}).get(index)
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(tile.path) as src:
-        for window in windows:
-            try:
-                raw = src.read(raster.band, window=window)
-            except rasterio.errors.RasterioError as exc:
-                raise _read_error(tile.path, window, exc) from exc
-            block = raw.astype("float64", copy=False)
-            bad = ~np.isfinite(block)
-            if nodata is not None and not math.isnan(nodata):
-                bad |= raw == np.asarray(nodata).astype(raw.dtype, copy=False)
-            fill = (block <= FILL_FLOOR) & ~bad
-            neg = (block < 0) & ~bad & ~fill
-            stats["fill_pixels"] += int(fill.sum())
-            stats["negative_pixels"] += int(neg.sum())
-            bad |= fill | neg
-            stats["nodata_pixels"] += int(bad.sum())
-            stats["valid_pixels"] += int((~bad).sum())
-            if raster.units == "density":
-                block = block * raster.cell_area_km2(
-                    tile.row_off + window.row_off,
-                    tile.col_off + window.col_off,
-                    window.height,
-                    window.width,
-                )
-            stats["total"] += float(block[~bad].sum(dtype="float64"))
+        for block in blocks:
+            part = known[block] if known is not None else None
+            if part is None or np.isnan(part[0]):
+                window = _block_window(tile, *block)
+                try:
+                    raw = src.read(raster.band, window=window)
+                except rasterio.errors.RasterioError as exc:
+                    raise _read_error(tile.path, window, exc) from exc
+                part = _block_stats(raster, tile, window, raw)
+            for k, name in enumerate(STAT_KEYS):
+                stats[name] += int(part[k])
+            stats["total"] += float(part[len(STAT_KEYS)])
     return stats
+
+
+def _block_grid(tile: _Tile) -> tuple[int, int]:
+    """Rows and columns of the blocks geomines reads a tile by (:meth:`PopulationRaster._block`)."""
+    return -(-tile.height // tile.block[0]), -(-tile.width // tile.block[1])
+
+
+def _block_window(tile: _Tile, brow: int, bcol: int) -> Window:
+    """The window of block ``(brow, bcol)`` of a tile (edge blocks cut to the tile)."""
+    bh, bw = tile.block
+    return Window(
+        bcol * bw, brow * bh, min(bw, tile.width - bcol * bw), min(bh, tile.height - brow * bh)
+    )
+
+
+#: The pixel counts of a raster's statistics, in the order :func:`_block_stats` gives them
+#: (the total people follows).
+STAT_KEYS = ("valid_pixels", "nodata_pixels", "negative_pixels", "fill_pixels")
+
+
+def _block_stats(
+    raster: PopulationRaster, tile: _Tile, window: Window, raw: np.ndarray
+) -> np.ndarray:
+    """One block's counts of valid, nodata, negative and fill-like pixels and its total
+    people (float64), from its values as stored.
+    """
+    nodata = raster._nodata_of(tile)
+    block = raw.astype("float64", copy=False)
+    bad = ~np.isfinite(block)
+    if nodata is not None and not math.isnan(nodata):
+        bad |= raw == np.asarray(nodata).astype(raw.dtype, copy=False)
+    fill = (block <= FILL_FLOOR) & ~bad
+    neg = (block < 0) & ~bad & ~fill
+    bad |= fill | neg
+    if raster.units == "density":
+        block = block * raster.cell_area_km2(
+            tile.row_off + window.row_off,
+            tile.col_off + window.col_off,
+            window.height,
+            window.width,
+        )
+    counts = [(~bad).sum(), bad.sum(), neg.sum(), fill.sum()]
+    return np.array([*counts, block[~bad].sum(dtype="float64")], dtype="float64")
+
+
+def _keep_stats(
+    raster: PopulationRaster, index: int, key: tuple[int, int], window: Window, raw: np.ndarray
+) -> None:
+    """Keep a decoded block's statistics, once (five numbers per block of the tile)."""
+    table = raster.__dict__.setdefault("_block_stats", {})
+    tile = raster._tiles[index]
+    if index not in table:
+        table.setdefault(index, np.full((*_block_grid(tile), len(STAT_KEYS) + 1), np.nan))
+    if np.isnan(table[index][key][0]):
+        table[index][key] = _block_stats(raster, tile, window, raw)
 
 
 def _warn_nodata(raster: PopulationRaster, stats: dict[str, Any]) -> None:
