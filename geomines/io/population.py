@@ -442,7 +442,7 @@ def _scan_run(
                     raw = src.read(raster.band, window=window)
                 except rasterio.errors.RasterioError as exc:
                     raise _read_error(tile.path, window, exc) from exc
-                part = _block_stats(raster, tile, window, raw)
+                part = _keep_stats(raster, index, block, window, raw)
             for k, name in enumerate(STAT_KEYS):
                 stats[name] += int(part[k])
             stats["total"] += float(part[len(STAT_KEYS)])
@@ -494,14 +494,15 @@ def _block_stats(
 
 def _keep_stats(
     raster: PopulationRaster, index: int, key: tuple[int, int], window: Window, raw: np.ndarray
-) -> None:
-    """Keep a decoded block's statistics, once (five numbers per block of the tile)."""
+) -> np.ndarray:
+    """A decoded block's statistics, computed once and kept (five numbers per block)."""
     table = raster.__dict__.setdefault("_block_stats", {})
     tile = raster._tiles[index]
     if index not in table:
         table.setdefault(index, np.full((*_block_grid(tile), len(STAT_KEYS) + 1), np.nan))
     if np.isnan(table[index][key][0]):
         table[index][key] = _block_stats(raster, tile, window, raw)
+    return table[index][key]
 
 
 def _warn_nodata(raster: PopulationRaster, stats: dict[str, Any]) -> None:

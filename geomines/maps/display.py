@@ -44,13 +44,16 @@ class DisplayOptions:
     Attributes
     ----------
     tolerance_m : float
-        Largest distance a vertex may move when simplifying, in metres.
+        Simplification tolerance, in metres: GEOS's topology-preserving simplifier
+        drops vertices within about this distance of the simplified line. It is not a
+        strict bound: to keep a ring valid GEOS may leave a dropped vertex somewhat
+        farther away (up to 1.7× the tolerance was seen, next to a ring's closing point).
     precision : int
         Decimal places of coordinates (5 ≈ 1 m).
     budget_mb : float
         Size budget for the hazards' vector data; the tolerance is raised (and
-        said in the map) until they fit. Distance bands are simplified by at most
-        2% of their outer distance.
+        said in the map) until they fit. Distance bands are simplified with a
+        tolerance of 2% of their outer distance.
     canvas_above : int
         Draw on a canvas instead of SVG above this many hazards (faster).
     raster_px : int
@@ -92,7 +95,9 @@ def tolerance_deg(metres: float, lat: float) -> float:
 
 
 def display(geoms: np.ndarray, tolerance_m: float, precision: int) -> np.ndarray:
-    """Simplify lon/lat geometries by at most ``tolerance_m`` and round coordinates."""
+    """Simplify lon/lat geometries with a tolerance of ``tolerance_m`` metres (see
+    :class:`DisplayOptions`) and round coordinates.
+    """
     geoms = np.asarray(geoms, dtype=object)
     if geoms.size == 0:
         return geoms

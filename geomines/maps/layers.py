@@ -243,7 +243,8 @@ def ring_layer(
         if row.geometry is None or row.geometry.is_empty:
             continue
         color = RING_COLORS[min(len(shown) - 1 - i, len(RING_COLORS) - 1)]
-        # a band is simplified by ≤ 2% of its outer distance (≥ 5× the hazards' tolerance)
+        # a band is simplified with a tolerance of 2% of its outer distance (≥ 5× the
+        # hazards' tolerance)
         tolerance = max(options.tolerance_m * 5, float(row.to_m) / 50)
         geom = display(np.array([row.geometry], dtype=object), tolerance, options.precision)[0]
         GeoJsonText(
@@ -485,8 +486,8 @@ def legend(assessment: Assessment, *, m: folium.Map | None = None) -> folium.Map
         f"({html.escape(str(method.get('population_crs', '')))}); "
         f"{'exact pixel fractions' if method['pixel_rule'] == 'exact' else method['pixel_rule']}"
         f"; counted: {html.escape(', '.join(method['counted_statuses']))}; dissolved, nobody "
-        f"counted twice. Display simplified by ≤ {display['tolerance_m']:g} m "
-        "(bands ≤ 2% of their distance).</small>"
+        f"counted twice. Display simplified with a tolerance of {display['tolerance_m']:g} m "
+        "(bands: 2% of their distance).</small>"
     )
     if "basemap" in display:
         lines.append(f"<small data-key='basemap'>{html.escape(display['basemap'])}</small>")
