@@ -453,9 +453,9 @@ def _window_sums(
     ids, target = np.unique(gids[gid_local], return_inverse=True)
     out["ids"] = ids
     size = len(ids)
-    values = raster.read(r0, c0, h, w)
-    nodata = np.isnan(values)
-    v = np.where(nodata, 0.0, values)
+    v = raster.read(r0, c0, h, w)  # a new array: nodata set to 0 in place
+    nodata = np.isnan(v)
+    np.copyto(v, 0.0, where=nodata)
     out["people"] = np.bincount(target, _piece_sums(row, ua, ub, dw, v, _prefix(v)), size)
     if raster.land_area is not None and land_rule != "plain":
         cid, cpeople = _land_correction(geoms, gids, raster, window, v, land_rule)
