@@ -9,7 +9,7 @@ no global union is ever built.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -64,7 +64,7 @@ class UnionSum(UnionTiles):
         People in the union (each person once).
     """
 
-    total: ZonalSum = field(default_factory=ZonalSum)
+    total: ZonalSum
 
 
 def tile_pieces(

@@ -498,11 +498,12 @@ def _keep_stats(
     """A decoded block's statistics, computed once and kept (five numbers per block)."""
     table = raster.__dict__.setdefault("_block_stats", {})
     tile = raster._tiles[index]
-    if index not in table:
-        table.setdefault(index, np.full((*_block_grid(tile), len(STAT_KEYS) + 1), np.nan))
-    if np.isnan(table[index][key][0]):
-        table[index][key] = _block_stats(raster, tile, window, raw)
-    return table[index][key]
+    known = table.get(index)
+    if known is None:
+        known = table.setdefault(index, np.full((*_block_grid(tile), len(STAT_KEYS) + 1), np.nan))
+    if np.isnan(known[key][0]):
+        known[key] = _block_stats(raster, tile, window, raw)
+    return known[key]
 
 
 def _warn_nodata(raster: PopulationRaster, stats: dict[str, Any]) -> None:
