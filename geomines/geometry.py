@@ -59,9 +59,16 @@ def invalid(geoms: np.ndarray) -> np.ndarray:
     ``shapely.is_valid`` silences GEOS's notices inside ``warnings.catch_warnings``,
     which is not thread-safe: run in the engine's threads it can leave the caller's
     warning filters replaced (a user's ``catch_warnings(record=True)`` then records
-    nothing). ``is_valid_reason`` gives the same answer without touching them.
+    nothing). The ufunc it wraps, ``shapely.lib.is_valid``, gives the same answer without
+    touching them, and releases the GIL (``is_valid_reason`` holds it, making a string
+    per geometry: the engine's threads then wait on each other).
     """
-    return shapely.is_valid_reason(geoms) != "Valid Geometry"
+    if _IS_VALID is None:  # a shapely without the ufunc: the same answer, slower
+        return shapely.is_valid_reason(geoms) != "Valid Geometry"
+    return ~_IS_VALID(geoms)
+
+
+_IS_VALID = getattr(getattr(shapely, "lib", None), "is_valid", None)
 
 
 def valid_polygonal(geoms: np.ndarray) -> np.ndarray:

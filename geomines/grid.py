@@ -93,6 +93,14 @@ def tile_box(
     return left, top + side * tr.e, left + side * tr.a, top
 
 
+def tile_boxes(rows: np.ndarray, cols: np.ndarray, transform: Affine, side: int) -> np.ndarray:
+    """:func:`tile_box` of many tiles at once: an ``(n, 4)`` array, the same numbers."""
+    tr = transform
+    left = tr.c + np.asarray(cols) * side * tr.a
+    top = tr.f + np.asarray(rows) * side * tr.e
+    return np.column_stack([left, top + side * tr.e, left + side * tr.a, top])
+
+
 def tiles(shape: tuple[int, int], side: int) -> Iterator[tuple[int, int]]:
     """Every tile key of a grid of ``shape`` pixels, row by row."""
     for r in range(-(-shape[0] // side)):

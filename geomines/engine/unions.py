@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 
 from ..geometry import clip_rect, polygonal_array, union_polygons
-from ..grid import tile_box, tile_range
+from ..grid import tile_boxes, tile_range
 from ..io.population import PopulationRaster
 from .exact import ZonalSum, clip_to_raster, zonal_sums
 from .executors import map_threads
@@ -77,9 +77,11 @@ def tile_pieces(
         return [], []
     r0, r1, c0, c1 = tile_range(tuple(shapely.total_bounds(poly)), raster.transform, side)
     tree = shapely.STRtree(poly)
-    keys_all = [(a, b) for a in range(r0, r1 + 1) for b in range(c0, c1 + 1)]
-    boxes = [shapely.box(*tile_box(key, raster.transform, side)) for key in keys_all]
-    tile_idx, geom_idx = tree.query(np.array(boxes, dtype=object), predicate="intersects")
+    rows, cols = np.meshgrid(np.arange(r0, r1 + 1), np.arange(c0, c1 + 1), indexing="ij")
+    keys_all = list(zip(rows.ravel().tolist(), cols.ravel().tolist(), strict=True))
+    # the tiles' boxes at once, not one Python call each
+    edges = tile_boxes(rows.ravel(), cols.ravel(), raster.transform, side)
+    tile_idx, geom_idx = tree.query(shapely.box(*edges.T), predicate="intersects")
     order = np.argsort(tile_idx, kind="stable")
     tile_idx, geom_idx = tile_idx[order], geom_idx[order]
     splits = np.flatnonzero(np.diff(tile_idx)) + 1
@@ -91,7 +93,7 @@ def tile_pieces(
 
     def build(job: tuple[int, np.ndarray]) -> shapely.Geometry | None:
         t, members = job
-        left, bottom, right, top = boxes[t].bounds
+        left, bottom, right, top = edges[t]
         merged = union_polygons(clip_rect(poly[members], left, bottom, right, top))
         return None if merged.is_empty else merged
 
