@@ -26,6 +26,7 @@ from rasterio.windows import Window
 from ..crs import crs_label
 from ..errors import NodataWarning, RasterError
 from .areas import GridAreas
+from .overview import Overview
 
 __all__ = ["PopulationRaster", "read_population"]
 
@@ -306,9 +307,29 @@ class PopulationRaster:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        for key in ("_local", "_all_handles", "_mutex", "_cache", "_cache_bytes", "_block_stats"):
+        for key in (
+            "_local",
+            "_all_handles",
+            "_mutex",
+            "_cache",
+            "_cache_bytes",
+            "_block_stats",
+            "_overview",
+        ):
             state.pop(key, None)
         return state
+
+    def overview(self) -> Overview:
+        """The raster's density overview, filled as its blocks are decoded (for display;
+        :mod:`geomines.io.overview`). Complete once every block was decoded, as after
+        :meth:`total`.
+        """
+        overview = self.__dict__.get("_overview")
+        if overview is None:
+            blocks = sum(math.prod(_block_grid(tile)) for tile in self._tiles)
+            with self._lock():
+                overview = self.__dict__.setdefault("_overview", Overview(self.shape, blocks))
+        return overview
 
     def iter_windows(self, size: int = 1024) -> Iterator[tuple[int, int, int, int]]:
         """Yield ``(row_off, col_off, height, width)`` windows covering the grid."""
@@ -383,6 +404,18 @@ class PopulationRaster:
             "nodata_declared": self.nodata_declared,
             "dtype": self.dtype,
         }
+
+
+#: What a raster object keeps for this process only (handles, locks, what it decoded).
+_NOT_PICKLED = (
+    "_local",
+    "_all_handles",
+    "_mutex",
+    "_cache",
+    "_cache_bytes",
+    "_block_stats",
+    "_overview",
+)
 
 
 def _read_error(path: str, window: Window, exc: Exception) -> RasterError:
@@ -469,9 +502,10 @@ STAT_KEYS = ("valid_pixels", "nodata_pixels", "negative_pixels", "fill_pixels")
 
 def _block_stats(
     raster: PopulationRaster, tile: _Tile, window: Window, raw: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One block's counts of valid, nodata, negative and fill-like pixels and its total
-    people (float64), from its values as stored.
+    people (float64), from its values as stored; and, for the overview, each pixel's
+    people per km² and which pixels are valid.
     """
     nodata = raster._nodata_of(tile)
     block = raw.astype("float64", copy=False)
@@ -481,28 +515,41 @@ def _block_stats(
     fill = (block <= FILL_FLOOR) & ~bad
     neg = (block < 0) & ~bad & ~fill
     bad |= fill | neg
+    area = raster.cell_area_km2(
+        tile.row_off + window.row_off, tile.col_off + window.col_off, window.height, window.width
+    )
     if raster.units == "density":
-        block = block * raster.cell_area_km2(
-            tile.row_off + window.row_off,
-            tile.col_off + window.col_off,
-            window.height,
-            window.width,
-        )
+        density, block = block, block * area
+    else:
+        with np.errstate(all="ignore"):  # invalid pixels' values are never used
+            density = block / area
     counts = [(~bad).sum(), bad.sum(), neg.sum(), fill.sum()]
-    return np.array([*counts, block[~bad].sum(dtype="float64")], dtype="float64")
+    stats = np.array([*counts, block[~bad].sum(dtype="float64")], dtype="float64")
+    return stats, density, ~bad
 
 
 def _keep_stats(
     raster: PopulationRaster, index: int, key: tuple[int, int], window: Window, raw: np.ndarray
 ) -> np.ndarray:
-    """A decoded block's statistics, computed once and kept (five numbers per block)."""
+    """A decoded block's statistics, computed once and kept (five numbers per block), and
+    its densities added to the raster's :class:`~geomines.io.overview.Overview` (once,
+    even when two threads decode the block at the same time).
+    """
     table = raster.__dict__.setdefault("_block_stats", {})
     tile = raster._tiles[index]
     known = table.get(index)
     if known is None:
         known = table.setdefault(index, np.full((*_block_grid(tile), len(STAT_KEYS) + 1), np.nan))
-    if np.isnan(known[key][0]):
-        known[key] = _block_stats(raster, tile, window, raw)
+    if not np.isnan(known[key][0]):
+        return known[key]
+    stats, density, valid = _block_stats(raster, tile, window, raw)
+    with raster._lock():
+        fresh = bool(np.isnan(known[key][0]))
+        if fresh:
+            known[key] = stats
+    if fresh:
+        overview = raster.overview()
+        overview.add(tile.row_off + window.row_off, tile.col_off + window.col_off, density, valid)
     return known[key]
 
 

@@ -337,8 +337,39 @@ def _population_image(
     window = pixel_window(src_box, raster.transform, raster.shape)
     if window is None:
         return None
+    coarse, coarse_transform = _coarse_density(raster, window, size)
+    reproject(
+        coarse,
+        dst,
+        src_transform=coarse_transform,
+        src_crs=raster.crs,
+        dst_transform=dst_transform,
+        dst_crs="EPSG:3857",
+        src_nodata=np.nan,
+        dst_nodata=np.nan,
+        resampling=Resampling.nearest,
+    )
+    return _pop_rgba(dst)
+
+
+def _coarse_density(
+    raster: Any, window: tuple[int, int, int, int], size: int
+) -> tuple[np.ndarray, Affine]:
+    """Mean people per km² of the valid pixels in cells of the window, at least ``size``
+    cells on its longer side, and the cells' transform.
+
+    From the raster's overview (:mod:`geomines.io.overview`) when it is complete (after
+    an assessment's count, which decoded every block) and fine enough (cells no larger
+    than the read's, or ``size`` of them across): no block is decoded again. Otherwise
+    read once, averaging ``step × step`` pixels.
+    """
     r0, r1, c0, c1 = window
     step = max(1, math.ceil(max(r1 - r0, c1 - c0) / (2 * size)))
+    overview = raster.overview()
+    f = overview.factor
+    if overview.complete and (f <= step or max(r1 - r0, c1 - c0) / f >= size):
+        cells = raster.window_transform(r0 // f * f, c0 // f * f) @ Affine.scale(f, f)
+        return overview.mean(r0, r1, c0, c1), cells
     # one pass, not cached: bands of whole step-rows at least a block high, so each
     # block of the file is decoded once or twice; the bands side by side on threads
     band = step * max(1, math.ceil(512 / step))
@@ -362,18 +393,7 @@ def _population_image(
 
     coarse = np.vstack([row for rows in map_threads(run, range(r0, r1, band)) for row in rows])
     coarse_transform = raster.window_transform(r0, c0) @ Affine.scale(step, step)
-    reproject(
-        coarse,
-        dst,
-        src_transform=coarse_transform,
-        src_crs=raster.crs,
-        dst_transform=dst_transform,
-        dst_crs="EPSG:3857",
-        src_nodata=np.nan,
-        dst_nodata=np.nan,
-        resampling=Resampling.nearest,
-    )
-    return _pop_rgba(dst)
+    return coarse, coarse_transform
 
 
 def admin_layer(
