@@ -305,9 +305,9 @@ def test_property_texts_are_json_of_the_escaped_values(monkeypatch):
 
 
 def test_size_budget_raises_the_tolerance_within_its_bound():
-    """Over the size budget the hazards are simplified in rounds until they fit, and the
-    map states the sum of the rounds' tolerances; when the attributes alone are over it,
-    no round can fit, and the largest tolerance is taken in one simplification."""
+    """Over the size budget the tolerance doubles until the hazards fit, each try one
+    simplification of the input (the map states that tolerance); when the attributes
+    alone are over it, nothing can fit, and the largest tolerance is taken at once."""
     import numpy as np
 
     from geomines.maps.display import MAX_TOLERANCE_M, DisplayOptions, display, feature_texts
@@ -338,17 +338,63 @@ def test_size_budget_raises_the_tolerance_within_its_bound():
     assert sum(map(len, small)) < sum(map(len, free))
     capped, tol_cap, _ = feature_texts(frame, ["note"], DisplayOptions(budget_mb=0.1))
     assert tol_cap == 64.0 and len(capped) == 400  # 400 x 400 characters of attributes
-    # the rounds simplify the last round's output by 2, 2, 4, ... m (the bound doubles);
-    # capped, one simplification by the largest tolerance
-    steps, geoms, tol = [], np.asarray(polys, dtype=object), 2.0
-    while tol <= tol_small:
-        steps.append(tol if not steps else tol / 2)
-        tol *= 2
-    for step in steps:
-        geoms = display(geoms, step, 5)
+    # one simplification of the input at the tolerance stated (here the largest: these
+    # wiggly rings are over 0.6 MB even then)
+    geoms = display(np.asarray(polys, dtype=object), tol_small, 5)
     assert [_geometry_of(t) for t in small] == shapely.to_geojson(geoms).tolist()
     once = display(np.asarray(polys, dtype=object), 64.0, 5)
     assert [_geometry_of(t) for t in capped] == shapely.to_geojson(once).tolist()
+
+
+def test_a_large_layers_tolerance_is_found_on_a_sample_then_checked_on_every_feature(
+    monkeypatch,
+):
+    """Above twice the sample size the tolerances are tried on an evenly spread sample
+    first; the whole layer is then simplified once at the one the sample found,
+    measured, and the tolerance doubled while over the budget. On alike hazards the
+    sample finds the tolerance that trying every feature finds (computed here with
+    display and the texts' lengths), and the features fit the budget."""
+    import numpy as np
+
+    from geomines.maps import display as display_mod
+    from geomines.maps.display import DisplayOptions, display, feature_texts
+
+    monkeypatch.setattr(display_mod, "SAMPLE", 40)
+    tried = []
+    real = display_mod.display
+    monkeypatch.setattr(display_mod, "display", lambda g, *a: tried.append(len(g)) or real(g, *a))
+    rng = np.random.default_rng(9)
+    angles = np.linspace(0, 2 * np.pi, 200, endpoint=False)
+    polys = np.array([
+        shapely.Polygon(
+            np.column_stack(
+                [x + (0.009 + rng.uniform(0, 0.0003, 200)) * np.cos(angles) / np.cos(np.radians(y)),
+                 y + (0.009 + rng.uniform(0, 0.0003, 200)) * np.sin(angles)]
+            )
+        )
+        for x, y in zip(rng.uniform(30, 31, 400), rng.uniform(49, 50, 400), strict=True)
+    ], dtype=object)  # fmt: skip
+    frame = gpd.GeoDataFrame({"hazard_id": [f"H{i}" for i in range(400)]}, geometry=polys, crs=4326)
+    free, _, _ = feature_texts(frame, ["hazard_id"], DisplayOptions(budget_mb=50))
+    props = sum(len(t) - len(_geometry_of(t)) for t in free) + 2 * 399
+    for budget_mb, expected in ((1.0, 8.0), (0.5, 16.0), (0.25, 32.0), (0.17, 64.0)):
+        tried.clear()
+        features, tolerance, _ = feature_texts(
+            frame, ["hazard_id"], DisplayOptions(budget_mb=budget_mb)
+        )
+        assert len(features) == 400
+        assert sum(map(len, features)) + 2 * 399 <= budget_mb * 1e6
+        # trying every feature: the first of 2, 4, 8, ... m at which the layer fits
+        sizes = {
+            t: props + sum(len(x) for x in shapely.to_geojson(display(polys, t, 5)))
+            for t in (2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+        }
+        assert expected == min(t for t, size in sizes.items() if size <= budget_mb * 1e6)
+        assert tolerance == expected
+        once = display(polys, tolerance, 5)
+        assert [_geometry_of(t) for t in features] == shapely.to_geojson(once).tolist()
+        # the sample's tries, then one try of the whole layer
+        assert tried[-1] == 400 and all(n == 40 for n in tried[:-1]) and len(tried) > 1
 
 
 def _geometry_of(feature: str) -> str:

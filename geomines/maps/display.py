@@ -207,26 +207,29 @@ def feature_texts(
     overhead = len(feature_text("", "")) + 2  # and ", " between features
     geoms = np.asarray(lonlat["geometry"].to_numpy(), dtype=object)
     del lonlat, extra  # only the geometries are needed from here
-    if int(prop_size.sum()) + overhead * len(props) > budget:
-        # the attributes alone are over the budget: no tolerance fits, so the rounds
-        # would end at the largest; it is taken at once (one simplification within it)
-        while tolerance * 2 <= MAX_TOLERANCE_M:
+    fixed = int(prop_size.sum()) + overhead * len(props)
+    # the first tolerance to try: found on a sample (or, when the attributes alone are
+    # over the budget and nothing can fit, the largest at once)
+    if fixed > budget:
+        while not _last(tolerance):
             tolerance *= 2
-    step = tolerance
+    else:
+        tolerance = _sampled_tolerance(geoms, fixed, options)
+    source = geoms
     while True:
-        # each round simplifies the last round's geometries (fewer vertices each time);
-        # the distance to the input is at most the sum of the rounds' tolerances
-        geoms = display(geoms, step, options.precision)
-        release_memory()  # the last round's geometries, freed on several threads' heaps
+        # each try is one simplification of the input: its distance to the input is the
+        # tolerance stated (not a sum of rounds)
+        geoms = display(source, tolerance, options.precision)
+        release_memory()  # the last try's geometries, freed on several threads' heaps
         shown = np.nonzero(~shapely.is_empty(geoms))[0]
         # the texts' lengths alone (a slice's texts are dropped as they are measured)
         lengths = map_array(_text_lengths, geoms[shown])
         size = int(prop_size[shown].sum()) + int(lengths.sum()) + overhead * shown.size
         # stop when within budget or at MAX_TOLERANCE_M (the attributes set a floor)
-        if size <= budget or tolerance * 2 > MAX_TOLERANCE_M:
+        if size <= budget or _last(tolerance):
             break
-        step = tolerance  # the bound doubles: tolerance + step
-        tolerance += step
+        tolerance *= 2
+    del source
     bounds = shapely.total_bounds(geoms[shown]) if shown.size else np.full(4, np.nan)
     features = []
     for start in range(0, shown.size, _ROWS):  # each part dropped as its feature is made
@@ -235,6 +238,38 @@ def feature_texts(
             features.append(feature_text(str(props[i]), str(text)))
             props[i] = None
     return features, tolerance, bounds
+
+
+#: Geometries, evenly spread, on which a layer's tolerance is sought first.
+SAMPLE = 1000
+
+
+def _sampled_tolerance(geoms: np.ndarray, fixed: int, options: DisplayOptions) -> float:
+    """The first tolerance of ``tolerance_m`` × 1, 2, 4, ... at which a sample of the
+    geometries (up to about :data:`SAMPLE`, evenly spread), each simplified once and
+    scaled up to the whole layer, brings the features within the budget (``fixed``:
+    their bytes that are not geometry); the largest when none does.
+
+    A starting point: :func:`feature_texts` measures every feature at it, and goes on
+    doubling the tolerance while they are over the budget. Below twice the sample size
+    the sample is the whole layer and the answer is exact.
+    """
+    sample = geoms[:: max(1, len(geoms) // SAMPLE)]
+    scale = len(geoms) / max(len(sample), 1)
+    tolerance = options.tolerance_m
+    while True:
+        simple = display(sample, tolerance, options.precision)
+        size = fixed + float(_text_lengths(simple[~shapely.is_empty(simple)]).sum()) * scale
+        if size <= options.budget_mb * 1e6 or _last(tolerance):
+            return tolerance
+        tolerance *= 2
+
+
+def _last(tolerance: float) -> bool:
+    """Whether no larger tolerance is tried: doubled, it would pass
+    :data:`MAX_TOLERANCE_M` (or it is not positive, and doubling changes nothing).
+    """
+    return not 0 < tolerance * 2 <= MAX_TOLERANCE_M
 
 
 def _text_lengths(geoms: np.ndarray) -> np.ndarray:
