@@ -36,14 +36,18 @@ def _row_km2(lat_top: float, res: float, rows: int) -> np.ndarray:
     return np.array(out)
 
 
-@pytest.mark.parametrize("units", ["count", "density"])
+@pytest.mark.parametrize(
+    ("units", "max_cells", "f"),
+    [("count", 100, 8), ("density", 100, 8), ("count", 200, 4), ("density", 4, 32)],
+)
 def test_the_overview_is_each_cells_mean_density_of_its_valid_pixels(
-    tmp_path, monkeypatch, units
+    tmp_path, monkeypatch, units, max_cells, f
 ):
     """After the raster's scan every block is in the overview, and each cell is the mean
     people per km² of its valid pixels, computed here from the array and geodesic pixel
-    areas; cells with no valid pixel are NaN."""
-    monkeypatch.setattr(overview_mod, "MAX_CELLS", 100)  # 45×61 px → 8-pixel cells
+    areas; cells with no valid pixel are NaN. Cells smaller than the 16-pixel blocks,
+    and larger (a cell over several blocks), and blocks cut by the raster's edge."""
+    monkeypatch.setattr(overview_mod, "MAX_CELLS", max_cells)
     data = _data()
     res, top = 0.01, 50.0
     path = write_raster(
@@ -56,26 +60,67 @@ def test_the_overview_is_each_cells_mean_density_of_its_valid_pixels(
     )
     raster = read_population(path, units=units, nodata=-9999.0)
     overview = raster.overview()
-    assert overview.factor == 8 and not overview.complete
+    assert overview.factor == f and not overview.complete
     raster.read(3, 5, 20, 20)  # some blocks decoded by a read first
     with pytest.warns(NodataWarning):  # the negative values
         raster.total()
     assert overview.complete and overview.added == overview.blocks
 
-    valid = (data != -9999.0) & (data >= 0)
-    area = _row_km2(top, res, ROWS)[:, None]
-    density = np.where(valid, data / area if units == "count" else data, 0.0)
-    pad = ((0, -ROWS % 8), (0, -COLS % 8))
-    sums = np.pad(density, pad).reshape(6, 8, 8, 8).sum(axis=(1, 3))
-    counts = np.pad(valid, pad).reshape(6, 8, 8, 8).sum(axis=(1, 3))
-    expected = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    expected, counts = _expected(data, units, f, top, res)
     got = overview.mean(0, ROWS, 0, COLS)
     assert np.array_equal(np.isnan(got), np.isnan(expected))
-    assert np.isnan(got[0, 0])  # the corner with no valid pixel
+    if f <= 8:
+        assert np.isnan(got[0, 0])  # the corner with no valid pixel
     np.testing.assert_allclose(got, expected, rtol=1e-5)
     np.testing.assert_array_equal(overview.counts, counts)  # each block added once
     # a window's cells start at the cell holding its first pixel
-    np.testing.assert_allclose(overview.mean(17, 40, 9, 30), expected[2:5, 1:4], rtol=1e-5)
+    window = overview.mean(17, 40, 9, 30)
+    np.testing.assert_allclose(
+        window, expected[17 // f : -(-40 // f), 9 // f : -(-30 // f)], rtol=1e-5
+    )
+
+
+def _expected(data, units, f, top, res):
+    """Each f × f cell's mean density of valid pixels, and their number, from the array."""
+    valid = (data != -9999.0) & (data >= 0)
+    area = _row_km2(top, res, data.shape[0])[:, None]
+    density = np.where(valid, data / area if units == "count" else data, 0.0)
+    pad = ((0, -data.shape[0] % f), (0, -data.shape[1] % f))
+    shape = (-(-data.shape[0] // f), f, -(-data.shape[1] // f), f)
+    sums = np.pad(density, pad).reshape(shape).sum(axis=(1, 3))
+    counts = np.pad(valid, pad).reshape(shape).sum(axis=(1, 3))
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), counts
+
+
+def test_tiles_whose_edges_cut_the_cells_fill_the_same_overview(tmp_path, monkeypatch):
+    """A raster of several files whose edges fall inside cells (rows from 23, columns
+    from 21 and 41): each block's pixels go to their own cells."""
+    import rasterio
+
+    monkeypatch.setattr(overview_mod, "MAX_CELLS", 100)  # 8-pixel cells
+    data = np.abs(_data(13))
+    data[data > 1000] = -9999.0
+    transform = from_origin(20.0, 50.0, 0.01, 0.01)
+    paths = []
+    for r0, r1 in ((0, 23), (23, ROWS)):
+        for c0, c1 in ((0, 21), (21, 41), (41, COLS)):
+            path = tmp_path / f"t{r0}_{c0}.tif"
+            write_raster(
+                path,
+                data[r0:r1, c0:c1],
+                nodata=-9999.0,
+                tiled=True,
+                transform=transform * rasterio.Affine.translation(c0, r0),
+                crs="EPSG:4326",
+            )
+            paths.append(path)
+    raster = read_population(paths, nodata=-9999.0)
+    raster.total()
+    overview = raster.overview()
+    assert overview.factor == 8 and overview.complete
+    expected, counts = _expected(data, "count", 8, 50.0, 0.01)
+    np.testing.assert_array_equal(overview.counts, counts)
+    np.testing.assert_allclose(overview.mean(0, ROWS, 0, COLS), expected, rtol=1e-5)
 
 
 def test_a_block_decoded_twice_is_added_once(tmp_path):
