@@ -512,9 +512,16 @@ def _block_stats(
     bad = ~np.isfinite(block)
     if nodata is not None and not math.isnan(nodata):
         bad |= raw == np.asarray(nodata).astype(raw.dtype, copy=False)
-    fill = (block <= FILL_FLOOR) & ~bad
-    neg = (block < 0) & ~bad & ~fill
-    bad |= fill | neg
+    negative = fill = 0
+    low = block < 0  # fill-like and other negative values (most blocks have none)
+    if low.any():
+        low &= ~bad
+        fills = low & (block <= FILL_FLOOR)
+        fill = int(fills.sum())
+        negative = int(low.sum()) - fill
+        bad |= low
+    valid = ~bad
+    n_valid = int(valid.sum())
     area = raster.cell_area_km2(
         tile.row_off + window.row_off, tile.col_off + window.col_off, window.height, window.width
     )
@@ -523,9 +530,9 @@ def _block_stats(
     else:
         with np.errstate(all="ignore"):  # invalid pixels' values are never used
             density = block / area
-    counts = [(~bad).sum(), bad.sum(), neg.sum(), fill.sum()]
-    stats = np.array([*counts, block[~bad].sum(dtype="float64")], dtype="float64")
-    return stats, density, ~bad
+    people = block[valid].sum(dtype="float64")
+    stats = np.array([n_valid, valid.size - n_valid, negative, fill, people], dtype="float64")
+    return stats, density, valid
 
 
 def _keep_stats(
