@@ -338,6 +338,7 @@ def _how_sure_and_who(
             options.engine,
             distances,
             result.totals.inside,
+            known=result.totals.within_m,  # the rings' distances are not counted again
         )
     if structure is not None:
         names = layer_names(options.rings)

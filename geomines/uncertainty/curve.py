@@ -9,7 +9,7 @@ counted a few at a time in one pass over the raster.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -59,25 +59,28 @@ def distance_curve(
     engine,
     distances: np.ndarray,
     inside: float,
+    known: Mapping[float, float] | None = None,
 ) -> pd.DataFrame:
     """``distance_m`` and ``people_within`` (dissolved; at 0, the people inside).
 
-    ``hazards``: the counted hazards' geometries (with a CRS). The curve is
-    non-decreasing by construction; a decrease beyond rounding would be a defect and
-    is warned, never hidden.
+    ``hazards``: the counted hazards' geometries (with a CRS). ``known``: people within
+    distances already counted the same way (the assessment's rings), taken as they are
+    rather than counted again, so the curve at a ring's distance is that ring's number.
+    The curve is non-decreasing by construction; a decrease beyond rounding would be a
+    defect and is warned, never hidden.
     """
     people = np.zeros(len(distances))
-    positive = [float(d) for d in distances if d > 0]
+    values: dict[float, float] = {float(d): float(v) for d, v in (known or {}).items()}
+    positive = [float(d) for d in distances if d > 0 and float(d) not in values]
     people[distances == 0] = inside
-    if positive and len(hazards):
-        values: dict[float, float] = {}
+    if len(hazards):
         for k in range(0, len(positive), CHUNK):
             chunk = positive[k : k + CHUNK]
             buffers = buffers_m(hazards, chunk, to_crs=raster.crs)
             groups = [onto_grid(np.asarray(b.values, dtype=object), raster) for b in buffers]
             for d, union in zip(chunk, engine.unions(groups, raster), strict=True):
                 values[d] = float(union.total.people)
-        people = np.array([values.get(float(d), inside) for d in distances])
+        people = np.array([values.get(float(d), inside) if d > 0 else inside for d in distances])
     drops = np.diff(people) < -1e-9 * max(1.0, float(np.max(people, initial=0.0)))
     if drops.any():
         warnings.warn(
