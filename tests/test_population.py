@@ -297,3 +297,61 @@ def test_the_scan_reuses_the_blocks_reads_decoded(tmp_path, monkeypatch, units):
     assert fresh["negative_pixels"] == int(((data < 0) & (data > -1e30) & (data != -9999.0)).sum())
     if units == "count":
         assert fresh["total"] == pytest.approx(float(data[~bad].astype("float64").sum()), rel=1e-12)
+
+
+@pytest.mark.parametrize("units", ["count", "density"])
+def test_a_windows_total_is_its_pixels_sum_and_reuses_the_blocks_statistics(
+    tmp_path, monkeypatch, units
+):
+    """A window's total (a Dask partition's) is the plain numpy sum of its valid pixels,
+    for windows on block edges and windows cutting blocks, over one file and over tiles
+    whose edges cut blocks; blocks wholly inside a window are counted from the statistics
+    kept when they were decoded: the same window again decodes nothing."""
+    import geomines.io.population as population
+
+    rng = np.random.default_rng(5)
+    data = rng.uniform(0, 50, (90, 70)).astype("float32")
+    data[rng.random(data.shape) < 0.05] = -9999.0
+    data[rng.random(data.shape) < 0.02] = np.nan
+    transform = from_origin(20.0, 50.0, 0.01, 0.01)
+    path = write_raster(
+        tmp_path / "s.tif", data, nodata=-9999.0, tiled=True, transform=transform, crs="EPSG:4326"
+    )
+    paths = []
+    for r0, r1 in ((0, 37), (37, 90)):
+        for c0, c1 in ((0, 23), (23, 70)):
+            paths.append(
+                write_raster(
+                    tmp_path / f"t{r0}_{c0}.tif",
+                    data[r0:r1, c0:c1],
+                    nodata=-9999.0,
+                    tiled=True,
+                    transform=transform * Affine.translation(c0, r0),
+                    crs="EPSG:4326",
+                )
+            )
+    valid = (data != -9999.0) & np.isfinite(data)
+    people = np.where(valid, data, 0.0).astype("float64")
+    if units == "density":
+        # people per pixel: the density times the pixel's area
+        people = people * read_population(path, units="density").cell_area_km2(0, 0, 90, 70)
+    decoded = []
+    real = population._decode
+    monkeypatch.setattr(population, "_decode", lambda *a: decoded.append(a[2]) or real(*a))
+    for source in (path, paths):
+        raster = read_population(source, units=units)
+        for window in ((0, 0, 32, 48), (5, 7, 30, 25), (16, 16, 64, 48), (0, 0, 90, 70)):
+            r, c, h, w = window
+            expected = float(people[r : r + h, c : c + w].sum())
+            assert raster.total(window) == pytest.approx(expected, rel=1e-12), window
+        if source is path:  # on the edges of the blocks geomines reads: none decoded again
+            bh, bw = raster._tiles[0].block
+            r, c, h, w = 0, bw, bh * (90 // bh), 2 * bw
+            raster.total((r, c, h, w))
+            decoded.clear()
+            assert raster.total((r, c, h, w)) == pytest.approx(
+                float(people[r : r + h, c : c + w].sum()), rel=1e-12
+            )
+            assert decoded == []
+    parts = [raster.total((r, c, 32, 32)) for r in range(0, 90, 32) for c in range(0, 70, 32)]
+    assert sum(parts) == pytest.approx(raster.total(), rel=1e-12)

@@ -196,11 +196,7 @@ class PopulationRaster:
                 return hit
         tile = self._tiles[index]
         window = _block_window(tile, brow, bcol)
-        try:
-            with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
-                data = self._dataset(index).read(self.band, window=window)
-        except rasterio.errors.RasterioError as exc:
-            raise _read_error(tile.path, window, exc) from exc
+        data = _decode(self, index, window)
         # the raster's statistics from this block, so that its scan need not decode it again
         _keep_stats(self, index, (brow, bcol), window, data)
         exact32 = (data.dtype.kind in "iu" and data.dtype.itemsize <= 2) or data.dtype == "float32"
@@ -355,14 +351,7 @@ class PopulationRaster:
         """
         if window is None:
             return self._scan(mapper)["total"]
-        row, col, height, width = window
-        total, step = 0.0, 1024
-        for r in range(row, row + height, step):
-            for c in range(col, col + width, step):
-                h, w = min(step, row + height - r), min(step, col + width - c)
-                block = self.read(r, c, h, w, keep=False)
-                total += float(np.nansum(block))
-        return total
+        return sum(_window_parts(self, window))
 
     def stats(self) -> dict:
         """Total people and counts of valid, nodata, negative and fill pixels."""
@@ -480,6 +469,52 @@ def _scan_run(
                 stats[name] += int(part[k])
             stats["total"] += float(part[len(STAT_KEYS)])
     return stats
+
+
+def _decode(raster: PopulationRaster, index: int, window: Window) -> np.ndarray:
+    """A window of tile ``index`` as stored (this thread's handle on the file)."""
+    try:
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+            return raster._dataset(index).read(raster.band, window=window)
+    except rasterio.errors.RasterioError as exc:
+        raise _read_error(raster._tiles[index].path, window, exc) from exc
+
+
+def _window_parts(raster: PopulationRaster, window: tuple[int, int, int, int]) -> Iterator[float]:
+    """The people in a pixel window of the grid, block by block (float64): a block wholly
+    inside it from the statistics kept when it was decoded (decoded now only if no read
+    has), a block the window cuts from its pixels in the window.
+    """
+    row, col, height, width = window
+    for index, tile in enumerate(raster._tiles):
+        r0, r1 = (
+            max(row, tile.row_off) - tile.row_off,
+            min(row + height, tile.row_off + tile.height) - tile.row_off,
+        )
+        c0, c1 = (
+            max(col, tile.col_off) - tile.col_off,
+            min(col + width, tile.col_off + tile.width) - tile.col_off,
+        )
+        if r0 >= r1 or c0 >= c1:
+            continue
+        bh, bw = tile.block
+        for br in range(r0 // bh, (r1 - 1) // bh + 1):
+            for bc in range(c0 // bw, (c1 - 1) // bw + 1):
+                w = _block_window(tile, br, bc)
+                top, left = int(w.row_off), int(w.col_off)
+                bottom, right = top + int(w.height), left + int(w.width)
+                if r0 <= top and bottom <= r1 and c0 <= left and right <= c1:
+                    known = raster.__dict__.get("_block_stats", {}).get(index)
+                    part = known[br, bc] if known is not None else None
+                    if part is None or np.isnan(part[0]):
+                        part = _keep_stats(raster, index, (br, bc), w, _decode(raster, index, w))
+                    yield float(part[len(STAT_KEYS)])
+                    continue
+                sr0, sr1, sc0, sc1 = max(r0, top), min(r1, bottom), max(c0, left), min(c1, right)
+                pixels = raster.read(
+                    sr0 + tile.row_off, sc0 + tile.col_off, sr1 - sr0, sc1 - sc0, keep=False
+                )
+                yield float(np.nansum(pixels))
 
 
 def _block_grid(tile: _Tile) -> tuple[int, int]:
