@@ -303,15 +303,7 @@ class PopulationRaster:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        for key in (
-            "_local",
-            "_all_handles",
-            "_mutex",
-            "_cache",
-            "_cache_bytes",
-            "_block_stats",
-            "_overview",
-        ):
+        for key in _NOT_PICKLED:
             state.pop(key, None)
         return state
 
