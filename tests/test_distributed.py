@@ -262,3 +262,32 @@ def test_multi_threaded_worker_never_closes_a_raster_another_thread_reads(tmp_pa
     finally:
         c.close()
         cluster.close()
+
+
+def test_geometries_travel_as_data_not_in_the_scheduler_task_specs(client):
+    """A batch of hazards sent to be buffered: the scheduler (in the client's process on a
+    LocalCluster) keeps each task's spec until the task is released; the geometries are
+    scattered to a worker instead, so the spec stays small however many hazards."""
+    import pickle
+
+    from geomines.engine.dask import DaskEngine
+
+    raster = geomines.read_population(SAO_MIGUEL / "gpw_v411_2020_count_2020.tif")
+    west, south, east, north = raster.bounds
+    rng = np.random.default_rng(5)
+    xs = rng.uniform(west, east, 2000)
+    ys = rng.uniform(south, north, 2000)
+    geoms = shapely.buffer(shapely.points(xs, ys), 0.002, quad_segs=16)
+    engine = DaskEngine(client, partition_px=1024)
+    batch = engine.buffer_batch(geoms, "EPSG:4326", 100.0, raster)
+    distributed.wait(batch)  # done, and still held: its spec stays on the scheduler
+    spec_bytes = client.run_on_scheduler(
+        lambda dask_scheduler, key=batch.key: len(pickle.dumps(dask_scheduler.tasks[key].run_spec))
+    )
+    geometry_bytes = sum(len(w) for w in shapely.to_wkb(geoms))
+    assert geometry_bytes > 1_000_000
+    assert spec_bytes < geometry_bytes / 50, (spec_bytes, geometry_bytes)
+    # and the batch counts what the local engine counts for the same buffers
+    people = engine.gather([engine.batch_people(batch, raster)])[0]
+    local = LocalEngine().buffer_batch(geoms, "EPSG:4326", 100.0, raster)
+    np.testing.assert_allclose(people, LocalEngine().batch_people(local, raster), rtol=1e-12)

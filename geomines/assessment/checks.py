@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..engine.exact import ZonalSum
+from ..engine.exact import ZonalSum, ZonalSums
 from ..engine.executors import map_array
 from ..engine.unions import UNION_TILE, UnionSum, UnionTiles
 from ..grid import tile_box, tiles
@@ -158,7 +158,7 @@ def outside_region(
 
 def quality_checks(
     frame: gpd.GeoDataFrame,
-    inside: list[ZonalSum],
+    inside: ZonalSums,
     union_sum: ZonalSum,
     ring_sums: dict[float, ZonalSum],
     rings: tuple[float, ...],
@@ -167,17 +167,18 @@ def quality_checks(
     total_pop: float,
     reconciliations: dict[str, Reconciliation],
 ) -> Checks:
-    """Data-quality facts of the counted hazards, and the reconciliations, as :class:`Checks`."""
-    counted = frame["counted"].to_numpy()
+    """Data-quality facts of the counted hazards, and the reconciliations, as :class:`Checks`.
+
+    ``inside``: each hazard's sums (zeros for hazards not counted or not usable).
+    """
+    counted = frame["counted"].to_numpy(dtype=bool)
     per_hazard = float(frame.loc[counted, "people_inside"].sum())
     pixel_area = raster.res[0] * raster.res[1]
-    sub_pixel = sum(
-        1 for z, c in zip(inside, counted, strict=True) if c and 0 < z.area < pixel_area
-    )
-    area = sum(z.area for z, c in zip(inside, counted, strict=True) if c)
-    area_in = sum(z.area_in_raster for z, c in zip(inside, counted, strict=True) if c)
-    weight = sum(z.weight for z, c in zip(inside, counted, strict=True) if c)
-    weight_nd = sum(z.weight_nodata for z, c in zip(inside, counted, strict=True) if c)
+    sub_pixel = int(np.count_nonzero(counted & (inside.area > 0) & (inside.area < pixel_area)))
+    area = float(inside.area[counted].sum())
+    area_in = float(inside.area_in_raster[counted].sum())
+    weight = float(inside.weight[counted].sum())
+    weight_nd = float(inside.weight_nodata[counted].sum())
     outside = overlap = None
     if by_admin is not None:
         units = by_admin[by_admin["admin_id"] != "(outside)"]

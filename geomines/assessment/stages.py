@@ -31,7 +31,7 @@ from pyproj import CRS
 from tqdm import tqdm
 
 from ..crs import move_to_grid, transform_geoms
-from ..engine.exact import PIXEL_RULES, PixelRule, ZonalSum
+from ..engine.exact import PIXEL_RULES, PixelRule, ZonalSums
 from ..engine.executors import release_memory
 from ..engine.local import Engine, LocalEngine
 from ..engine.rings import area_m2, format_m, parse_rings
@@ -158,7 +158,7 @@ class Projected:
 class PerHazard:
     """Stage 2: each hazard's sums inside, and the land class × contamination × status groups."""
 
-    inside: list[ZonalSum]
+    inside: ZonalSums
     groups: list[tuple[tuple[Any, ...], np.ndarray]]
     class_columns: dict[str, list[float]]
     #: the counted hazards' groups (None: the groups do not make up the counted hazards)
@@ -460,7 +460,8 @@ def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
     bar.set_postfix_str("people inside each hazard")
     sums = options.engine.sums(p.geoms_r, p.raster)
     bar.update()
-    inside = [sums[i] if u else ZonalSum() for i, u in enumerate(p.usable)]
+    kept = [sums.people, sums.weight, sums.weight_nodata, sums.area, sums.area_in_raster]
+    inside = ZonalSums(*(np.where(p.usable, a, 0.0) for a in kept))
     p.frame["people_inside"] = np.where(p.usable, sums.people, np.nan)
     areas = np.full(len(p.frame), np.nan)
     if p.usable.any():

@@ -17,10 +17,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ..errors import GeominesError, MissingDependencyError
 from ..io.population import PopulationRaster
 from .core import PartitionedEngine
 from .exact import PixelRule
+
+#: geometry arrays at least this long are scattered rather than put in the task
+SCATTER_MIN = 64
 
 __all__ = ["DaskEngine", "DaskExecutor", "PartitionError", "local_client"]
 
@@ -98,7 +103,20 @@ class DaskExecutor:
     def submit(self, func: Callable, *args: Any, label: str = "") -> Any:
         """A Dask future for ``func(*args)``; futures among ``args`` are resolved."""
         self.tasks += 1
+        args = tuple(self._shipped(a) for a in args)
         return self.client.submit(_on_worker, func, label, *args, pure=False)
+
+    def _shipped(self, arg: Any) -> Any:
+        """A geometry array sent to a worker as data, the rest as it is.
+
+        A task's arguments are kept in its spec by the scheduler (in this process,
+        on a ``LocalCluster``) until the task is released: scattered, the geometries
+        are held by the worker that runs the task instead, and the client's copy is
+        transient.
+        """
+        if isinstance(arg, np.ndarray) and arg.dtype == object and arg.size >= SCATTER_MIN:
+            return self.client.scatter([arg], hash=False)[0]
+        return arg
 
     def gather(self, handles: list) -> list:
         """The futures' values; a failed task raises :class:`PartitionError`."""
