@@ -57,13 +57,20 @@ def local_client(
 ) -> Any:
     """A ``dask.distributed.Client`` on a local cluster of worker processes."""
     dd = require_dask()
-    cluster = dd.LocalCluster(
-        n_workers=workers,
-        threads_per_worker=threads_per_worker,
-        processes=True,
-        memory_limit=memory_limit,
-        dashboard_address=None,
-    )
+    import dask
+
+    # Dask starts workers with MALLOC_TRIM_THRESHOLD_ set, which also fixes glibc's
+    # mmap threshold at 128 kB: every numpy temporary above it is mapped and unmapped
+    # again. The engine's window sums make many; geomines trims memory between stages
+    # itself (release_memory), so its workers run with glibc's defaults.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        cluster = dd.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=threads_per_worker,
+            processes=True,
+            memory_limit=memory_limit,
+            dashboard_address=None,
+        )
     return dd.Client(cluster)
 
 
