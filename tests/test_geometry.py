@@ -100,3 +100,32 @@ def test_map_array_slices_on_threads_keep_order(monkeypatch):
         assert list(got) == list(want)
         assert sum(seen) == len(geoms) and (len(seen) == 1) == (n == "1")
     assert list(map_array(func, geoms[:3])) == list(want[:3])  # too few to slice
+
+
+def test_area_m2_a_chunk_at_a_time_gives_the_same_areas(monkeypatch):
+    """Areas are computed a chunk at a time (bounded copies); a geometry's area is the
+    same whichever chunk it falls in, nulls and empties stay NaN, the index is kept
+    apart from the positions, and the areas are pyproj's geodesic ones to 1e-4."""
+    import geopandas as gpd
+    from pyproj import Geod
+
+    from geomines.engine import rings
+
+    rng = np.random.default_rng(3)
+    lon, lat = rng.uniform(-60, 60, 60), rng.uniform(-60, 60, 60)
+    geoms = list(shapely.buffer(shapely.points(lon, lat), rng.uniform(0.001, 0.3, 60)))
+    geoms[5], geoms[17] = None, shapely.Polygon()
+    series = gpd.GeoSeries(geoms, index=np.arange(60)[::-1] * 3, crs="EPSG:4326")
+    whole = rings.area_m2(series)
+    monkeypatch.setattr(rings, "AREA_CHUNK", 7)
+    chunked = rings.area_m2(series)
+    np.testing.assert_array_equal(chunked, whole)
+    assert np.isnan(chunked[[5, 17]]).all() and np.isfinite(np.delete(chunked, [5, 17])).all()
+    geod = Geod(ellps="WGS84")
+    for i in (0, 23, 59):
+        expected = abs(geod.geometry_area_perimeter(geoms[i])[0])
+        assert chunked[i] == pytest.approx(expected, rel=1e-4)
+    square = gpd.GeoSeries([shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
+    assert rings.area_m2(square)[0] == pytest.approx(
+        abs(geod.geometry_area_perimeter(shapely.box(0, 0, 1, 1))[0]), rel=1e-4
+    )

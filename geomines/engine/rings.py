@@ -44,6 +44,8 @@ CLUSTER_DEG = 0.5
 
 #: Segments per quarter circle of a buffer (64 per full circle).
 QUAD_SEGS = 16
+#: geometries whose areas are computed together (bounds the transient copies)
+AREA_CHUNK = 50_000
 
 
 R = TypeVar("R")
@@ -252,8 +254,12 @@ def area_m2(geoms: gpd.GeoSeries) -> np.ndarray:
     def run(lonlat: np.ndarray, idx: np.ndarray, lon: float, lat: float) -> np.ndarray:
         return shapely.area(apply_transform(lonlat, _laea(lon, lat)))
 
-    for idx, areas in by_cluster(geoms, run):
-        out[idx] = areas
+    # a chunk at a time: the densified lon/lat copies are held for one chunk, not for
+    # every hazard (a geometry's area depends only on its own cluster cell)
+    for start in range(0, len(geoms), AREA_CHUNK):
+        chunk = geoms.iloc[start : start + AREA_CHUNK]
+        for idx, areas in by_cluster(chunk, run):
+            out[start + idx] = areas
     return out
 
 
