@@ -169,7 +169,8 @@ def quality_checks(
 ) -> Checks:
     """Data-quality facts of the counted hazards, and the reconciliations, as :class:`Checks`.
 
-    ``inside``: each hazard's sums (zeros for hazards not counted or not usable).
+    ``inside``: each hazard's sums (zeros for hazards that could not be used); only
+    the counted hazards' enter the checks.
     """
     counted = frame["counted"].to_numpy(dtype=bool)
     per_hazard = float(frame.loc[counted, "people_inside"].sum())

@@ -96,20 +96,19 @@ class PackedGeometries:
         self.array = array
 
     def __reduce__(self) -> tuple[Callable, tuple[bytes, np.ndarray]]:
-        wkb = shapely.to_wkb(self.array)
-        missing = shapely.is_missing(self.array)
-        lengths = np.array([0 if m else len(w) for w, m in zip(wkb, missing, strict=True)])
-        lengths[missing] = -1
+        wkb = shapely.to_wkb(self.array)  # None where the geometry is missing
+        lengths = np.array([-1 if w is None else len(w) for w in wkb], dtype=np.int64)
         return _unpack, (b"".join(w for w in wkb if w is not None), lengths)
 
 
 def _unpack(blob: bytes, lengths: np.ndarray) -> PackedGeometries:
-    ends = np.cumsum(np.maximum(lengths, 0))
-    starts = ends - np.maximum(lengths, 0)
+    ends = np.cumsum(np.maximum(lengths, 0)).tolist()
     view = memoryview(blob)
     pieces = np.empty(len(lengths), dtype=object)
-    spans = zip(starts.tolist(), ends.tolist(), lengths.tolist(), strict=True)
-    pieces[:] = [None if n < 0 else bytes(view[a:b]) for a, b, n in spans]
+    pieces[:] = [
+        None if n < 0 else bytes(view[end - n : end])
+        for n, end in zip(lengths.tolist(), ends, strict=True)
+    ]
     return PackedGeometries(shapely.from_wkb(pieces))
 
 
