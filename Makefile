@@ -12,7 +12,7 @@ SM     := sample_data/sao_miguel
 
 .PHONY: demo test install clean bench bench-data browser lint
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py geomines/engine/cgreen.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
@@ -51,7 +51,7 @@ lint: $(STAMP)
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-$(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
+$(BENCH_STAMP): pyproject.toml setup.py geomines/engine/cgreen.c benchmarks/requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install --quiet -e ".[dask]" -r benchmarks/requirements.txt

@@ -29,6 +29,10 @@ def versions() -> dict[str, str | None]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
     }
+    from .engine.exact import COMPILED
+
+    # the exact engine's inner loop: compiled C, or numpy where no compiler was found
+    out["engine loop"] = "compiled" if COMPILED else "numpy (no C compiler at install)"
     try:
         import rasterio
 

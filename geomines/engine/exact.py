@@ -30,6 +30,14 @@ from ..grid import pixel_window, pixel_windows
 from ..io.population import PopulationRaster
 from .executors import map_threads
 
+try:  # the compiled inner loop (geomines/engine/cgreen.c), built when geomines is installed
+    from . import cgreen  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - no C compiler where geomines was installed
+    cgreen = None
+
+#: Whether the exact engine runs its compiled inner loop (else the numpy one: same sums).
+COMPILED = cgreen is not None
+
 __all__ = ["PixelRule", "ZonalSum", "ZonalSums", "coverage_fractions", "zonal_sum", "zonal_sums"]
 
 
@@ -276,27 +284,40 @@ def areas_on_raster(
     return poly, valid, area, area_in
 
 
-def _row_pieces(
+def _boundary_coords(
     geoms: np.ndarray, raster: PopulationRaster, row_off: int, col_off: int
-) -> tuple[np.ndarray, ...]:
-    """Boundary pieces of polygons, split where they cross pixel rows.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The polygons' boundaries in window pixel coordinates, exteriors anticlockwise.
 
-    Returns ``gid, row, u_a, u_b, dw`` in window pixel coordinates: each piece lies
-    within one pixel row; ``u`` are column coordinates of its ends and ``dw`` its
-    signed extent in rows.
+    Returns ``u, w, seg, gid`` per vertex: ``u`` the column and ``w`` the row
+    coordinate, ``seg`` whether the vertex and the next form a segment (same ring),
+    ``gid`` the position of the vertex's geometry in ``geoms``.
     """
     oriented = shapely.orient_polygons(geoms, exterior_cw=False)
     parts, part_of = shapely.get_parts(oriented, return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)
     xy, coord_of = shapely.get_coordinates(rings, return_index=True)
-    gid_of_coord = part_of[ring_of[coord_of]]
     tr = raster.transform
     u = (xy[:, 0] - tr.c) / tr.a - col_off
     w = (xy[:, 1] - tr.f) / tr.e - row_off
-    same = coord_of[1:] == coord_of[:-1]
+    seg = np.zeros(len(u), dtype=bool)
+    seg[:-1] = coord_of[1:] == coord_of[:-1]
+    return u, w, seg, part_of[ring_of[coord_of]]
+
+
+def _row_pieces(
+    u: np.ndarray, w: np.ndarray, seg: np.ndarray, gid: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Boundary pieces (:func:`_boundary_coords`), split where they cross pixel rows.
+
+    Returns ``gid, row, u_a, u_b, dw`` in window pixel coordinates: each piece lies
+    within one pixel row; ``u`` are column coordinates of its ends and ``dw`` its
+    signed extent in rows.
+    """
+    same = seg[:-1]
     u0, u1 = u[:-1][same], u[1:][same]
     w0, w1 = w[:-1][same], w[1:][same]
-    g = gid_of_coord[:-1][same]
+    g = gid[:-1][same]
     # integer row lines strictly between w0 and w1, in the order the segment meets them
     lo = np.floor(np.minimum(w0, w1)) + 1
     hi = np.ceil(np.maximum(w0, w1)) - 1
@@ -434,6 +455,26 @@ def _land_correction(
     return gids[g_idx], v[rr[b_idx], cc[b_idx]] * (g - f)
 
 
+def _green_sums(
+    u: np.ndarray, w: np.ndarray, seg: np.ndarray, slot: np.ndarray, size: int, v: np.ndarray
+) -> np.ndarray:
+    """∮ P_cont dw over each slot's boundaries (the people of ``v`` inside them).
+
+    The compiled loop (:data:`COMPILED`) where it was built, else the same arithmetic
+    in numpy (:func:`_row_pieces`, :func:`_piece_sums`): the same sums, bit for bit.
+    """
+    h, width = v.shape
+    p = _prefix(v)
+    if cgreen is not None:
+        out = np.zeros(size)
+        cgreen.boundary_sums(u, w, seg, slot, out, v, p, h, width)
+        return out
+    pslot, row, ua, ub, dw = _row_pieces(u, w, seg, slot)
+    keep = (row >= 0) & (row < h)
+    pslot, row, ua, ub, dw = pslot[keep], row[keep], ua[keep], ub[keep], dw[keep]
+    return np.bincount(pslot, _piece_sums(row, ua, ub, dw, v, p), size)
+
+
 def _window_sums(
     geoms: np.ndarray,
     gids: np.ndarray,
@@ -443,30 +484,25 @@ def _window_sums(
 ) -> dict[str, np.ndarray]:
     """Sums for the geometries of one window: ``{name: (ids, values)}`` partials."""
     r0, r1, c0, c1 = window
-    gid_local, row, ua, ub, dw = _row_pieces(geoms, raster, r0, c0)
-    h, w = r1 - r0, c1 - c0
-    keep = (row >= 0) & (row < h)
+    u, w, seg, gid_local = _boundary_coords(geoms, raster, r0, c0)
     out: dict[str, np.ndarray] = {}
-    if not keep.any():
+    if not seg.any():
         return out
-    gid_local, row, ua, ub, dw = gid_local[keep], row[keep], ua[keep], ub[keep], dw[keep]
-    ids, target = np.unique(gids[gid_local], return_inverse=True)
+    ids, target = np.unique(gids, return_inverse=True)
+    slot = np.ascontiguousarray(target[gid_local], dtype=np.int64)
     out["ids"] = ids
     size = len(ids)
-    v = raster.read(r0, c0, h, w)  # a new array: nodata set to 0 in place
+    v = raster.read(r0, c0, r1 - r0, c1 - c0)  # a new array: nodata set to 0 in place
     nodata = np.isnan(v)
     np.copyto(v, 0.0, where=nodata)
-    out["people"] = np.bincount(target, _piece_sums(row, ua, ub, dw, v, _prefix(v)), size)
+    out["people"] = _green_sums(u, w, seg, slot, size, v)
     if raster.land_area is not None and land_rule != "plain":
         cid, cpeople = _land_correction(geoms, gids, raster, window, v, land_rule)
         pos = np.searchsorted(ids, cid)
         ok = (pos < size) & (ids[np.minimum(pos, size - 1)] == cid)
         out["people"] += np.bincount(pos[ok], cpeople[ok], size)
     if nodata.any():
-        nd = nodata.astype(float)
-        out["weight_nodata"] = np.bincount(
-            target, _piece_sums(row, ua, ub, dw, nd, _prefix(nd)), size
-        )
+        out["weight_nodata"] = _green_sums(u, w, seg, slot, size, nodata.astype(float))
     return out
 
 
