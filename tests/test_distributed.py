@@ -349,3 +349,34 @@ def test_local_workers_run_without_dasks_stack_sampling_profiler(client):
 
     enabled = client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
     assert len(enabled) == 2 and not any(enabled.values()), enabled
+
+
+def test_a_batch_goes_to_its_reach_box_partitions_without_asking(tmp_path, monkeypatch):
+    """With each batch's reach box, the ring stage sends the buffers to the partitions
+    the box meets at once (no round trip per batch); the numbers are the same, and a
+    box that misses a buffer's partition is an error, not a union short of a piece."""
+    from geomines.assessment import batching
+    from geomines.engine import core
+
+    hazards, path = _synthetic(tmp_path)
+    raster = geomines.read_population(path)
+    whole = geomines.assess(hazards, raster, rings_m=(100, 500))
+    monkeypatch.setattr(batching, "BATCH_COORDS", 150)  # a few hazards per batch
+    asked = []
+    real_keys = core._task_keys
+    monkeypatch.setattr(core, "_task_keys", lambda *a: asked.append(1) or real_keys(*a))
+    engine = LocalEngine(union_tile=64, partition_px=128, window_px=4096)
+    batched = geomines.assess(hazards, raster, rings_m=(100, 500), engine=engine)
+    _compare(whole, batched)
+    assert asked == []  # every batch had a reach box here
+
+    # a box around one corner only: the batch's other pieces would be lost
+    geoms = np.asarray(hazards.geometry.values[:20])
+    batch = engine.buffer_batch(geoms, hazards.crs, 500.0, raster)
+    builder = engine.union_builder(raster, 1)
+    x0, y0 = raster.transform.c, raster.transform.f
+    with pytest.raises(RuntimeError, match="outside their batch's reach box"):
+        builder.add_buffers(batch, [(0, np.ones(len(geoms), bool))], (x0, y0 - 10, x0 + 10, y0))
+    asked.clear()
+    builder.add_buffers(batch, [(0, np.ones(len(geoms), bool))])  # no box: asks
+    assert asked == [1]

@@ -55,35 +55,50 @@ _M_PER_DEG_LAT = 110_000.0
 _M_PER_DEG_LON = 111_000.0
 
 
-def closing_tiles(
+def reach_boxes(
     geoms: np.ndarray,
     batches: list[np.ndarray],
     distance_m: float,
     crs: CRS,
     raster: PopulationRaster,
+) -> list[tuple[float, float, float, float] | None]:
+    """For each batch, a box in the raster's CRS holding every point within
+    ``distance_m`` of its geometries (so every buffer's piece on the grid), or None
+    where that cannot be bounded.
+
+    The batch's lon/lat box is grown by ``distance_m`` (with lower bounds on the length
+    of a degree, so the growth is never too small), moved into the raster's CRS with
+    densified edges and grown by 1%. None near a pole, across ±180°, for a CRS that
+    does not transform, and on a geographic grid whose longitudes do not run within
+    -180..180 (buffers are moved onto its span, :func:`~geomines.engine.rings.onto_grid`).
+    """
+    west, _, east, _ = raster.bounds
+    if raster.is_geographic and (west < -180 - 1e-9 or east > 180 + 1e-9):
+        return [None for _ in batches]
+    return [_reach_box(geoms[pos], distance_m, crs, raster.crs) for pos in batches]
+
+
+def closing_tiles(
+    boxes: list[tuple[float, float, float, float] | None],
+    raster: PopulationRaster,
     side: int | None,
 ) -> list[set[tuple[int, int]]]:
-    """For each batch, the union tiles that no later batch's buffers can reach.
-
-    A buffer of ``distance_m`` around a batch lies within the batch's lon/lat box
-    grown by ``distance_m`` (with lower bounds on the length of a degree, so the
-    growth is never too small), moved into the raster's CRS with densified edges and
-    grown by 1%. When that cannot be bounded (near a pole, across ±180°, a CRS that
-    does not transform), the batch reaches every tile and nothing closes before it.
+    """For each batch, the union tiles that no later batch's buffers can reach
+    (``boxes``: each batch's :func:`reach_boxes`; a batch without one reaches every
+    tile, and nothing closes before it).
     """
-    out: list[set[tuple[int, int]]] = [set() for _ in batches]
-    if side is None or len(batches) < 2:
+    out: list[set[tuple[int, int]]] = [set() for _ in boxes]
+    if side is None or len(boxes) < 2:
         return out
     last: dict[tuple[int, int], int] = {}
-    for b, pos in enumerate(batches):
-        box = _reach_box(geoms[pos], distance_m, crs, raster.crs)
+    for b, box in enumerate(boxes):
         if box is None:
             last = {key: b for key in last}  # everything stays open until this batch
             continue
         # union tiles exist only over the raster (geometries are cut to it)
         r0, r1, c0, c1 = tile_range(box, raster.transform, side, raster.shape)
         if (r1 - r0 + 1) * (c1 - c0 + 1) > 100_000:  # a batch spread over the globe
-            return [set() for _ in batches]
+            return [set() for _ in boxes]
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
                 last[(r, c)] = b

@@ -52,7 +52,7 @@ from ..uncertainty.age_sex import (
 )
 from ..uncertainty.curve import distance_curve, parse_curve
 from ..uncertainty.sources import parse_sources, source_row
-from .batching import CLASS_TILE, closing_tiles, spatial_batches
+from .batching import CLASS_TILE, closing_tiles, reach_boxes, spatial_batches
 from .breakdowns import (
     CLASS_PRECEDENCE,
     admin_of_hazards,
@@ -526,7 +526,8 @@ def _one_ring(
     """
     groups = len(per.groups)
     builder = engine.union_builder(p.raster, groups + 1, tile=CLASS_TILE, pieces_of=[groups])
-    closing = closing_tiles(p.geoms, batches, d, p.src_crs, p.raster, builder.side)
+    reach = reach_boxes(p.geoms, batches, d, p.src_crs, p.raster)
+    closing = closing_tiles(reach, p.raster, builder.side)
     # the counted ring is the union of the counted groups' rings, when they make it up
     derive = per.counted_groups or None
     ahead = max(0, engine.lookahead)
@@ -540,7 +541,7 @@ def _one_ring(
         members = [(int(k), group_of[pos] == k) for k in np.unique(group_of[pos]) if k >= 0]
         if derive is None:  # the counted ring from the buffers themselves
             members.append((groups, p.counted[pos]))
-        builder.add_buffers(batch, members)
+        builder.add_buffers(batch, members, within=reach[b])
         people.append(engine.batch_people(batch, p.raster))
         del batch
         if closing[b]:

@@ -31,7 +31,7 @@ import numpy as np
 import shapely
 
 from ..geometry import clip_rect, polygonal_array
-from ..grid import tile_box, tile_ranges
+from ..grid import tile_box, tile_range, tile_ranges
 from ..io.population import PopulationRaster
 from .exact import (
     LandRule,
@@ -199,10 +199,21 @@ def _task_add_parts(
 ) -> TileState | None:
     """``state`` with this partition's pieces of a buffer batch merged into each group
     (``members``: group and a mask over the batch).
+
+    With ``opts["expected"]`` (the partitions the client sent the batch to, from its
+    reach box, not from the buffers), a buffer piece in any other partition is an
+    error: it would otherwise be left out of the unions.
     """
+    expected = opts.get("expected")
+    if expected is not None and not set(batch["parts"]) <= set(expected):
+        missed = sorted(set(batch["parts"]) - set(expected))
+        raise RuntimeError(
+            f"buffers reached partitions {missed} outside their batch's reach box "
+            f"(partitions {sorted(expected)}): a geomines bug, please report it"
+        )
     part = batch["parts"].get(key)
     if part is None:
-        return state
+        return state if state is not None else empty_state(opts["groups"])
     pieces, ids = _objects(part[0]), np.asarray(part[1], dtype=np.int64)
     out = state if state is not None else empty_state(opts["groups"])
     chosen = [(group, pieces[mask[ids]]) for group, mask in members]
@@ -483,19 +494,41 @@ class UnionBuilder:
             prev = self.state.get(key)
             self.state[key] = eng.submit(_task_add, self.raster, key, prev, group, pieces, opts)
 
-    def add_buffers(self, batch: Any, members: list[tuple[int, np.ndarray]]) -> None:
+    def add_buffers(
+        self,
+        batch: Any,
+        members: list[tuple[int, np.ndarray]],
+        within: tuple[float, float, float, float] | None = None,
+    ) -> None:
         """Merge a :meth:`PartitionedEngine.buffer_batch` into the groups: ``members``
         pairs a group with a boolean mask over the batch. On a cluster the buffers go
         from worker to worker; the client sees only which partitions they touch.
+
+        ``within``: a box (raster CRS) holding every buffer of the batch. The batch then
+        goes to the partitions the box meets without waiting for its buffers to be
+        built (the tasks check that none of its pieces lies elsewhere); without it, the
+        client first asks which partitions the buffers touch.
         """
         eng = self.engine
-        keys = eng.gather([eng.submit(_task_keys, self.raster, WHOLE, batch, label="keys")])[0]
         opts = self._opts()
+        keys = self._partitions_in(within)
+        if keys:
+            opts["expected"] = keys
+        else:
+            keys = eng.gather([eng.submit(_task_keys, self.raster, WHOLE, batch, label="keys")])[0]
         for key in keys:
             prev = self.state.get(key)
             self.state[key] = eng.submit(
                 _task_add_parts, self.raster, key, prev, batch, members, opts
             )
+
+    def _partitions_in(self, box: tuple[float, float, float, float] | None) -> list[Key]:
+        """The partitions a box meets (none without a box or without partitions)."""
+        side = self.engine.partition_px
+        if box is None or side is None:
+            return []
+        r0, r1, c0, c1 = tile_range(box, self.raster.transform, side, self.raster.shape)
+        return [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
 
     def derive(
         self, target: int, sources: Sequence[int], keys: Collection[Key] | None = None
