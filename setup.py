@@ -17,7 +17,7 @@ class BuildExt(build_ext):
         """Build with ``-ffp-contract=off`` where the compiler is GCC or Clang."""
         if self.compiler.compiler_type != "msvc":
             for ext in self.extensions:
-                ext.extra_compile_args = [*ext.extra_compile_args, "-O2", "-ffp-contract=off"]
+                ext.extra_compile_args = [*ext.extra_compile_args, "-ffp-contract=off"]
         super().build_extensions()
 
 
