@@ -285,6 +285,13 @@ def _save_columns(result, name: str) -> None:
     np.save(HERE / "data" / name, np.concatenate([per, totals]))
 
 
+def _engine_loop() -> str:
+    """Which inner loop the exact engine runs here (compiled C or numpy: same sums)."""
+    from geomines.engine.exact import COMPILED
+
+    return "compiled C" if COMPILED else "numpy (the C extension was not built)"
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -570,7 +577,8 @@ def main() -> None:
         f"(`python benchmarks/run.py --repeat {args.repeat}"
         f"{' --scaled' if args.scaled else ''}{' --load' if args.load else ''}"
         f"{' --dask' if args.dask else ''}{' --scaling' if args.scaling else ''}"
-        f"{' --curve' if args.curve else ''}{' --million' if args.million else ''}`)",
+        f"{' --curve' if args.curve else ''}{' --million' if args.million else ''}`); "
+        f"geomines' exact engine loop: {_engine_loop()}",
         "",
         "| case | raster | wall s | peak MB | inside | within 500 m | within 1 km | "
         "within 5 km | Σ per hazard | note |",
