@@ -1,0 +1,132 @@
+"""Where one assessment spends its time and memory, stage by stage.
+
+    python benchmarks/stages.py [--hazards hazards_1000k.gpkg] [--workers 2] [--cli]
+
+For each stage of :func:`geomines.assess` (and, with ``--cli``, each output that the
+CLI writes) it prints the wall time, the process's CPU time (user + system: above
+the wall time when threads overlap), the resident memory before and after, and the
+highest resident memory sampled (every 50 ms) while the stage ran. With
+``--workers N`` the engine runs on a LocalCluster of N worker processes and their
+peaks are printed at the end. The data are ``benchmarks/make_data.py``'s.
+
+This is a profiling aid for the performance issues, not a benchmark: the figures in
+the README come from ``run.py``, each case in a fresh process with its peers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import resource
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+PROC = psutil.Process()
+_PEAK = [0]
+
+
+def _sample() -> None:
+    while True:
+        _PEAK[0] = max(_PEAK[0], PROC.memory_info().rss)
+        time.sleep(0.05)
+
+
+def _mb(n: float) -> str:
+    return f"{n / 2**20:7.0f}"
+
+
+def _timed(module: Any, name: str, label: str) -> None:
+    """Replace ``module.name`` with a wrapper that prints its stage line."""
+    func = getattr(module, name)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        before = PROC.memory_info().rss
+        _PEAK[0] = before
+        wall, cpu = time.perf_counter(), sum(os.times()[:2])
+        try:
+            return func(*args, **kwargs)
+        finally:
+            print(
+                f"{label:28s} {time.perf_counter() - wall:7.2f} s  cpu "
+                f"{sum(os.times()[:2]) - cpu:7.2f} s  rss {_mb(before)} ->"
+                f"{_mb(PROC.memory_info().rss)} MB  peak {_mb(_PEAK[0])} MB",
+                flush=True,
+            )
+
+    setattr(module, name, wrapper)
+
+
+def _instrument() -> None:
+    from geomines import outputs
+    from geomines.assessment import stages
+
+    for name in ("project", "count_per_hazard", "count_rings", "dissolve", "break_down"):
+        _timed(stages, name, name)
+    for name in ("count_population", "assemble", "where_first"):
+        _timed(stages, name, name)
+    for name in ("precedence_table", "band_parts", "reconcile_rings", "admin_table"):
+        _timed(stages, name, f"  {name}")
+    for name in ("_write_summary", "_write_tables", "to_geojson", "_write_pages"):
+        _timed(outputs, name, f"output {name.lstrip('_')}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hazards", default="hazards.gpkg", help="file in benchmarks/data")
+    parser.add_argument("--raster", default="population.tif", help="file in benchmarks/data")
+    parser.add_argument("--workers", type=int, default=0, help="Dask workers (0: local)")
+    parser.add_argument("--cli", action="store_true", help="also write every output")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    threading.Thread(target=_sample, daemon=True).start()
+    import geomines
+    from geomines.outputs import write_outputs
+
+    _instrument()
+    data = HERE / "data"
+    client = None
+    if args.workers:
+        from geomines.engine.dask import local_client
+
+        client = local_client(args.workers)
+    start = time.perf_counter()
+    frame = geomines.read_hazards(data / args.hazards)
+    print(
+        f"{'read_hazards':28s} {time.perf_counter() - start:7.2f} s  "
+        f"rss {_mb(PROC.memory_info().rss)} MB  ({len(frame):,} hazards)",
+        flush=True,
+    )
+    t = time.perf_counter()
+    result = geomines.assess(
+        frame,
+        data / args.raster,
+        rings_m=(500, 1000, 5000),
+        admin=data / "admin.gpkg",
+        admin_id="admin_id",
+        client=client,
+    )
+    print(f"{'assess':28s} {time.perf_counter() - t:7.2f} s", flush=True)
+    if args.cli:
+        t = time.perf_counter()
+        with tempfile.TemporaryDirectory() as out:
+            write_outputs(result, out)
+        print(f"{'write_outputs':28s} {time.perf_counter() - t:7.2f} s", flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"process peak (ru_maxrss) {peak:.0f} MB")
+    if client is not None:
+        peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        print("workers' peaks (MB):", ", ".join(f"{v:.0f}" for v in peaks.values()))
+        client.close()
+
+
+if __name__ == "__main__":
+    main()
