@@ -65,6 +65,11 @@ def _timed(module: Any, name: str, label: str) -> None:
     setattr(module, name, wrapper)
 
 
+def _cpu() -> float:
+    """This process's CPU time so far (user + system), in seconds."""
+    return sum(os.times()[:2])
+
+
 def _instrument() -> None:
     from geomines import outputs
     from geomines.assessment import stages
@@ -105,6 +110,7 @@ def main() -> None:
         f"rss {_mb(PROC.memory_info().rss)} MB  ({len(frame):,} hazards)",
         flush=True,
     )
+    cpu0 = client.run(_cpu) if client is not None else {}
     t = time.perf_counter()
     result = geomines.assess(
         frame,
@@ -115,6 +121,10 @@ def main() -> None:
         client=client,
     )
     print(f"{'assess':28s} {time.perf_counter() - t:7.2f} s", flush=True)
+    if client is not None:
+        cpu1 = client.run(_cpu)
+        used = ", ".join(f"{cpu1[w] - cpu0[w]:.1f}" for w in cpu1)
+        print(f"workers' CPU during assess (s): {used}", flush=True)
     if args.cli:
         t = time.perf_counter()
         with tempfile.TemporaryDirectory() as out:

@@ -37,6 +37,7 @@ from ..crs import (
 from ..errors import InputError
 from ..geometry import valid_polygonal
 from .executors import map_threads
+from .planefit import plane_to_lonlat
 
 #: Size, in degrees, of the clusters that share one local projection.
 CLUSTER_DEG = 0.5
@@ -162,7 +163,7 @@ def buffers_m(
                 dense = shapely.segmentize(buffered, DENSIFY_M)
                 result.append(valid_polygonal(_apply_via_lonlat(dense, local, to_dst)))
                 continue
-            back = _unwrap_around(apply_transform(buffered, local, inverse=True), lon)
+            back = _unwrap_around(plane_to_lonlat(buffered, local, lon), lon)
             back = split_antimeridian(back)
             result.append(back if to_dst is None else apply_transform(densify(back, WGS84), to_dst))
         return result
