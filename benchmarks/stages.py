@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("--hazards", default="hazards.gpkg", help="file in benchmarks/data")
     parser.add_argument("--raster", default="population.tif", help="file in benchmarks/data")
     parser.add_argument("--workers", type=int, default=0, help="Dask workers (0: local)")
+    parser.add_argument("--partition-px", type=int, default=None, help="Dask partition side")
     parser.add_argument("--cli", action="store_true", help="also write every output")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -110,6 +111,11 @@ def main() -> None:
         f"rss {_mb(PROC.memory_info().rss)} MB  ({len(frame):,} hazards)",
         flush=True,
     )
+    engine = None
+    if client is not None and args.partition_px:
+        from geomines.engine.dask import DaskEngine
+
+        engine = DaskEngine(client, partition_px=args.partition_px)
     cpu0 = client.run(_cpu) if client is not None else {}
     t = time.perf_counter()
     result = geomines.assess(
@@ -118,7 +124,8 @@ def main() -> None:
         rings_m=(500, 1000, 5000),
         admin=data / "admin.gpkg",
         admin_id="admin_id",
-        client=client,
+        client=client if engine is None else None,
+        engine=engine,
     )
     print(f"{'assess':28s} {time.perf_counter() - t:7.2f} s", flush=True)
     if client is not None:
