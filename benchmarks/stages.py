@@ -52,9 +52,14 @@ def _timed(module: Any, name: str, label: str) -> None:
         before = PROC.memory_info().rss
         _PEAK[0] = before
         wall, cpu = time.perf_counter(), sum(os.times()[:2])
+        start = time.time()
         try:
             return func(*args, **kwargs)
         finally:
+            _SPANS.append((label, start, time.time()))
+            if _CLIENT:  # the workers' peaks so far: which stage set them
+                peaks = _CLIENT[0].run(_peak_mb)
+                print(f"{'':28s} workers' peaks so far (MB): {_listing(peaks)}", flush=True)
             print(
                 f"{label:28s} {time.perf_counter() - wall:7.2f} s  cpu "
                 f"{sum(os.times()[:2]) - cpu:7.2f} s  rss {_mb(before)} ->"
@@ -63,6 +68,51 @@ def _timed(module: Any, name: str, label: str) -> None:
             )
 
     setattr(module, name, wrapper)
+
+
+#: the Dask client, when the run is on workers
+_CLIENT: list[Any] = []
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _listing(values: dict) -> str:
+    return ", ".join(f"{v:.0f}" for v in values.values())
+
+
+#: (stage, start, stop) in wall-clock seconds, for the workers' task stream
+_SPANS: list[tuple[str, float, float]] = []
+
+
+def _print_tasks(records: list[dict]) -> None:
+    """Per stage: the workers' compute seconds by task kind, and how busy each was."""
+    print("workers' compute time per stage (task kind: seconds, tasks; busy share per worker)")
+    for label, start, stop in _SPANS:
+        kinds: dict[str, list[float]] = {}
+        busy: dict[str, float] = {}
+        for rec in records:
+            for ss in rec.get("startstops", ()):
+                if ss["action"] != "compute":
+                    continue
+                lo, hi = max(ss["start"], start), min(ss["stop"], stop)
+                if hi <= lo:
+                    continue
+                kind = str(rec["key"]).rsplit("-", 1)[0]
+                entry = kinds.setdefault(kind, [0.0, 0])
+                entry[0] += hi - lo
+                entry[1] += 1
+                busy[rec["worker"]] = busy.get(rec["worker"], 0.0) + hi - lo
+        if not kinds:
+            continue
+        span = max(stop - start, 1e-9)
+        shares = ", ".join(f"{v / span:.0%}" for _, v in sorted(busy.items()))
+        listing = ", ".join(
+            f"{k} {v[0]:.1f} s/{v[1]}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1][0])
+        )
+        print(f"  {label.strip():24s} busy {shares}: {listing}")
 
 
 def _cpu() -> float:
@@ -90,6 +140,9 @@ def main() -> None:
     parser.add_argument("--raster", default="population.tif", help="file in benchmarks/data")
     parser.add_argument("--workers", type=int, default=0, help="Dask workers (0: local)")
     parser.add_argument("--partition-px", type=int, default=None, help="Dask partition side")
+    parser.add_argument(
+        "--tasks", action="store_true", help="with --workers: the task stream per stage"
+    )
     parser.add_argument("--cli", action="store_true", help="also write every output")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -104,6 +157,7 @@ def main() -> None:
         from geomines.engine.dask import local_client
 
         client = local_client(args.workers)
+        _CLIENT.append(client)
     start = time.perf_counter()
     frame = geomines.read_hazards(data / args.hazards)
     print(
@@ -117,6 +171,12 @@ def main() -> None:
 
         engine = DaskEngine(client, partition_px=args.partition_px)
     cpu0 = client.run(_cpu) if client is not None else {}
+    stream = None
+    if client is not None and args.tasks:
+        from dask.distributed import get_task_stream
+
+        stream = get_task_stream(client)
+        stream.__enter__()
     t = time.perf_counter()
     result = geomines.assess(
         frame,
@@ -128,6 +188,9 @@ def main() -> None:
         engine=engine,
     )
     print(f"{'assess':28s} {time.perf_counter() - t:7.2f} s", flush=True)
+    if stream is not None:
+        stream.__exit__(None, None, None)
+        _print_tasks(stream.data)
     if client is not None:
         cpu1 = client.run(_cpu)
         used = ", ".join(f"{cpu1[w] - cpu0[w]:.1f}" for w in cpu1)
@@ -140,8 +203,7 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process peak (ru_maxrss) {peak:.0f} MB")
     if client is not None:
-        peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-        print("workers' peaks (MB):", ", ".join(f"{v:.0f}" for v in peaks.values()))
+        print("workers' peaks (MB):", _listing(client.run(_peak_mb)))
         client.close()
 
 

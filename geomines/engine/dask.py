@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -168,7 +169,9 @@ class DaskExecutor:
         """A Dask future for ``func(*args)``; futures among ``args`` are resolved."""
         self.tasks += 1
         args = tuple(self._shipped(a) for a in args)
-        return self.client.submit(_on_worker, func, label, *args, pure=False)
+        # keyed by what the task does (``_task_sums-…``), for the dashboard's task stream
+        key = f"{getattr(func, '__name__', 'task').lstrip('_')}-{uuid.uuid4().hex}"
+        return self.client.submit(_on_worker, func, label, *args, key=key, pure=False)
 
     def _shipped(self, arg: Any) -> Any:
         """A geometry array sent to a worker as data (packed), the rest as it is.
