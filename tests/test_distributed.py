@@ -380,3 +380,31 @@ def test_a_batch_goes_to_its_reach_box_partitions_without_asking(tmp_path, monke
     asked.clear()
     builder.add_buffers(batch, [(0, np.ones(len(geoms), bool))])  # no box: asks
     assert asked == [1]
+
+
+def test_per_geometry_sums_cut_into_compact_chunks_give_each_geometry_its_own_sum(
+    client, tmp_path, monkeypatch
+):
+    """A partition's geometries go to several tasks (at least four per worker thread, so
+    one busy partition does not leave a worker idle); every geometry still gets its own
+    sum: the same as the local engine's, geometry by geometry, in the input's order."""
+    from geomines.engine import core
+    from geomines.engine.dask import DaskEngine
+
+    hazards, path = _synthetic(tmp_path)
+    raster = geomines.read_population(path)
+    # 200 small polygons crowded into one partition (128 px = 1,280 m from the corner)
+    rng = np.random.default_rng(9)
+    xy = rng.uniform([400_020, 5_004_746], [401_260, 5_005_980], (200, 2))
+    crowd = shapely.buffer(shapely.points(xy), rng.uniform(5, 60, 200), quad_segs=3)
+    geoms = np.concatenate([np.asarray(hazards.geometry.values, dtype=object), crowd])[::-1]
+    want = LocalEngine().sums(geoms, raster)
+    one = DaskEngine(client, union_tile=64, partition_px=128)
+    one.sums(geoms, raster)
+    whole_tasks = one.executor.tasks
+    monkeypatch.setattr(core, "CHUNK_PX", 1)
+    engine = DaskEngine(client, union_tile=64, partition_px=128)
+    got = engine.sums(geoms, raster)
+    assert engine.executor.tasks > whole_tasks >= 4  # really cut further
+    for name in ("people", "weight", "weight_nodata", "area", "area_in_raster"):
+        np.testing.assert_allclose(getattr(got, name), getattr(want, name), rtol=1e-12, atol=1e-9)

@@ -40,6 +40,7 @@ from .exact import (
     ZonalSums,
     areas_on_raster,
     clip_to_raster,
+    morton,
     zonal_sums,
 )
 from .executors import Executor, InlineExecutor, map_threads
@@ -121,6 +122,24 @@ def _task_add(
 ) -> TileState:
     prev = state if state is not None else empty_state(opts["groups"])
     return state_add(prev, group, pieces, raster, opts["sides"][group])
+
+
+def _task_add_many(
+    raster: PopulationRaster,
+    key: Key,
+    state: TileState | None,
+    groups: list[int],
+    pieces: np.ndarray,
+    counts: list[int],
+    opts: dict,
+) -> TileState:
+    """``state`` with several groups' pieces merged at once (``counts``: how many of
+    ``pieces``, in order, are each group's).
+    """
+    prev = state if state is not None else empty_state(opts["groups"])
+    ends = np.cumsum(counts)
+    batches = [(g, pieces[e - n : e]) for g, n, e in zip(groups, counts, ends, strict=True)]
+    return state_add_many(prev, [(g, b) for g, b in batches if b.size], raster, opts["sides"])
 
 
 def _task_flush(
@@ -304,6 +323,13 @@ class PartitionedEngine:
         """Batches worth starting ahead of the one being merged (0 here: one at a time)."""
         return int(getattr(self.executor, "lookahead", 0))
 
+    @property
+    def spread(self) -> int:
+        """Tasks to cut an operation's independent work into, at least: four per worker
+        thread (so a large task does not leave the other threads idle); 1 in-process.
+        """
+        return max(1, 2 * self.lookahead)
+
     def options(self, **extra: Any) -> dict:
         """The engine's settings, as the tasks take them."""
         return {"pixel_rule": self.pixel_rule, "window_px": self.window_px, **extra}
@@ -321,8 +347,18 @@ class PartitionedEngine:
         n = len(geoms)
         poly, _valid, area, area_in = areas_on_raster(geoms, raster)
         clean = np.array([g if g is not None else shapely.Polygon() for g in poly], dtype=object)
-        jobs = sorted(split(clean, raster, self.partition_px).items())
-        handles = [self.submit(_task_sums, raster, k, _objects(p), opts) for k, (p, _) in jobs]
+        parts = {
+            k: _costed(pieces, ids, raster)
+            for k, (pieces, ids) in split(clean, raster, self.partition_px).items()
+        }
+        total = sum(float(c.sum()) for _, _, c in parts.values())
+        limit = max(CHUNK_PX, total / self.spread)
+        jobs = [
+            (k, chunk)
+            for k, (pieces, ids, cost) in sorted(parts.items())
+            for chunk in _chunked(pieces, ids, cost, limit, raster)
+        ]
+        handles = [self.submit(_task_sums, raster, k, p, opts) for k, (p, _) in jobs]
         people, weight, nodata = np.zeros(n), np.zeros(n), np.zeros(n)
         for (_k, (_p, ids)), part in zip(jobs, self.executor.gather(handles), strict=True):
             np.add.at(people, ids, part.people)
@@ -354,8 +390,7 @@ class PartitionedEngine:
         follow the groups' in the result.
         """
         builder = self.union_builder(raster, len(groups) + len(derived))
-        for k, geoms in enumerate(groups):
-            builder.add(k, geoms)
+        builder.add_many(list(enumerate(groups)))
         for j, sources in enumerate(derived):
             builder.derive(len(groups) + j, list(sources))
         return builder.result()
@@ -433,6 +468,48 @@ class PartitionedEngine:
         return float(sum(self.executor.gather(handles)))
 
 
+#: a geometry's fixed cost in per-geometry sums, in pixels' worth of work
+GEOMETRY_PX = 4096
+#: least work in one task of per-geometry sums, in pixels (less: the task costs more
+#: than the work)
+CHUNK_PX = 4_000_000
+
+
+def _costed(
+    pieces: list, ids: list, raster: PopulationRaster
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pieces, their ids, and the work each is likely to cost: the pixels of its
+    bounding box plus a fixed cost (a scheduling estimate, not a count).
+    """
+    arr, idx = _objects(pieces), np.asarray(ids, dtype=np.int64)
+    b = shapely.bounds(arr)
+    t = raster.transform
+    w = np.abs(b[:, 2] - b[:, 0]) / max(abs(t.a), abs(t.b), 1e-300) + 1.0
+    h = np.abs(b[:, 3] - b[:, 1]) / max(abs(t.e), abs(t.d), 1e-300) + 1.0
+    return arr, idx, np.nan_to_num(w * h) + GEOMETRY_PX
+
+
+def _chunked(
+    arr: np.ndarray, idx: np.ndarray, cost: np.ndarray, limit: float, raster: PopulationRaster
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """A partition's pieces (and their ids) in chunks of about ``limit`` work at most
+    (one piece may exceed it alone), each a compact area (Z-order of the bounding
+    boxes' centres): the chunks' raster windows overlap little, and a chunk's windows
+    are read together.
+    """
+    if float(cost.sum()) <= limit:
+        return [(arr, idx)]
+    b = shapely.bounds(arr)
+    col, row = ~raster.transform * ((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
+    order = np.argsort(
+        morton(np.clip(col, 0, None).astype(np.int64), np.clip(row, 0, None).astype(np.int64)),
+        kind="stable",
+    )
+    band = np.cumsum(cost[order]) // limit
+    cuts = np.flatnonzero(np.diff(band)) + 1
+    return [(arr[sel], idx[sel]) for sel in np.split(order, cuts)]
+
+
 def _objects(items: Sequence[Any]) -> np.ndarray:
     arr = np.empty(len(items), dtype=object)
     arr[:] = list(items)
@@ -493,6 +570,30 @@ class UnionBuilder:
         for key, pieces in batches:
             prev = self.state.get(key)
             self.state[key] = eng.submit(_task_add, self.raster, key, prev, group, pieces, opts)
+
+    def add_many(self, batches: Sequence[tuple[int, np.ndarray]]) -> None:
+        """Merge several groups' batches (``(group, geometries)``, one per group) at once:
+        one task per partition for all of them, the groups built side by side.
+        """
+        eng = self.engine
+        per_key: dict[Key, list[tuple[int, np.ndarray]]] = {}
+        for group, geoms in batches:
+            if eng.partition_px is None:
+                per_key.setdefault(WHOLE, []).append((group, np.asarray(geoms, dtype=object)))
+                continue
+            poly = polygonal_array(np.asarray(geoms, dtype=object))
+            clean = _objects([g for g in poly if g is not None and not g.is_empty])
+            for key, (parts, _) in split(clean, self.raster, eng.partition_px).items():
+                per_key.setdefault(key, []).append((group, _objects(parts)))
+        opts = self._opts()
+        for key, items in sorted(per_key.items()):
+            groups = [g for g, _ in items]
+            counts = [len(p) for _, p in items]
+            joined = np.concatenate([p for _, p in items]) if items else _objects([])
+            prev = self.state.get(key)
+            self.state[key] = eng.submit(
+                _task_add_many, self.raster, key, prev, groups, joined, counts, opts
+            )
 
     def add_buffers(
         self,
