@@ -164,16 +164,19 @@ def test_the_fit_is_refused_where_it_cannot_stand_in_for_proj():
     """The check can fail: over a box 4,000 km wide, or one holding a pole, the fitted
     polynomial is off PROJ by more than the tolerance, so it is refused and PROJ moves
     the vertices (the result equals PROJ's exactly)."""
-    from geomines.engine.planefit import InverseFit, plane_to_lonlat
+    from geomines.engine.planefit import TOLERANCE_DEG, PlaneFit, plane_to_lonlat
     from geomines.engine.rings import aeqd
 
+    def inverse_of(transformer):
+        return lambda x, y: transformer.transform(x, y, direction="INVERSE")
+
     local = aeqd(30.0, 45.0)
-    wide = InverseFit(local, (-2e6, -2e6, 2e6, 2e6), 30.0)
+    wide = PlaneFit(inverse_of(local), (-2e6, -2e6, 2e6, 2e6), TOLERANCE_DEG, (30.0, 0.0), True)
     assert wide.coef is None and wide.error > 1e-9
-    near = InverseFit(local, (-4e4, -4e4, 4e4, 4e4), 30.0)
+    near = PlaneFit(inverse_of(local), (-4e4, -4e4, 4e4, 4e4), TOLERANCE_DEG, (30.0, 0.0), True)
     assert near.coef is not None and near.error < 1e-9
     polar = aeqd(0.0, 89.75)
-    at_pole = InverseFit(polar, (-5e4, -5e4, 5e4, 5e4), 0.0)
+    at_pole = PlaneFit(inverse_of(polar), (-5e4, -5e4, 5e4, 5e4), TOLERANCE_DEG, (0.0, 0.0), True)
     assert at_pole.coef is None
     grid = np.linspace(-2e6, 2e6, 90)
     pts = shapely.points(*(a.ravel() for a in np.meshgrid(grid, grid)))
@@ -181,3 +184,44 @@ def test_the_fit_is_refused_where_it_cannot_stand_in_for_proj():
     xy = shapely.get_coordinates(pts)
     want = np.column_stack(local.transform(xy[:, 0], xy[:, 1], direction="INVERSE"))
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("crs", ["ESRI:54009", "EPSG:32636", "EPSG:3035"])
+def test_buffers_into_a_projected_grid_stay_within_a_tenth_of_a_millimetre_of_proj(crs):
+    """Buffers moved into a projected raster's CRS (Mollweide, as GHSL; UTM; LAEA Europe)
+    through the fitted map land every vertex within 1e-4 m of PROJ's own chain (aeqd
+    inverse, then the CRS), and their vertices stay 5 km from the point on the ellipsoid."""
+    import geopandas as gpd
+    from pyproj import Geod, Transformer
+
+    from geomines.crs import DENSIFY_M
+    from geomines.engine import rings
+
+    rng = np.random.default_rng(11)
+    lon, lat = 32.0 + rng.uniform(0, 0.45, 400), 48.0 + rng.uniform(0, 0.45, 400)
+    pts = gpd.GeoSeries(shapely.points(lon, lat), crs="EPSG:4326")
+    got = rings.buffers_m(pts, [5000.0], to_crs=crs)[0].values
+    # the same chain with PROJ alone, vertex by vertex
+    local = rings.aeqd(32.25, 48.25)  # the 0.5° cell's centre
+    plane = shapely.buffer(
+        shapely.points(np.column_stack(local.transform(lon, lat))), 5000.0, quad_segs=16
+    )
+    dense = shapely.segmentize(plane, DENSIFY_M)
+    xy = shapely.get_coordinates(dense)
+    to_dst = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    want = np.column_stack(to_dst.transform(*local.transform(xy[:, 0], xy[:, 1], direction="INVERSE")))
+    from geomines.engine.planefit import PlaneFit
+
+    def chain(x, y):
+        return to_dst.transform(*local.transform(x, y, direction="INVERSE"))
+
+    box = (*xy.min(axis=0), *xy.max(axis=0))
+    assert PlaneFit(chain, box, rings.TOLERANCE_M).coef is not None  # the fit is what ran
+    got_xy = shapely.get_coordinates(got)
+    assert got_xy.shape == want.shape
+    assert np.abs(got_xy - want).max() < 1e-4
+    back = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    glon, glat = back.transform(got_xy[:, 0], got_xy[:, 1])
+    owner = np.repeat(np.arange(400), shapely.get_num_coordinates(got))
+    _, _, dist = Geod(ellps="WGS84").inv(lon[owner], lat[owner], glon, glat)
+    assert dist.max() < 5000.0 * (1 + 2e-5) and dist.min() > 5000.0 * np.cos(np.pi / 64) * (1 - 2e-5)

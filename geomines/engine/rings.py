@@ -37,7 +37,7 @@ from ..crs import (
 from ..errors import InputError
 from ..geometry import valid_polygonal
 from .executors import map_threads
-from .planefit import plane_to_lonlat
+from .planefit import moved, plane_to_lonlat
 
 #: Size, in degrees, of the clusters that share one local projection.
 CLUSTER_DEG = 0.5
@@ -100,15 +100,24 @@ def parse_rings(rings: str | Sequence[float] | None) -> tuple[float, ...]:
     return tuple(sorted(out))
 
 
-def _apply_via_lonlat(geoms: np.ndarray, local: Transformer, to_dst: Transformer) -> np.ndarray:
-    """Local plane → lon/lat → ``to_dst``, point by point (no lon/lat geometry between)."""
+#: largest accepted difference, in metres, of a fitted map into a projected CRS from
+#: PROJ's (see :mod:`geomines.engine.planefit`)
+TOLERANCE_M = 1e-4
 
-    def _tr(xy: np.ndarray) -> np.ndarray:
-        lon, lat = local.transform(xy[:, 0], xy[:, 1], direction="INVERSE")
-        x, y = to_dst.transform(lon, lat)
-        return np.column_stack([x, y])
 
-    return shapely.transform(geoms, _tr)
+def _apply_via_lonlat(
+    geoms: np.ndarray, local: Transformer, to_dst: Transformer, unit_m: float = 1.0
+) -> np.ndarray:
+    """Local plane → lon/lat → ``to_dst``, point by point (no lon/lat geometry between):
+    through a polynomial fitted to PROJ's composite where it is within
+    :data:`TOLERANCE_M` of it (``unit_m``: metres per unit of the destination).
+    """
+
+    def composite(x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
+        lon, lat = local.transform(x, y, direction="INVERSE")
+        return to_dst.transform(lon, lat)
+
+    return moved(geoms, composite, TOLERANCE_M / unit_m)
 
 
 @lru_cache(maxsize=4096)
@@ -150,6 +159,9 @@ def buffers_m(
     dists = [np.broadcast_to(np.asarray(d, dtype=float), (n,)) for d in distances_m]
     dst = CRS.from_user_input(to_crs) if to_crs is not None else CRS.from_user_input(geoms.crs)
     to_dst = None if dst == WGS84 else get_transformer(crs_key(WGS84), crs_key(dst))
+    unit_m = 1.0
+    if not dst.is_geographic and dst.axis_info:
+        unit_m = dst.axis_info[0].unit_conversion_factor or 1.0
 
     def run(lonlat: np.ndarray, idx: np.ndarray, lon: float, lat: float) -> list[np.ndarray]:
         local = aeqd(lon, lat)
@@ -161,7 +173,7 @@ def buffers_m(
                 # straight into the projected CRS, vertex by vertex: a buffer around a
                 # pole has no lon/lat polygon to pass through
                 dense = shapely.segmentize(buffered, DENSIFY_M)
-                result.append(valid_polygonal(_apply_via_lonlat(dense, local, to_dst)))
+                result.append(valid_polygonal(_apply_via_lonlat(dense, local, to_dst, unit_m)))
                 continue
             back = _unwrap_around(plane_to_lonlat(buffered, local, lon), lon)
             back = split_antimeridian(back)
