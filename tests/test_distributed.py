@@ -408,3 +408,23 @@ def test_per_geometry_sums_cut_into_compact_chunks_give_each_geometry_its_own_su
     assert engine.executor.tasks > whole_tasks >= 4  # really cut further
     for name in ("people", "weight", "weight_nodata", "area", "area_in_raster"):
         np.testing.assert_allclose(getattr(got, name), getattr(want, name), rtol=1e-12, atol=1e-9)
+
+
+def test_tasks_of_a_bounded_size_give_the_same_numbers(client, tmp_path, monkeypatch):
+    """However few geometries one task may hold (sums cut into chunks, the class groups'
+    unions into bundles chained per partition), the numbers are the local engine's."""
+    from geomines.engine import core
+    from geomines.engine.dask import DaskEngine
+
+    hazards, path = _synthetic(tmp_path)
+    raster = geomines.read_population(path)
+    local = geomines.assess(hazards, raster, rings_m=(100, 500))
+    items = [(0, np.ones(3)), (1, np.ones(4)), (2, np.ones(9))]
+    assert [len(b) for b in core._bundles(items, 7)] == [2, 1]  # 3 + 4, then 9 alone
+    monkeypatch.setattr(core, "MAX_PIECES", 3)
+    engine = DaskEngine(client, union_tile=64, partition_px=128, window_px=4096)
+    small = geomines.assess(hazards, raster, rings_m=(100, 500), engine=engine)
+    _compare(local, small)
+    np.testing.assert_allclose(
+        small.by_class["people_inside"], local.by_class["people_inside"], rtol=1e-9
+    )

@@ -354,7 +354,7 @@ def test_land_area_pixel_never_yields_more_than_it_holds(tmp_path):
 def test_reconciliation_checks_fire_on_broken_parts(tmp_path, monkeypatch):
     """Each check compares parts with a whole counted independently: break a part and
     it fires (not ok, with the relative difference)."""
-    from geomines.assessment import breakdowns, checks
+    from geomines.assessment import checks, units
 
     raster = _ones(tmp_path)
     hazards = gpd.GeoDataFrame(
@@ -388,7 +388,7 @@ def test_reconciliation_checks_fire_on_broken_parts(tmp_path, monkeypatch):
     def outside_with_a_unit(units, raster_, side):  # the outside region overlapping a unit
         return [*real_region(units, raster_, side), shapely.box(29.99, 47.99, 30.0, 48.0)]
 
-    monkeypatch.setattr(breakdowns, "outside_region", outside_with_a_unit)
+    monkeypatch.setattr(units, "outside_region", outside_with_a_unit)
     broken = geomines.assess(hazards, raster, rings_m=(500, 1000), admin=admin, admin_id="id")
     check = broken.checks["admin_units_add_up"]
     assert not check["ok"] and check["parts"] > check["whole"]

@@ -55,8 +55,6 @@ from ..uncertainty.sources import parse_sources, source_row
 from .batching import CLASS_TILE, closing_tiles, reach_boxes, spatial_batches
 from .breakdowns import (
     CLASS_PRECEDENCE,
-    admin_of_hazards,
-    admin_table,
     band_frame,
     class_groups,
     class_table,
@@ -68,6 +66,7 @@ from .checks import band_parts, quality_checks, reconcile_rings
 from .provenance import method_block
 from .records import Reconciliation, Totals
 from .result import STATUSES, Assessment, ring_column
+from .units import Units, admin_of_hazards, admin_table, start_units
 
 __all__ = ["Assessment", "assess", "ring_column"]
 
@@ -305,10 +304,18 @@ def count_stages(
         leave=False,
     ) as bar:
         projected = project(hazards, population, options, load_report)
+        # read and checked before the counting; on a cluster their sums start now
+        started = (
+            start_units(
+                units.units, units.id_column, units.name_column, projected.raster, options.engine
+            )
+            if units is not None
+            else None
+        )
         per_hazard = count_per_hazard(projected, options, bar)
         ring_unions = count_rings(projected, per_hazard, options, bar)
         dissolved = dissolve(projected, per_hazard, ring_unions, options, bar)
-        breakdowns = break_down(projected, per_hazard, dissolved, options, units, bar)
+        breakdowns = break_down(projected, per_hazard, dissolved, options, started, bar)
         count_population(projected, dissolved, options, bar)
         result = assemble(projected, per_hazard, dissolved, breakdowns, options, units)
     return result, dissolved
@@ -591,11 +598,12 @@ def break_down(
     per: PerHazard,
     dissolved: Dissolved,
     options: Options,
-    units: AdminUnits | None,
+    units: Units | None,
     bar: tqdm,
 ) -> Breakdowns:
-    """Stage 5: by class precedence, by class group, by admin unit, the exclusive bands,
-    and the reconciliation checks of each.
+    """Stage 5: by class precedence, by class group, by admin unit (``units``: as
+    :func:`start_units` gives them), the exclusive bands, and the reconciliation checks
+    of each.
     """
     engine, rings = options.engine, options.rings
     by_precedence, levels = precedence_table(
@@ -619,16 +627,9 @@ def break_down(
     if units is not None:
         bar.set_postfix_str("by admin unit")
         out.admin, out.by_admin, checks["admin_units_add_up"], on_grid = admin_table(
-            units.units,
-            units.id_column,
-            units.name_column,
-            p.raster,
-            dissolved.union,
-            rings,
-            dissolved.rings,
-            engine,
+            units, p.raster, dissolved.union, rings, dissolved.rings, engine
         )
-        ids = out.admin[str(units.id_column)].astype(str).to_numpy()
+        ids = units.ids.to_numpy()
         p.frame["admin_id"] = admin_of_hazards(p.geoms_r, on_grid, ids)
         release_memory()
         bar.update()

@@ -306,12 +306,18 @@ class PartitionedEngine:
         key: Key,
         *args: Any,
         label: str | None = None,
+        priority: int = 0,
     ) -> Any:
         """One task on partition ``key`` through the executor (``label`` names it in
-        errors; default: the partition).
+        errors; default: the partition; ``priority``: see :meth:`sums_later`).
         """
         return self.executor.submit(
-            func, self.executor.put(raster), key, *args, label=label or self.label(key, raster)
+            func,
+            self.executor.put(raster),
+            key,
+            *args,
+            label=label or self.label(key, raster),
+            priority=priority,
         )
 
     def gather(self, handles: list[Any]) -> list[Any]:
@@ -339,11 +345,28 @@ class PartitionedEngine:
         self, geoms: np.ndarray, raster: PopulationRaster, *, land_rule: LandRule = "land-first"
     ) -> ZonalSums:
         """People in each geometry (summed over its pieces in each partition)."""
+        return self.sums_later(geoms, raster, land_rule=land_rule)()
+
+    def sums_later(
+        self,
+        geoms: np.ndarray,
+        raster: PopulationRaster,
+        *,
+        land_rule: LandRule = "land-first",
+        priority: int = 0,
+    ) -> Callable[[], ZonalSums]:
+        """:meth:`sums`, started now and taken later: call the result for the sums.
+
+        On a cluster the tasks are submitted at once, so the workers count while this
+        process does other work; a negative ``priority`` lets them run only when no
+        other task waits. In-process the sums are counted when asked for.
+        """
         geoms = np.asarray(geoms, dtype=object)
         opts = self.options(land_rule=land_rule)
         if self.partition_px is None:
-            handle = self.submit(_task_sums, raster, WHOLE, geoms, opts)
-            return self.executor.gather([handle])[0]
+            return lambda: self.executor.gather(
+                [self.submit(_task_sums, raster, WHOLE, geoms, opts)]
+            )[0]
         n = len(geoms)
         poly, _valid, area, area_in = areas_on_raster(geoms, raster)
         clean = np.array([g if g is not None else shapely.Polygon() for g in poly], dtype=object)
@@ -358,13 +381,19 @@ class PartitionedEngine:
             for k, (pieces, ids, cost) in sorted(parts.items())
             for chunk in _chunked(pieces, ids, cost, limit, raster)
         ]
-        handles = [self.submit(_task_sums, raster, k, p, opts) for k, (p, _) in jobs]
-        people, weight, nodata = np.zeros(n), np.zeros(n), np.zeros(n)
-        for (_k, (_p, ids)), part in zip(jobs, self.executor.gather(handles), strict=True):
-            np.add.at(people, ids, part.people)
-            np.add.at(weight, ids, part.weight)
-            np.add.at(nodata, ids, part.weight_nodata)
-        return ZonalSums(people, weight, nodata, area, area_in)
+        handles = [
+            self.submit(_task_sums, raster, k, p, opts, priority=priority) for k, (p, _) in jobs
+        ]
+
+        def taken() -> ZonalSums:
+            people, weight, nodata = np.zeros(n), np.zeros(n), np.zeros(n)
+            for (_k, (_p, ids)), part in zip(jobs, self.executor.gather(handles), strict=True):
+                np.add.at(people, ids, part.people)
+                np.add.at(weight, ids, part.weight)
+                np.add.at(nodata, ids, part.weight_nodata)
+            return ZonalSums(people, weight, nodata, area, area_in)
+
+        return taken
 
     def union(self, geoms: np.ndarray, raster: PopulationRaster) -> UnionSum:
         """People in the union of the geometries, nobody counted twice."""
@@ -448,28 +477,41 @@ class PartitionedEngine:
         """All the people in the raster (float64), one task per partition; counted once
         per raster object (the answer is kept).
         """
-        known: dict[str, float] = self.__dict__.setdefault("_totals", {})
-        if raster.token not in known:
-            known[raster.token] = self._total(raster)
-        return known[raster.token]
+        self.total_later(raster)
+        known: dict[str, Any] = self.__dict__["_totals"]
+        if callable(known[raster.token]):
+            known[raster.token] = known[raster.token]()
+        return float(known[raster.token])
 
-    def _total(self, raster: PopulationRaster) -> float:
+    def total_later(self, raster: PopulationRaster, *, priority: int = 0) -> None:
+        """Start :meth:`total` now (on a cluster; see :meth:`sums_later`): a later
+        :meth:`total` takes the answer.
+        """
+        known: dict[str, Any] = self.__dict__.setdefault("_totals", {})
+        if raster.token in known:
+            return
         side = self.partition_px
-        keys = (
-            [WHOLE]
-            if side is None
-            else [
-                (r, c)
-                for r in range(-(-raster.height // side))
-                for c in range(-(-raster.width // side))
-            ]
-        )
-        handles = [self.submit(_task_total, raster, k, self.window(k, raster)) for k in keys]
-        return float(sum(self.executor.gather(handles)))
+        if side is None:  # in-process: counted when asked for
+            known[raster.token] = lambda: self.executor.gather(
+                [self.submit(_task_total, raster, WHOLE, None)]
+            )[0]
+            return
+        keys = [
+            (r, c)
+            for r in range(-(-raster.height // side))
+            for c in range(-(-raster.width // side))
+        ]
+        handles = [
+            self.submit(_task_total, raster, k, self.window(k, raster), priority=priority)
+            for k in keys
+        ]
+        known[raster.token] = lambda: float(sum(self.executor.gather(handles)))
 
 
 #: a geometry's fixed cost in per-geometry sums, in pixels' worth of work
 GEOMETRY_PX = 4096
+#: most geometries in one task (bounds a worker's memory, whatever the hazards)
+MAX_PIECES = 50_000
 #: least work in one task of per-geometry sums, in pixels (less: the task costs more
 #: than the work)
 CHUNK_PX = 4_000_000
@@ -493,11 +535,11 @@ def _chunked(
     arr: np.ndarray, idx: np.ndarray, cost: np.ndarray, limit: float, raster: PopulationRaster
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """A partition's pieces (and their ids) in chunks of about ``limit`` work at most
-    (one piece may exceed it alone), each a compact area (Z-order of the bounding
-    boxes' centres): the chunks' raster windows overlap little, and a chunk's windows
-    are read together.
+    (one piece may exceed it alone) and :data:`MAX_PIECES` pieces, each a compact area
+    (Z-order of the bounding boxes' centres): the chunks' raster windows overlap
+    little, and a chunk's windows are read together.
     """
-    if float(cost.sum()) <= limit:
+    if float(cost.sum()) <= limit and len(arr) <= MAX_PIECES:
         return [(arr, idx)]
     b = shapely.bounds(arr)
     col, row = ~raster.transform * ((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
@@ -507,7 +549,26 @@ def _chunked(
     )
     band = np.cumsum(cost[order]) // limit
     cuts = np.flatnonzero(np.diff(band)) + 1
-    return [(arr[sel], idx[sel]) for sel in np.split(order, cuts)]
+    return [
+        (arr[part], idx[part])
+        for sel in np.split(order, cuts)
+        for part in np.array_split(sel, -(-len(sel) // MAX_PIECES))
+    ]
+
+
+def _bundles(items: list[tuple[int, np.ndarray]], most: int) -> list[list[tuple[int, np.ndarray]]]:
+    """Groups' batches in bundles of about ``most`` pieces at most (a larger batch is a
+    bundle alone), in order: one task each, so a task's memory stays bounded.
+    """
+    out: list[list[tuple[int, np.ndarray]]] = []
+    size = most
+    for item in items:
+        if not out or size + len(item[1]) > most:
+            out.append([])
+            size = 0
+        out[-1].append(item)
+        size += len(item[1])
+    return out
 
 
 def _objects(items: Sequence[Any]) -> np.ndarray:
@@ -587,13 +648,14 @@ class UnionBuilder:
                 per_key.setdefault(key, []).append((group, _objects(parts)))
         opts = self._opts()
         for key, items in sorted(per_key.items()):
-            groups = [g for g, _ in items]
-            counts = [len(p) for _, p in items]
-            joined = np.concatenate([p for _, p in items]) if items else _objects([])
-            prev = self.state.get(key)
-            self.state[key] = eng.submit(
-                _task_add_many, self.raster, key, prev, groups, joined, counts, opts
-            )
+            for bundle in _bundles(items, MAX_PIECES):
+                groups = [g for g, _ in bundle]
+                counts = [len(p) for _, p in bundle]
+                joined = np.concatenate([p for _, p in bundle])
+                prev = self.state.get(key)
+                self.state[key] = eng.submit(
+                    _task_add_many, self.raster, key, prev, groups, joined, counts, opts
+                )
 
     def add_buffers(
         self,

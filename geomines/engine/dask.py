@@ -165,13 +165,17 @@ class DaskExecutor:
             self.scattered[raster.token] = remote
         return remote
 
-    def submit(self, func: Callable, *args: Any, label: str = "") -> Any:
-        """A Dask future for ``func(*args)``; futures among ``args`` are resolved."""
+    def submit(self, func: Callable, *args: Any, label: str = "", priority: int = 0) -> Any:
+        """A Dask future for ``func(*args)``; futures among ``args`` are resolved.
+        ``priority``: Dask's (a task of lower priority runs when no other waits).
+        """
         self.tasks += 1
         args = tuple(self._shipped(a) for a in args)
         # keyed by what the task does (``_task_sums-…``), for the dashboard's task stream
         key = f"{getattr(func, '__name__', 'task').lstrip('_')}-{uuid.uuid4().hex}"
-        return self.client.submit(_on_worker, func, label, *args, key=key, pure=False)
+        return self.client.submit(
+            _on_worker, func, label, *args, key=key, pure=False, priority=priority
+        )
 
     def _shipped(self, arg: Any) -> Any:
         """A geometry array sent to a worker as data (packed), the rest as it is.

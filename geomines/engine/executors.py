@@ -121,8 +121,8 @@ class Executor(Protocol):
         """``obj`` where the tasks can take it."""
         ...
 
-    def submit(self, func: Callable[..., Any], *args: Any, label: str) -> Any:
-        """A handle on ``func(*args)``."""
+    def submit(self, func: Callable[..., Any], *args: Any, label: str, priority: int = 0) -> Any:
+        """A handle on ``func(*args)`` (``priority``: higher runs first where it waits)."""
         ...
 
     def gather(self, handles: list[Any]) -> list[Any]:
@@ -144,8 +144,8 @@ class InlineExecutor:
         """The object itself: nothing to ship."""
         return obj
 
-    def submit(self, func: Callable[..., R], *args: Any, label: str = "") -> R:
-        """Run ``func(*args)`` now."""
+    def submit(self, func: Callable[..., R], *args: Any, label: str = "", priority: int = 0) -> R:
+        """Run ``func(*args)`` now (nothing waits: ``priority`` changes nothing)."""
         self.tasks += 1
         return func(*args)
 
