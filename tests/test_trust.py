@@ -441,3 +441,33 @@ def test_admin_units_in_cp1251_without_cpg_are_read_and_warned(tmp_path):
     assert frame["name"].iloc[0] == "Харківська"
     assert geomines.read_vector(tmp_path / "adm.shp", encoding="cp1251")["name"].iloc[0] == \
         "Харківська"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"admin_id": "nope"}, r"Admin column 'nope' not found; columns are \['id'\]"),
+        ({"admin_id": "id", "admin_name": "name"}, r"Admin column 'name' not found"),
+        ({"admin_id": "id", "duplicate": True}, r"must be unique; duplicated: \['W'\]"),
+    ],
+)
+def test_a_bad_admin_file_is_refused_before_any_counting(tmp_path, monkeypatch, kwargs, message):
+    """Admin units are read and checked before the hazards are counted: a wrong column or
+    a duplicated id is refused at once, saying what is there, not after the rings."""
+    from geomines.assessment import stages
+
+    raster = _ones(tmp_path)
+    hazards = gpd.GeoDataFrame({"hazard_id": ["A"]}, geometry=[_box(30.02)], crs=WGS84)
+    ids = ["W", "W"] if kwargs.pop("duplicate", False) else ["W", "E"]
+    admin = gpd.GeoDataFrame(
+        {"id": ids},
+        geometry=[shapely.box(29.99, 47.99, 30.05, 48.11), shapely.box(30.05, 47.99, 30.11, 48.11)],
+        crs=WGS84,
+    )
+
+    def no_counting(*args, **kw):
+        raise AssertionError("the hazards were counted before the admin units were checked")
+
+    monkeypatch.setattr(stages, "count_per_hazard", no_counting)
+    with pytest.raises(geomines.InputError, match=message):
+        geomines.assess(hazards, raster, rings_m=(500,), admin=admin, **kwargs)
