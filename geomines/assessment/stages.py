@@ -465,11 +465,10 @@ def project(
 def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
     """Stage 2: people inside each hazard, its area in m², and each class group's union."""
     bar.set_postfix_str("people inside each hazard")
-    sums = options.engine.sums(p.geoms_r, p.raster)
-    bar.update()
-    kept = [sums.people, sums.weight, sums.weight_nodata, sums.area, sums.area_in_raster]
-    inside = ZonalSums(*(np.where(p.usable, a, 0.0) for a in kept))
-    p.frame["people_inside"] = np.where(p.usable, sums.people, np.nan)
+    # on a cluster the workers count while this process computes the areas and the
+    # groups' pieces (in-process the sums are counted when taken)
+    later = options.engine.sums_later(p.geoms_r, p.raster)
+    p.frame["people_inside"] = np.nan  # the column's place; filled when the sums are in
     areas = np.full(len(p.frame), np.nan)
     if p.usable.any():
         areas[p.usable] = area_m2(p.frame.geometry[p.usable])
@@ -492,6 +491,11 @@ def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
     )
     derived = dict(zip(derive, unions[len(groups) :], strict=True)) if groups else {}
     columns = {"people_inside": [u.total.people for u in unions[: len(groups)]]}
+    sums = later()
+    bar.update()
+    kept = [sums.people, sums.weight, sums.weight_nodata, sums.area, sums.area_in_raster]
+    inside = ZonalSums(*(np.where(p.usable, a, 0.0) for a in kept))
+    p.frame["people_inside"] = np.where(p.usable, sums.people, np.nan)
     return PerHazard(inside, groups, columns, sources["counted"], derived)
 
 
