@@ -66,7 +66,7 @@ from .checks import band_parts, quality_checks, reconcile_rings
 from .provenance import method_block
 from .records import Reconciliation, Totals
 from .result import STATUSES, Assessment, ring_column
-from .units import Units, admin_of_hazards, admin_table, start_units
+from .units import Units, admin_of_hazards, admin_table, read_units, start_unit_sums
 
 __all__ = ["Assessment", "assess", "ring_column"]
 
@@ -304,15 +304,16 @@ def count_stages(
         leave=False,
     ) as bar:
         projected = project(hazards, population, options, load_report)
-        # read and checked before the counting; on a cluster their sums start now
+        # read and checked before the counting; on a cluster their sums start after the
+        # per-hazard stage, beside the rings
         started = (
-            start_units(
-                units.units, units.id_column, units.name_column, projected.raster, options.engine
-            )
+            read_units(units.units, units.id_column, units.name_column, projected.raster)
             if units is not None
             else None
         )
         per_hazard = count_per_hazard(projected, options, bar)
+        if started is not None:
+            start_unit_sums(started, projected.raster, options.engine)
         ring_unions = count_rings(projected, per_hazard, options, bar)
         dissolved = dissolve(projected, per_hazard, ring_unions, options, bar)
         breakdowns = break_down(projected, per_hazard, dissolved, options, started, bar)
@@ -606,7 +607,7 @@ def break_down(
     bar: tqdm,
 ) -> Breakdowns:
     """Stage 5: by class precedence, by class group, by admin unit (``units``: as
-    :func:`start_units` gives them), the exclusive bands, and the reconciliation checks
+    :func:`read_units` gives them), the exclusive bands, and the reconciliation checks
     of each.
     """
     engine, rings = options.engine, options.rings

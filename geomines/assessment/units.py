@@ -2,10 +2,11 @@
 region outside every unit, and the check that they add up to the whole.
 
 The units' own sums (their population: the largest read of the raster in an
-assessment) do not depend on the hazards: :func:`start_units` reads and checks the
+assessment) do not depend on the hazards: :func:`read_units` reads and checks the
 units before the counting starts (a bad admin file fails at once, not after the
-rings) and, on a cluster, starts those sums and the raster's total at low priority,
-so the workers count them whenever the hazards' tasks leave them idle.
+rings) and, on a cluster, :func:`start_unit_sums` starts those sums and the raster's
+total at low priority once the hazards are counted, so the workers count them
+whenever the rings' tasks leave them idle.
 """
 
 from __future__ import annotations
@@ -52,16 +53,13 @@ class Units:
     plain: Callable[[], ZonalSums] | None  # plain weighting, with a land-area raster
 
 
-def start_units(
+def read_units(
     admin: gpd.GeoDataFrame | str | os.PathLike,
     admin_id: str | None,
     admin_name: str | None,
     raster: PopulationRaster,
-    engine: Engine,
 ) -> Units:
-    """Read and check the units, move them onto the grid, and start their sums and the
-    raster's total (see the module notes).
-    """
+    """Read and check the units and move them onto the grid (before any counting)."""
     admin, ids = _checked_units(admin, admin_id, admin_name)
     geoms = move_to_grid(
         np.asarray(shapely.make_valid(admin.geometry.values), dtype=object),
@@ -69,13 +67,21 @@ def start_units(
         raster.crs,
         raster.bounds,
     )
-    people = plain = None
-    if engine.partition_px is not None:  # on a cluster (in-process: one pass, later)
-        people = engine.sums_later(geoms, raster, priority=AHEAD)
-        if raster.land_area is not None:
-            plain = engine.sums_later(geoms, raster, priority=AHEAD, **plain_rule(raster))
-        engine.total_later(raster, priority=AHEAD)
-    return Units(admin, ids, admin_name, geoms, people, plain)
+    return Units(admin, ids, admin_name, geoms, None, None)
+
+
+def start_unit_sums(units: Units, raster: PopulationRaster, engine: Engine) -> None:
+    """On a cluster, start the units' own sums and the raster's total at low priority
+    (in-process they are counted with the layers, later). Called after the per-hazard
+    stage: beside it, their windows would add to the workers' peak while every class
+    group's union is held.
+    """
+    if engine.partition_px is None:
+        return
+    units.people = engine.sums_later(units.geoms, raster, priority=AHEAD)
+    if raster.land_area is not None:
+        units.plain = engine.sums_later(units.geoms, raster, priority=AHEAD, **plain_rule(raster))
+    engine.total_later(raster, priority=AHEAD)
 
 
 def admin_of_hazards(geoms_r: np.ndarray, units: np.ndarray, ids: np.ndarray) -> list[str | None]:
