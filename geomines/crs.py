@@ -74,12 +74,14 @@ def densify(geoms: np.ndarray, crs: Any) -> np.ndarray:
     the original edge.
     """
     c = CRS.from_user_input(crs)
-    if c.is_geographic:
-        step = DENSIFY_DEG
-    else:
-        factor = c.axis_info[0].unit_conversion_factor if c.axis_info else 1.0
-        step = DENSIFY_M / (factor or 1.0)
+    step = DENSIFY_DEG if c.is_geographic else DENSIFY_M / metres_per_unit(c)
     return shapely.segmentize(np.asarray(geoms, dtype=object), step)
+
+
+def metres_per_unit(crs: Any) -> float:
+    """Metres in one unit of a projected CRS's first axis (1 when it does not say)."""
+    c = CRS.from_user_input(crs)
+    return (c.axis_info[0].unit_conversion_factor if c.axis_info else 1.0) or 1.0
 
 
 def transform_geoms(geoms: np.ndarray, src: Any, dst: Any, *, dense: bool = False) -> np.ndarray:

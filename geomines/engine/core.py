@@ -8,7 +8,7 @@ given to an :class:`~geomines.engine.executors.Executor`:
 - **Per-geometry sums** (``_task_sums``) are additive over a partition of the
   plane: a geometry cut at partition borders gets the sum of its pieces.
 - **Unions** are held per partition as a :class:`~geomines.engine.unions.TileState`
-  and changed by tasks (``_task_add``, ``_task_flush``, ``_task_count``). Union tiles
+  and changed by tasks (``_task_add_many``, ``_task_flush``, ``_task_count``). Union tiles
   nest in partitions, so a geometry crossing a border is counted exactly once, and
   the tiles are the same however the grid is partitioned: the numbers agree.
 - **The raster's total** is a sum over partitions (``_task_total``).
@@ -51,7 +51,6 @@ from .unions import (
     UnionSum,
     UnionTiles,
     empty_state,
-    state_add,
     state_add_many,
     state_count,
     state_derive,
@@ -110,18 +109,6 @@ def _task_sums(raster: PopulationRaster, key: Key, pieces: np.ndarray, opts: dic
         max_window_pixels=opts["window_px"],
         land_rule=opts["land_rule"],
     )
-
-
-def _task_add(
-    raster: PopulationRaster,
-    key: Key,
-    state: TileState | None,
-    group: int,
-    pieces: np.ndarray,
-    opts: dict,
-) -> TileState:
-    prev = state if state is not None else empty_state(opts["groups"])
-    return state_add(prev, group, pieces, raster, opts["sides"][group])
 
 
 def _task_add_many(
@@ -374,12 +361,12 @@ class PartitionedEngine:
             k: _costed(pieces, ids, raster)
             for k, (pieces, ids) in split(clean, raster, self.partition_px).items()
         }
-        total = sum(float(c.sum()) for _, _, c in parts.values())
+        total = sum(float(c.sum()) for _, _, c, _ in parts.values())
         limit = max(CHUNK_PX, total / self.spread)
         jobs = [
             (k, chunk)
-            for k, (pieces, ids, cost) in sorted(parts.items())
-            for chunk in _chunked(pieces, ids, cost, limit, raster)
+            for k, (pieces, ids, cost, bounds) in sorted(parts.items())
+            for chunk in _chunked(pieces, ids, cost, bounds, limit, raster)
         ]
         handles = [
             self.submit(_task_sums, raster, k, p, opts, priority=priority) for k, (p, _) in jobs
@@ -519,20 +506,25 @@ CHUNK_PX = 4_000_000
 
 def _costed(
     pieces: list, ids: list, raster: PopulationRaster
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pieces, their ids, and the work each is likely to cost: the pixels of its
-    bounding box plus a fixed cost (a scheduling estimate, not a count).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pieces, their ids, the work each is likely to cost (the pixels of its bounding
+    box plus a fixed cost: a scheduling estimate, not a count) and their bounds.
     """
     arr, idx = _objects(pieces), np.asarray(ids, dtype=np.int64)
     b = shapely.bounds(arr)
     t = raster.transform
     w = np.abs(b[:, 2] - b[:, 0]) / max(abs(t.a), abs(t.b), 1e-300) + 1.0
     h = np.abs(b[:, 3] - b[:, 1]) / max(abs(t.e), abs(t.d), 1e-300) + 1.0
-    return arr, idx, np.nan_to_num(w * h) + GEOMETRY_PX
+    return arr, idx, np.nan_to_num(w * h) + GEOMETRY_PX, b
 
 
 def _chunked(
-    arr: np.ndarray, idx: np.ndarray, cost: np.ndarray, limit: float, raster: PopulationRaster
+    arr: np.ndarray,
+    idx: np.ndarray,
+    cost: np.ndarray,
+    b: np.ndarray,
+    limit: float,
+    raster: PopulationRaster,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """A partition's pieces (and their ids) in chunks of about ``limit`` work at most
     (one piece may exceed it alone) and :data:`MAX_PIECES` pieces, each a compact area
@@ -541,7 +533,6 @@ def _chunked(
     """
     if float(cost.sum()) <= limit and len(arr) <= MAX_PIECES:
         return [(arr, idx)]
-    b = shapely.bounds(arr)
     col, row = ~raster.transform * ((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
     order = np.argsort(
         morton(np.clip(col, 0, None).astype(np.int64), np.clip(row, 0, None).astype(np.int64)),
@@ -561,7 +552,7 @@ def _bundles(items: list[tuple[int, np.ndarray]], most: int) -> list[list[tuple[
     bundle alone), in order: one task each, so a task's memory stays bounded.
     """
     out: list[list[tuple[int, np.ndarray]]] = []
-    size = most
+    size = 0
     for item in items:
         if not out or size + len(item[1]) > most:
             out.append([])
@@ -617,20 +608,7 @@ class UnionBuilder:
 
     def add(self, group: int, geoms: np.ndarray) -> None:
         """Merge a batch of geometries into group ``group``'s union."""
-        eng = self.engine
-        opts = self._opts()
-        if eng.partition_px is None:
-            batches = [(WHOLE, np.asarray(geoms, dtype=object))]
-        else:
-            poly = polygonal_array(np.asarray(geoms, dtype=object))
-            clean = _objects([g for g in poly if g is not None and not g.is_empty])
-            batches = [
-                (k, _objects(p))
-                for k, (p, _) in sorted(split(clean, self.raster, eng.partition_px).items())
-            ]
-        for key, pieces in batches:
-            prev = self.state.get(key)
-            self.state[key] = eng.submit(_task_add, self.raster, key, prev, group, pieces, opts)
+        self.add_many([(group, geoms)])
 
     def add_many(self, batches: Sequence[tuple[int, np.ndarray]]) -> None:
         """Merge several groups' batches (``(group, geometries)``, one per group) at once:

@@ -29,6 +29,7 @@ from ..crs import (
     crs_key,
     densify,
     get_transformer,
+    metres_per_unit,
     split_antimeridian,
     transform_geoms,
     unwrap_antimeridian,
@@ -159,9 +160,7 @@ def buffers_m(
     dists = [np.broadcast_to(np.asarray(d, dtype=float), (n,)) for d in distances_m]
     dst = CRS.from_user_input(to_crs) if to_crs is not None else CRS.from_user_input(geoms.crs)
     to_dst = None if dst == WGS84 else get_transformer(crs_key(WGS84), crs_key(dst))
-    unit_m = 1.0
-    if not dst.is_geographic and dst.axis_info:
-        unit_m = dst.axis_info[0].unit_conversion_factor or 1.0
+    unit_m = 1.0 if dst.is_geographic else metres_per_unit(dst)
 
     def run(lonlat: np.ndarray, idx: np.ndarray, lon: float, lat: float) -> list[np.ndarray]:
         local = aeqd(lon, lat)

@@ -9,7 +9,7 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS
 
-from ..crs import crs_key, get_transformer
+from ..crs import crs_key, get_transformer, metres_per_unit
 
 __all__ = ["GridAreas"]
 
@@ -102,7 +102,7 @@ class GridAreas:
             q = _authalic_q(np.radians(lats), e2)
             dlon = np.radians(abs(self.transform.a))
             return a * a / 2.0 * dlon * np.abs(np.diff(q)) / 1e6
-        factor = self.crs.axis_info[0].unit_conversion_factor if self.crs.axis_info else 1.0
+        factor = metres_per_unit(self.crs)
         area = abs(self.transform.a * self.transform.e) * factor * factor / 1e6
         return np.full(height, area)
 
