@@ -101,3 +101,19 @@ def test_compiled_loop_rejects_what_would_corrupt_memory():
         exact.cgreen.boundary_sums(u, w, seg, np.zeros(3, np.int64), out, v, p, 3, 3)
     with pytest.raises(TypeError, match="expected a contiguous array of 'd'"):
         exact.cgreen.boundary_sums(u.astype("f4"), w, seg, np.zeros(3, np.int64), out, v, p, 2, 3)
+
+
+def test_compiled_row_prefix_is_numpys_cumsum_bit_for_bit():
+    rng = np.random.default_rng(3)
+    # magnitudes far apart: a sum in another order would round differently
+    v = rng.gamma(0.3, 50, (37, 129)) * 10.0 ** rng.integers(-6, 9, (37, 129))
+    want = np.zeros((37, 130))
+    np.cumsum(v, axis=1, out=want[:, 1:])
+    got = np.full((37, 130), np.nan)
+    exact.cgreen.row_prefix(v, got, 37, 129)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(exact._prefix(v), want)
+    with pytest.raises(ValueError, match="h x width"):
+        exact.cgreen.row_prefix(v, np.zeros((37, 129)), 37, 129)
+    with pytest.raises(TypeError, match="expected a contiguous array of 'd'"):
+        exact.cgreen.row_prefix(v.astype("f4"), got, 37, 129)

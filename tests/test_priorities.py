@@ -375,3 +375,22 @@ def test_priority_table_carries_the_features_near_each_hazard(utm_ones):
     assert table.loc[0, "nearest_well_m"] == pytest.approx(700, rel=1e-3)
     assert [table.loc[0, f"well_within_{d:g}m"] for d in RINGS] == [0, 1, 1]
     assert table.columns[-1] == "why"
+
+
+def test_each_hazard_gets_its_own_rows_rank_even_with_repeated_ids(utm_ones):
+    hazards = _many_hazards(30, seed=11)
+    hazards["hazard_id"] = [f"H-{i % 7}" for i in range(30)]  # a hand-made frame: ids repeat
+    hazards["depth_m"] = np.arange(30.0)
+    profile = {"criteria": {"depth_m": {"weight": 1.0}}}
+    result = _assess(hazards, utm_ones, priority=profile)
+    table, frame = result.priority, result.hazards
+    # depth ranks the hazards one by one: rank k is the hazard of the k-th largest depth
+    assert frame["priority_rank"].tolist() == list(range(30, 0, -1))
+    assert table["depth_m"].tolist() == list(np.arange(30.0)[::-1])
+    for _, hazard in frame.iterrows():
+        row = table.iloc[int(hazard["priority_rank"]) - 1]
+        assert row["depth_m"] == hazard["depth_m"]
+        assert row["score"] == hazard["priority_score"] and row["why"] == hazard["priority_why"]
+    # an unknown criterion names every one the hazards offer, not only those ranked on
+    with pytest.raises(InputError, match="Unknown priority criterion 'nope'.*depth_m"):
+        _assess(hazards, utm_ones, priority={"criteria": {"nope": {"weight": 1.0}}})

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from ..crs import move_to_grid, transform_geoms
 from ..engine.exact import PIXEL_RULES, PixelRule, ZonalSums
-from ..engine.executors import release_memory
+from ..engine.executors import local_executor, release_memory
 from ..engine.local import Engine, LocalEngine
 from ..engine.rings import area_m2, format_m, parse_rings
 from ..engine.unions import UnionSum
@@ -415,11 +415,12 @@ def options_of(
             f"count_status must name statuses among {STATUSES}, got {unknown or statuses}."
         )
     if engine is None:
-        engine = LocalEngine(pixel_rule)
         if client is not None:
             from ..engine.dask import DaskEngine
 
             engine = DaskEngine(client, pixel_rule=pixel_rule)
+        else:
+            engine = LocalEngine(pixel_rule, executor=local_executor())
     elif engine.pixel_rule != pixel_rule:
         raise InputError(
             f"pixel_rule {pixel_rule!r} differs from the engine's "

@@ -183,7 +183,47 @@ static PyObject *boundary_sums(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *row_prefix(PyObject *self, PyObject *args) {
+    PyObject *ov, *op;
+    Py_ssize_t h, width;
+    if (!PyArg_ParseTuple(args, "OOnn:row_prefix", &ov, &op, &h, &width)) {
+        return NULL;
+    }
+    Buf bufs[2];
+    memset(bufs, 0, sizeof(bufs));
+    if (get_buf(ov, &bufs[0], "v", "d", 8, 0) || get_buf(op, &bufs[1], "p", "d", 8, 1)) {
+        release(bufs, 2);
+        return NULL;
+    }
+    if (h < 0 || width < 1 || bufs[0].view.len / 8 != h * width ||
+        bufs[1].view.len / 8 != h * (width + 1)) {
+        release(bufs, 2);
+        PyErr_SetString(PyExc_ValueError,
+                        "row_prefix: expected v of h x width and p of h x (width + 1) values");
+        return NULL;
+    }
+    const double *v = bufs[0].view.buf;
+    double *p = bufs[1].view.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < h; r++) {
+        const double *row = v + r * width;
+        double *out = p + r * (width + 1);
+        double acc = 0.0;
+        out[0] = 0.0;
+        for (Py_ssize_t c = 0; c < width; c++) {
+            acc += row[c]; /* in order, as numpy's cumsum: the same sums bit for bit */
+            out[c + 1] = acc;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(bufs, 2);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"row_prefix", row_prefix, METH_VARARGS,
+     "row_prefix(v, p, h, width): p[r, k] = sum of v[r, :k], the GIL released (see "
+     "geomines.engine.exact._prefix)."},
     {"boundary_sums", boundary_sums, METH_VARARGS,
      "boundary_sums(u, w, seg, slot, out, v, p, h, width): add each boundary's Green's "
      "theorem sum to out[slot] (see geomines.engine.exact)."},

@@ -346,14 +346,15 @@ class PartitionedEngine:
 
         On a cluster the tasks are submitted at once, so the workers count while this
         process does other work; a negative ``priority`` lets them run only when no
-        other task waits. In-process the sums are counted when asked for.
+        other task waits. In-process the task is started now too: with a
+        :class:`~geomines.engine.executors.ThreadedExecutor` it runs beside this process's
+        other work, with an :class:`InlineExecutor` at once.
         """
         geoms = np.asarray(geoms, dtype=object)
         opts = self.options(land_rule=land_rule)
         if self.partition_px is None:
-            return lambda: self.executor.gather(
-                [self.submit(_task_sums, raster, WHOLE, geoms, opts)]
-            )[0]
+            handle = self.submit(_task_sums, raster, WHOLE, geoms, opts, priority=priority)
+            return lambda: self.executor.gather([handle])[0]
         n = len(geoms)
         poly, _valid, area, area_in = areas_on_raster(geoms, raster)
         clean = np.array([g if g is not None else shapely.Polygon() for g in poly], dtype=object)
@@ -655,6 +656,8 @@ class UnionBuilder:
         keys = self._partitions_in(within)
         if keys:
             opts["expected"] = keys
+        elif eng.partition_px is None:  # one partition: nothing to ask
+            keys = [WHOLE]
         else:
             keys = eng.gather([eng.submit(_task_keys, self.raster, WHOLE, batch, label="keys")])[0]
         for key in keys:

@@ -10,7 +10,7 @@ import itertools
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -152,3 +152,58 @@ class InlineExecutor:
     def gather(self, handles: list[R]) -> list[R]:
         """The values, as they are."""
         return list(handles)
+
+
+class ThreadedExecutor:
+    """Each task runs on a background thread once the tasks it takes are done; its
+    handle is a future.
+
+    On this machine, the engine's tasks then overlap as they do on a cluster: the
+    next batch's buffers are built while this one is merged into the unions and
+    counted, and each task's own work still goes to the shared thread pool
+    (:func:`map_threads`), which the task threads keep fed. Tasks start in the order
+    submitted and a task only takes handles submitted before it, so a task waiting
+    for its inputs waits on tasks already running: none waits forever. The numbers
+    are those of :class:`InlineExecutor` (the same tasks, on the same inputs).
+
+    Parameters
+    ----------
+    workers : int
+        Task threads (their work goes to the shared pool; they mostly wait on it).
+    lookahead : int
+        Buffer batches started ahead of the one being merged.
+    """
+
+    def __init__(self, workers: int = 2, lookahead: int = 1) -> None:
+        self.tasks = 0
+        self.lookahead = lookahead
+        self._tasks = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="geomines-task")
+
+    def put(self, obj: T) -> T:
+        """The object itself: nothing to ship."""
+        return obj
+
+    def submit(
+        self, func: Callable[..., R], *args: Any, label: str = "", priority: int = 0
+    ) -> Future[R]:
+        """A future for ``func(*args)``, the futures among ``args`` taken first (tasks
+        start in the order submitted: ``priority`` changes nothing).
+        """
+        self.tasks += 1
+        return self._tasks.submit(_with_inputs, func, args)
+
+    def gather(self, handles: list[Any]) -> list[Any]:
+        """The values (a failed task raises its own error here)."""
+        return [h.result() if isinstance(h, Future) else h for h in handles]
+
+
+def _with_inputs(func: Callable[..., R], args: tuple[Any, ...]) -> R:
+    return func(*(a.result() if isinstance(a, Future) else a for a in args))
+
+
+def local_executor() -> InlineExecutor | ThreadedExecutor:
+    """The executor of an assessment on this machine: tasks overlapping on threads,
+    or (one thread, ``GEOMINES_THREADS=1``) each run at once.
+    """
+    n = threads()
+    return ThreadedExecutor(workers=n) if n > 1 else InlineExecutor()

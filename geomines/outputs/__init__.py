@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,21 @@ def write_outputs(
     prepare_dir(out, overwrite)
     written = {"summary.json": _write_summary(assessment, out)}
     written.update(_write_tables(assessment, out, hxl))
+    # the files (GDAL, GEOS and pandas at work) are written on a thread of their own
+    # while this one builds the map and the report (mostly Python): they overlap
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geomines-out") as files:
+        layers = files.submit(_write_files, assessment, out, precision, gpkg, xlsx)
+        pages = _write_pages(assessment, out, write_map, write_report, provenance, basemap)
+        written.update(layers.result())
+    written.update(pages)
+    return written
+
+
+def _write_files(
+    assessment: Assessment, out: Path, precision: int, gpkg: bool, xlsx: bool
+) -> dict[str, Path]:
+    """The GeoJSON layers, and the GeoPackage and workbook when asked."""
+    written = {}
     layers: list[tuple[str, gpd.GeoDataFrame, str | None]] = [
         ("hazards.geojson", assessment.hazards, "hazard_id"),
         ("rings.geojson", assessment.bands, "band"),
@@ -145,7 +161,6 @@ def write_outputs(
         from .xlsx import write_xlsx
 
         written["geomines.xlsx"] = write_xlsx(assessment, out / "geomines.xlsx")
-    written.update(_write_pages(assessment, out, write_map, write_report, provenance, basemap))
     return written
 
 

@@ -44,6 +44,8 @@ __all__ = [
     "default_profile",
     "label",
     "rank_hazards",
+    "ranked_rows",
+    "ranking_columns",
     "read_profile",
 ]
 
@@ -221,6 +223,33 @@ def criterion_values(
     )
 
 
+def ranking_columns(hazards: pd.DataFrame, profile: Profile, rings_m: Sequence[float]) -> list[str]:
+    """The columns :func:`rank_hazards` reads: the ids, each criterion's column (its
+    inputs for ``people_per_ha``) and the features of interest's. So the hazards can
+    be ranked from those alone, not from a copy of every column and the geometries.
+
+    Raises InputError, as :func:`criterion_values` does, for an unknown criterion.
+    """
+    wanted = ["hazard_id"]
+    for criterion in profile.criteria:
+        name = criterion.name
+        if name == "people_per_ha":
+            ring = f"people_within_{format_m(min(rings_m))}m" if rings_m else "people_inside"
+            wanted += [ring, "area_m2"]
+        elif name in hazards.columns:
+            wanted.append(name)
+        else:
+            criterion_values(hazards.iloc[:0], criterion, rings_m)  # raises, naming the rest
+    wanted += [str(c) for c in hazards.columns if _feature_column(str(c))]
+    return [c for c in dict.fromkeys(wanted) if c in hazards.columns]
+
+
+def _feature_column(name: str) -> bool:
+    """A features-of-interest column (``nearest_<class>_m``, ``<class>_within_<d>m``)."""
+    near = name.startswith("nearest_") and name.endswith("_m")
+    return near or ("_within_" in name and not name.startswith("people_"))
+
+
 def available_criteria(hazards: pd.DataFrame, rings_m: Sequence[float]) -> list[str]:
     """Criteria a profile may name for these hazards."""
     numeric = [
@@ -262,6 +291,15 @@ def rank_hazards(hazards: pd.DataFrame, profile: Profile, rings_m: Sequence[floa
     ``<criterion>_points``, the features of interest's columns (``nearest_<class>_m``,
     ``<class>_within_<d>m``), then ``why`` (the criteria that gave points, most first).
     """
+    return ranked_rows(hazards, profile, rings_m)[0]
+
+
+def ranked_rows(
+    hazards: pd.DataFrame, profile: Profile, rings_m: Sequence[float]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`rank_hazards`'s table, and for each of its rows the position of the
+    hazard it ranks among those given (whatever their ids).
+    """
     out = pd.DataFrame({"hazard_id": hazards["hazard_id"].astype(str).to_numpy()})
     points = np.zeros((len(hazards), len(profile.criteria)))
     for k, criterion in enumerate(profile.criteria):
@@ -273,17 +311,15 @@ def rank_hazards(hazards: pd.DataFrame, profile: Profile, rings_m: Sequence[floa
     out.insert(1, "score", points.sum(axis=1))
     # the features of interest near each hazard, when not criteria already
     for column in hazards.columns:
-        name = str(column)
-        near = name.startswith("nearest_") and name.endswith("_m")
-        if (near or ("_within_" in name and not name.startswith("people_"))) and name not in out:
-            out[name] = hazards[column].to_numpy()
+        if _feature_column(str(column)) and str(column) not in out:
+            out[str(column)] = hazards[column].to_numpy()
     out["why"] = _why(profile, [out[c.name].tolist() for c in profile.criteria], points)
     out = out.sort_values(["score", "hazard_id"], ascending=[False, True], kind="stable")
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     n = len(out)
     first, second = (math.ceil(t * n) for t in profile.tiers)
     out.insert(3, "tier", np.where(out["rank"] <= first, 1, np.where(out["rank"] <= second, 2, 3)))
-    return out.reset_index(drop=True)
+    return out.reset_index(drop=True), out.index.to_numpy()
 
 
 def label(name: str) -> str:

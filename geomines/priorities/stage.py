@@ -15,7 +15,7 @@ import shapely
 
 from .features import Features, feature_columns
 from .places import Places, communities, people_on_grid
-from .profile import Profile, default_profile, rank_hazards, read_profile
+from .profile import Profile, default_profile, ranked_rows, ranking_columns, read_profile
 
 if TYPE_CHECKING:  # the assessment package runs this stage: no import back at run time
     from ..assessment.result import Assessment
@@ -74,20 +74,23 @@ def where_first(
         if priority is None
         else read_profile(priority)
     )
-    table = rank_hazards(hazards[counted], profile, rings)
+    # ranked from the columns it reads alone (not a copy of the counted hazards' frame)
+    table, ranked = ranked_rows(
+        hazards.loc[counted, ranking_columns(hazards, profile, rings)], profile, rings
+    )
     result.priority = table
     result.priority_profile = profile
-    by_id = table.set_index("hazard_id")
-    ids = hazards["hazard_id"].astype(str)
+    row = np.empty(len(ranked), dtype=np.int64)  # each counted hazard's row in the table
+    row[ranked] = np.arange(len(ranked))
     for column, name in (("rank", "priority_rank"), ("tier", "priority_tier")):
         values = pd.array(np.full(len(hazards), pd.NA), dtype="Int64")
-        values[counted] = by_id.loc[ids[counted], column].to_numpy()
+        values[counted] = table[column].to_numpy()[row]
         hazards[name] = values
     score = np.full(len(hazards), np.nan)
-    score[counted] = by_id.loc[ids[counted], "score"].to_numpy()
+    score[counted] = table["score"].to_numpy()[row]
     hazards["priority_score"] = score
     why = np.full(len(hazards), "", dtype=object)
-    why[counted] = by_id.loc[ids[counted], "why"].to_numpy()
+    why[counted] = table["why"].to_numpy()[row]
     hazards["priority_why"] = why
     return result
 
