@@ -14,7 +14,7 @@ from .exact import (
     zonal_sum,
     zonal_sums,
 )
-from .executors import Executor, InlineExecutor
+from .executors import Executor, InlineExecutor, ThreadedExecutor
 from .local import Engine, LocalEngine
 from .unions import UnionSum
 
@@ -26,6 +26,7 @@ __all__ = [
     "LocalEngine",
     "PartitionedEngine",
     "PixelRule",
+    "ThreadedExecutor",
     "UnionBuilder",
     "UnionSum",
     "ZonalSum",

@@ -313,13 +313,16 @@ class PartitionedEngine:
 
     @property
     def lookahead(self) -> int:
-        """Batches worth starting ahead of the one being merged (0 here: one at a time)."""
+        """Batches worth starting ahead of the one being merged (the executor's: 0 when
+        each task runs at once).
+        """
         return int(getattr(self.executor, "lookahead", 0))
 
     @property
     def spread(self) -> int:
-        """Tasks to cut an operation's independent work into, at least: four per worker
-        thread (so a large task does not leave the other threads idle); 1 in-process.
+        """Tasks to cut an operation's independent work into, at least, when the grid is
+        partitioned: four per worker thread on a cluster (so a large task does not leave
+        the other threads idle).
         """
         return max(1, 2 * self.lookahead)
 

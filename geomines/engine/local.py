@@ -15,7 +15,11 @@ Engine: TypeAlias = PartitionedEngine
 
 @dataclass
 class LocalEngine(PartitionedEngine):
-    """The engine on this machine: the grid whole, each task run at once on threads.
+    """The engine on this machine: the grid whole, the tasks run by ``executor``: each
+    at once (:class:`~geomines.engine.executors.InlineExecutor`, the default here), or
+    on task threads as their inputs are ready
+    (:class:`~geomines.engine.executors.ThreadedExecutor`, what :func:`geomines.assess`
+    uses with more than one thread); their work is spread over the shared thread pool.
 
     The same tasks as :class:`geomines.engine.dask.DaskEngine` (see
     :mod:`geomines.engine.core`); ``union_tile`` and ``window_px`` default to
