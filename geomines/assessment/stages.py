@@ -467,8 +467,8 @@ def project(
 def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
     """Stage 2: people inside each hazard, its area in m², and each class group's union."""
     bar.set_postfix_str("people inside each hazard")
-    # on a cluster the workers count while this process computes the areas and the
-    # groups' pieces (in-process the sums are counted when taken)
+    # the sums start now: the workers (or, in-process, the task threads) count while
+    # this process computes the areas and the groups' pieces
     later = options.engine.sums_later(p.geoms_r, p.raster)
     p.frame["people_inside"] = np.nan  # the column's place; filled when the sums are in
     areas = np.full(len(p.frame), np.nan)

@@ -651,16 +651,14 @@ class UnionBuilder:
 
         ``within``: a box (raster CRS) holding every buffer of the batch. The batch then
         goes to the partitions the box meets without waiting for its buffers to be
-        built (the tasks check that none of its pieces lies elsewhere); without it, the
-        client first asks which partitions the buffers touch.
+        built (the tasks check that none of its pieces lies elsewhere); without it, on a
+        partitioned grid, the client first asks which partitions the buffers touch.
         """
         eng = self.engine
         opts = self._opts()
         keys = self._partitions_in(within)
         if keys:
             opts["expected"] = keys
-        elif eng.partition_px is None:  # one partition: nothing to ask
-            keys = [WHOLE]
         else:
             keys = eng.gather([eng.submit(_task_keys, self.raster, WHOLE, batch, label="keys")])[0]
         for key in keys:
@@ -670,9 +668,13 @@ class UnionBuilder:
             )
 
     def _partitions_in(self, box: tuple[float, float, float, float] | None) -> list[Key]:
-        """The partitions a box meets (none without a box or without partitions)."""
+        """The partitions a box meets (the one partition when the grid is whole; none
+        without a box).
+        """
         side = self.engine.partition_px
-        if box is None or side is None:
+        if side is None:
+            return [WHOLE]
+        if box is None:
             return []
         r0, r1, c0, c1 = tile_range(box, self.raster.transform, side, self.raster.shape)
         return [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]

@@ -356,7 +356,7 @@ def _prefix(values: np.ndarray) -> np.ndarray:
     """Row prefix sums ``P[r, k] = Σ_{c<k} v[r, c]``, ``k = 0 … w``."""
     h, w = values.shape
     p = np.empty((h, w + 1))
-    if cgreen is not None and w > 0 and hasattr(cgreen, "row_prefix"):
+    if cgreen is not None and w > 0:
         # the same sums in the same order, with the GIL released (numpy's cumsum holds
         # it: the engine's other threads would wait)
         cgreen.row_prefix(np.ascontiguousarray(values, dtype=np.float64), p, h, w)
