@@ -623,6 +623,32 @@ def test_tile_directory_and_bad_basemaps(tmp_path):
         TileSource.open(tmp_path / "empty")
 
 
+def test_basemap_outlines_are_repaired_where_they_are_cut():
+    """Some shipped outlines are invalid (Croatia, Canada, the USA at 1:10m); each is
+    repaired only where it is clipped to the view. The outlines are valid and the same
+    (names and shapes) as repairing every country first and then clipping it."""
+    import numpy as np
+    import shapely
+
+    from geomines.maps.offline import _world, countries
+
+    names, geoms, _ = _world("10m")
+    broken = {names[k] for k in np.nonzero(~shapely.is_valid(geoms))[0]}
+    for view in [(15.7, 42.5, 19.7, 45.3), (-70, 44, -60, 50)]:
+        got = dict(countries(view, margin_deg=0, tolerance_deg=0))
+        assert broken & set(got)  # the view meets outlines that need repair
+        want = {}
+        for name, geom in zip(names, geoms, strict=True):
+            whole = shapely.make_valid(geom) if name in broken else geom
+            cut = shapely.clip_by_rect(whole, *view)
+            if not cut.is_empty:
+                want[name] = cut
+        assert set(got) == set(want)
+        for name, geom in got.items():
+            assert geom.is_valid
+            assert shapely.symmetric_difference(geom, want[name]).area <= 1e-12 * want[name].area
+
+
 def test_builtin_basemap_is_finer_at_district_scale():
     """Natural Earth 1:10m for a district or province view (more vertices than 1:50m
     over the same view), 1:50m for a continent; the panel states the scale and size."""

@@ -95,13 +95,32 @@ DETAILED_BELOW_DEG = 20.0
 
 
 @lru_cache(maxsize=2)
-def _world(scale: str = "50m") -> tuple[tuple[str, ...], np.ndarray]:
-    """Natural Earth's countries at ``scale`` (``10m`` or ``50m``), read by GDAL."""
+def _world(scale: str = "50m") -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """Natural Earth's countries at ``scale`` (``10m`` or ``50m``), read by GDAL: names,
+    geometries as shipped (not repaired: see :func:`_valid_in`) and their bounds.
+    """
     path = resources.files("geomines.maps").joinpath("data", f"countries-{scale}.json")
     with resources.as_file(path) as local:
         frame = pyogrio.read_dataframe(local, layer="countries")
     names = frame["name"].fillna("").astype(str).tolist() if "name" in frame else [""] * len(frame)
-    return tuple(names), np.asarray(shapely.make_valid(frame.geometry.values), dtype=object)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    return tuple(names), geoms, shapely.bounds(geoms)
+
+
+def _valid_in(geom: shapely.Geometry, box: tuple[float, float, float, float]) -> shapely.Geometry:
+    """A country's outline within ``box``, valid.
+
+    Some of the shipped outlines are invalid (52 of the 1:10m ones: self-touching rings).
+    Repairing a whole country is slow (Canada 2 s, the 52 together 8 s), so the part
+    in the box is cut out first and only that part is repaired when it needs it.
+    The clip is GEOS's rectangle clip, which takes invalid input; the whole country
+    is repaired first only if it refuses.
+    """
+    try:
+        part = shapely.clip_by_rect(geom, *box)
+    except shapely.errors.GEOSException:
+        part = shapely.clip_by_rect(shapely.make_valid(geom), *box)
+    return part if shapely.is_valid(part) else shapely.make_valid(part)
 
 
 def countries(
@@ -120,7 +139,7 @@ def countries(
     span = max(east - west, north - south, 0.01)
     margin = min(span / 2, 5.0) if margin_deg is None else margin_deg
     detailed = span + 2 * margin < DETAILED_BELOW_DEG
-    names, geoms = _world("10m" if detailed else "50m")
+    names, geoms, extents = _world("10m" if detailed else "50m")
     tolerance = (span / 2000 if detailed else 0.01) if tolerance_deg is None else tolerance_deg
     box = (
         max(west - margin, -180),
@@ -128,10 +147,17 @@ def countries(
         min(east + margin, 180),
         min(north + margin, 90),
     )
-    candidates = np.nonzero(shapely.intersects(geoms, shapely.box(*box)))[0]
+    # the countries whose extent meets the box (a test on bounds: the outlines as
+    # shipped may be invalid, and each is repaired only where it is cut to the box)
+    candidates = np.nonzero(
+        (extents[:, 0] <= box[2])
+        & (extents[:, 2] >= box[0])
+        & (extents[:, 1] <= box[3])
+        & (extents[:, 3] >= box[1])
+    )[0]
     out = []
     for k in candidates:
-        g = shapely.clip_by_rect(geoms[k], *box)
+        g = _valid_in(geoms[k], box)
         if g.is_empty:
             continue
         simple = shapely.simplify(g, tolerance, preserve_topology=True)
