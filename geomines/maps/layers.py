@@ -21,6 +21,8 @@ import base64
 import html
 import json
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -163,12 +165,65 @@ def _tiles_layer(m: folium.Map, bounds: tuple[float, ...], options: DisplayOptio
 
 
 def hazard_layer(
-    assessment: Assessment, *, m: folium.Map | None = None, options: DisplayOptions | None = None
+    assessment: Assessment,
+    *,
+    m: folium.Map | None = None,
+    options: DisplayOptions | None = None,
+    texts: HazardTexts | None = None,
 ) -> folium.Map:
-    """Hazards styled by land class and status, with tooltips and popups."""
+    """Hazards styled by land class and status, with tooltips and popups.
+
+    ``texts``: :func:`hazard_texts` built earlier, when given.
+    """
     options = options or DisplayOptions()
-    frame = assessment.hazards
     m = m if m is not None else new_map(view_bounds(assessment))
+    texts = texts if texts is not None else hazard_texts(assessment, options)
+    cols, aliases = texts.columns, texts.aliases
+    first, count = first_feature(texts.features), len(texts.features)
+    text = collection_text(texts.features)  # empties features: the pieces alone are held
+    layer = GeoJsonText(
+        text,
+        first=first,
+        bounds=tuple(texts.bounds),
+        style={
+            "base": {"weight": 2, "fillOpacity": 0.6, "opacity": 1, "className": "geomines-hazard"},
+            "by": "_class",
+            "styles": STYLE,
+            "default": "other",
+            "then": "_status",
+            "overrides": {k: {**v, "fillOpacity": 0.35} for k, v in RELEASED.items()},
+        },
+        highlight={"weight": 4},
+        name=f"Hazards ({count})",
+        tooltip=folium.GeoJsonTooltip(
+            fields=["hazard_id", "land_class", "status"], aliases=["id", "class", "status"]
+        ),
+        popup=folium.GeoJsonPopup(fields=cols, aliases=[aliases.get(c, c) for c in cols]),
+    )
+    del text
+    layer.add_to(m)
+    layer.geomines_key = "hazards"  # type: ignore[attr-defined]
+    register(m, "hazards", layer)
+    display = getattr(m, "geomines_display", {})
+    display.update(tolerance_m=texts.tolerance, precision=options.precision)
+    m.geomines_display = display  # type: ignore[attr-defined]
+    return m
+
+
+@dataclass
+class HazardTexts:
+    """The hazard layer's features as text, before they are added to a map."""
+
+    features: list[str]
+    tolerance: float
+    bounds: np.ndarray
+    columns: list[str]
+    aliases: dict[str, str]
+
+
+def hazard_texts(assessment: Assessment, options: DisplayOptions) -> HazardTexts:
+    """The hazards' features for display (:func:`feature_texts`) and the columns shown."""
+    frame = assessment.hazards
     rings = [ring_column(d) for d in assessment.rings_m]
     cols = [
         "hazard_id",
@@ -199,54 +254,24 @@ def hazard_layer(
         **{ring_column(d): f"people within {format_m(d)} m" for d in assessment.rings_m},
     }
     features, tolerance, bounds = feature_texts(frame, cols, options)
-    first, count = first_feature(features), len(features)
-    text = collection_text(features)  # empties features: the pieces alone are held
-    layer = GeoJsonText(
-        text,
-        first=first,
-        bounds=tuple(bounds),
-        style={
-            "base": {"weight": 2, "fillOpacity": 0.6, "opacity": 1, "className": "geomines-hazard"},
-            "by": "_class",
-            "styles": STYLE,
-            "default": "other",
-            "then": "_status",
-            "overrides": {k: {**v, "fillOpacity": 0.35} for k, v in RELEASED.items()},
-        },
-        highlight={"weight": 4},
-        name=f"Hazards ({count})",
-        tooltip=folium.GeoJsonTooltip(
-            fields=["hazard_id", "land_class", "status"], aliases=["id", "class", "status"]
-        ),
-        popup=folium.GeoJsonPopup(fields=cols, aliases=[aliases.get(c, c) for c in cols]),
-    )
-    del text
-    layer.add_to(m)
-    layer.geomines_key = "hazards"  # type: ignore[attr-defined]
-    register(m, "hazards", layer)
-    display = getattr(m, "geomines_display", {})
-    display.update(tolerance_m=tolerance, precision=options.precision)
-    m.geomines_display = display  # type: ignore[attr-defined]
-    return m
+    return HazardTexts(features, tolerance, bounds, cols, aliases)
 
 
 def ring_layer(
-    assessment: Assessment, *, m: folium.Map | None = None, options: DisplayOptions | None = None
+    assessment: Assessment,
+    *,
+    m: folium.Map | None = None,
+    options: DisplayOptions | None = None,
+    shapes: Future[list[Any]] | None = None,
 ) -> folium.Map:
-    """The exclusive distance bands around the dissolved counted hazards."""
+    """The exclusive distance bands around the dissolved counted hazards.
+
+    ``shapes``: :func:`band_shapes` started earlier (on another thread), when given.
+    """
     options = options or DisplayOptions()
-    bands = assessment.bands
     m = m if m is not None else new_map(view_bounds(assessment))
-    shown = bands.iloc[1:].iloc[::-1]  # widest first, so narrower bands lie on top
     group = folium.FeatureGroup(name="Distance bands (dissolved, counted hazards)")
-    for i, row in enumerate(shown.itertuples()):
-        if row.geometry is None or row.geometry.is_empty:
-            continue
-        color = RING_COLORS[min(len(shown) - 1 - i, len(RING_COLORS) - 1)]
-        # a band is simplified with a tolerance of 2% of its outer distance (≥ 5× the
-        # hazards' tolerance)
-        tolerance = max(options.tolerance_m * 5, float(row.to_m) / 50)
-        geom = display(np.array([row.geometry], dtype=object), tolerance, options.precision)[0]
+    for color, row, geom in band_shapes(assessment, options) if shapes is None else shapes.result():
         GeoJsonText(
             collection_text([feature_text("{}", shapely.to_geojson(geom))]),
             first={"type": "Feature", "properties": {}, "geometry": None},
@@ -267,6 +292,24 @@ def ring_layer(
     group.add_to(m)
     register(m, "bands", group)
     return m
+
+
+def band_shapes(assessment: Assessment, options: DisplayOptions) -> list[Any]:
+    """Each distance band as shown, widest first (so narrower bands lie on top): its
+    colour, its row of ``assessment.bands`` and its geometry simplified for display.
+    """
+    shown = assessment.bands.iloc[1:].iloc[::-1]
+    out = []
+    for i, row in enumerate(shown.itertuples()):
+        if row.geometry is None or row.geometry.is_empty:
+            continue
+        color = RING_COLORS[min(len(shown) - 1 - i, len(RING_COLORS) - 1)]
+        # a band is simplified with a tolerance of 2% of its outer distance (≥ 5× the
+        # hazards' tolerance)
+        tolerance = max(options.tolerance_m * 5, float(row.to_m) / 50)
+        geom = display(np.array([row.geometry], dtype=object), tolerance, options.precision)[0]
+        out.append((color, row, geom))
+    return out
 
 
 def _pop_rgba(density: np.ndarray) -> np.ndarray:
@@ -564,11 +607,16 @@ def exposure_map(
         m = OfflineMap(prefer_canvas=n > options.canvas_above)
         if np.isfinite(bounds).all():
             m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    basemap_layer(assessment, m=m, options=options)
-    population_layer(assessment, m=m, options=options)
-    admin_layer(assessment, m=m, options=options)
-    ring_layer(assessment, m=m, options=options)
-    hazard_layer(assessment, m=m, options=options)
+    # the bands' simplification (GEOS, on the thread pool) runs while the layers
+    # beneath them are built (mostly Python)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geomines-map") as side:
+        bands = side.submit(band_shapes, assessment, options)
+        basemap_layer(assessment, m=m, options=options)
+        population_layer(assessment, m=m, options=options)
+        admin_layer(assessment, m=m, options=options)
+        texts = hazard_texts(assessment, options)  # drawn above the bands, built now
+        ring_layer(assessment, m=m, options=options, shapes=bands)
+    hazard_layer(assessment, m=m, options=options, texts=texts)
     priority_layer(assessment, m=m, options=options)
     communities_layer(assessment, m=m, options=options)
     legend(assessment, m=m)
