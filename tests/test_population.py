@@ -355,3 +355,26 @@ def test_a_windows_total_is_its_pixels_sum_and_reuses_the_blocks_statistics(
             assert decoded == []
     parts = [raster.total((r, c, 32, 32)) for r in range(0, 90, 32) for c in range(0, 70, 32)]
     assert sum(parts) == pytest.approx(raster.total(), rel=1e-12)
+
+
+def test_checksum_started_early_is_the_files_sha256(sao_count, tmp_path):
+    """The checksum read beside the counting is hashlib's of the files' bytes in order,
+    the same as one read on demand; a raster whose checksum is under way still pickles
+    (for Dask workers) without it."""
+    import hashlib
+    import pickle
+
+    data = np.arange(64 * 64, dtype="float32").reshape(64, 64)
+    west = write_raster(tmp_path / "w.tif", data[:, :32], transform=from_origin(0, 64, 1, 1))
+    east = write_raster(tmp_path / "e.tif", data[:, 32:], transform=from_origin(32, 64, 1, 1))
+    want = hashlib.sha256(west.read_bytes() + east.read_bytes()).hexdigest()
+    raster = read_population([str(west), str(east)])
+    raster.start_sha256()
+    raster.start_sha256()  # once
+    copy = pickle.loads(pickle.dumps(raster))
+    on_demand = read_population([str(west), str(east)]).sha256()
+    assert raster.sha256() == want == copy.sha256() == on_demand
+    single = read_population(sao_count)
+    single.start_sha256()
+    with open(sao_count, "rb") as fh:
+        assert single.sha256() == hashlib.sha256(fh.read()).hexdigest()

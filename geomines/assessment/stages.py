@@ -439,6 +439,7 @@ def project(
     and move them onto the raster's grid (the raster is never resampled).
     """
     hazards, raster = _load_inputs(hazards, population)
+    raster.start_sha256()  # for the method block: read beside the counting
     report = report or load_report(hazards)
     frame = _prepare(hazards)
     # the report is held apart: pandas deep-copies attrs on every operation on the frame

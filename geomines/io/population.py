@@ -13,6 +13,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -353,18 +354,31 @@ class PopulationRaster:
         """SHA-256 of the files' bytes, in order (one file: that file's checksum).
 
         None for remote files (``/vsi...``, URLs) or above ``max_bytes`` in all, where
-        reading every byte again would cost more than the assessment.
+        reading every byte again would cost more than the assessment. The answer of
+        :meth:`start_sha256` when it was started (with the default ``max_bytes``).
         """
-        if any(p.startswith("/vsi") or "://" in p for p in self.paths):
-            return None
-        if sum(Path(p).stat().st_size for p in self.paths) > max_bytes:
-            return None
-        digest = hashlib.sha256()
-        for path in self.paths:
-            with open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-        return digest.hexdigest()
+        started = self.__dict__.get("_sha256")
+        if started is not None and max_bytes == 4 << 30:
+            return started.result()
+        return _sha256(self.paths, max_bytes)
+
+    def start_sha256(self) -> None:
+        """Start :meth:`sha256` on a thread of its own: the files are read again while
+        the counting runs (hashlib releases the GIL), not after it.
+        """
+        with self._lock():
+            if "_sha256" in self.__dict__:
+                return
+            started: Future[str | None] = Future()
+            self.__dict__["_sha256"] = started
+
+        def run() -> None:
+            try:
+                started.set_result(_sha256(self.paths, 4 << 30))
+            except BaseException as exc:  # taken by sha256()
+                started.set_exception(exc)
+
+        threading.Thread(target=run, name="geomines-sha256", daemon=True).start()
 
     def describe(self) -> dict:
         """A JSON-ready description: files, CRS, resolution, units, nodata."""
@@ -396,7 +410,22 @@ _NOT_PICKLED = (
     "_cache_bytes",
     "_block_stats",
     "_overview",
+    "_sha256",
 )
+
+
+def _sha256(paths: list[str], max_bytes: int) -> str | None:
+    """:meth:`PopulationRaster.sha256` of these files."""
+    if any(p.startswith("/vsi") or "://" in p for p in paths):
+        return None
+    if sum(Path(p).stat().st_size for p in paths) > max_bytes:
+        return None
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _read_error(path: str, window: Window, exc: Exception) -> RasterError:
