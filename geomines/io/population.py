@@ -53,6 +53,10 @@ class _Tile:
     block: tuple[int, int] = (256, 256)
 
 
+#: Files larger than this in all get no checksum (reading them again would cost more).
+SHA256_MAX_BYTES = 4 << 30
+
+
 @dataclass
 class PopulationRaster:
     """A population grid on one pixel grid, made of one or more GeoTIFF tiles.
@@ -350,7 +354,7 @@ class PopulationRaster:
         """Total people and counts of valid, nodata, negative and fill pixels."""
         return dict(self._scan())
 
-    def sha256(self, *, max_bytes: int = 4 << 30) -> str | None:
+    def sha256(self, *, max_bytes: int = SHA256_MAX_BYTES) -> str | None:
         """SHA-256 of the files' bytes, in order (one file: that file's checksum).
 
         None for remote files (``/vsi...``, URLs) or above ``max_bytes`` in all, where
@@ -358,7 +362,7 @@ class PopulationRaster:
         :meth:`start_sha256` when it was started (with the default ``max_bytes``).
         """
         started = self.__dict__.get("_sha256")
-        if started is not None and max_bytes == 4 << 30:
+        if started is not None and max_bytes == SHA256_MAX_BYTES:
             return started.result()
         return _sha256(self.paths, max_bytes)
 
@@ -374,7 +378,7 @@ class PopulationRaster:
 
         def run() -> None:
             try:
-                started.set_result(_sha256(self.paths, 4 << 30))
+                started.set_result(_sha256(self.paths, SHA256_MAX_BYTES))
             except BaseException as exc:  # taken by sha256()
                 started.set_exception(exc)
 
