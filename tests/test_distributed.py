@@ -329,11 +329,11 @@ def test_packed_geometries_come_back_exactly():
     assert not packable(words) and not packable(geoms[:10])
 
 
-def test_local_workers_run_with_glibcs_mmap_threshold_and_two_arenas(client):
+def test_local_workers_run_with_glibcs_mmap_threshold_and_one_arena(client):
     """Dask's MALLOC_TRIM_THRESHOLD_ fixes glibc's mmap threshold (every numpy temporary
     over 128 kB mapped and unmapped): the engine ran 1.3x slower on one worker with it.
-    local_client's workers start without it (and keep Dask's other settings), with two
-    malloc arenas each (their peaks on 1,000,000 hazards 1.7 GB -> 1.3-1.5 GB)."""
+    local_client's workers start without it (and keep Dask's other settings), with one
+    malloc arena each (their peaks on 1,000,000 hazards 1.7 GB -> 1.25-1.36 GB)."""
     import os
 
     env = client.run(
@@ -344,7 +344,7 @@ def test_local_workers_run_with_glibcs_mmap_threshold_and_two_arenas(client):
         )
     )
     assert len(env) == 2
-    assert all(t is None and omp == "1" and arenas == "2" for t, omp, arenas in env.values()), env
+    assert all(t is None and omp == "1" and arenas == "1" for t, omp, arenas in env.values()), env
 
 
 def test_local_workers_run_without_dasks_stack_sampling_profiler(client):

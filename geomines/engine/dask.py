@@ -67,12 +67,12 @@ def local_client(
     # statistical profiler samples the task thread's stack every 10 ms, taking the GIL
     # from an engine that holds it much of the time: off (the benchmark's 2-worker run
     # 45-49 s -> 39-40 s). glibc gives each thread that allocates an arena of its own
-    # (up to 8 per core), and the pieces freed in one are not reused by another: two
-    # arenas per worker took the workers' peaks on 1,000,000 hazards from 1,699 / 1,720
-    # to 1,538 / 1,277 MB.
+    # (up to 8 per core), and the pieces freed in one are not reused by another: on
+    # 1,000,000 hazards the workers' peaks were 1,699 / 1,720 MB with glibc's arenas,
+    # 1,538 / 1,277 with two, 1,360 / 1,245 with one (the same time and CPU).
     settings = {
         "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-        "distributed.nanny.pre-spawn-environ.MALLOC_ARENA_MAX": 2,
+        "distributed.nanny.pre-spawn-environ.MALLOC_ARENA_MAX": 1,
         "distributed.worker.profile.enabled": False,
     }
     with dask.config.set(settings):
