@@ -267,7 +267,7 @@ def _normalised(values: pd.Series, criterion: Criterion, method: str) -> np.ndar
         # each distinct value looked up once (classes repeat)
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
         found = np.array([table.get(str(v), np.nan) for v in uniques], dtype=float)
-        return found[codes] if len(codes) else np.zeros(0)
+        return found[codes]
     v = values.to_numpy(dtype=float)
     if criterion.direction == "lower":
         v = -v
@@ -342,32 +342,7 @@ def _value_text(raw: Any) -> str:
 
 def _pieces(head: str, values: list[Any], points: list[float], tail: str) -> list[str]:
     """``<head><value>: <points><tail>`` for each value (:func:`_value_text`)."""
-    if all(type(v) is float for v in values):  # numbers: formatted in one pass
-        return [
-            f"{head}{v:,.0f}: {p:.2f}{tail}" if abs(v) >= 10 else f"{head}{v:.3g}: {p:.2f}{tail}"
-            for v, p in zip(values, points, strict=True)
-        ]
-    texts = _value_texts(values)
-    return [f"{head}{v}: {p:.2f}{tail}" for v, p in zip(texts, points, strict=True)]
-
-
-def _value_texts(values: list[Any]) -> list[str]:
-    """:func:`_value_text` of each value; each value (classes repeat) made once per
-    value and type.
-    """
-    made: dict[tuple[type, Any], str] = {}
-    out = []
-    for v in values:
-        try:
-            text = made.get((type(v), v)) if not isinstance(v, float) else None
-            if text is None:
-                text = _value_text(v)
-                if not isinstance(v, float):
-                    made[(type(v), v)] = text
-        except TypeError:  # unhashable
-            text = _value_text(v)
-        out.append(text)
-    return out
+    return [f"{head}{_value_text(v)}: {p:.2f}{tail}" for v, p in zip(values, points, strict=True)]
 
 
 def _why(profile: Profile, raw: list[list[Any]], points: np.ndarray) -> np.ndarray:
