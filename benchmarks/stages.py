@@ -5,7 +5,8 @@
 For each stage of :func:`geomines.assess` (and, with ``--cli``, each output that the
 CLI writes) it prints the wall time, the process's CPU time (user + system: above
 the wall time when threads overlap), the resident memory before and after, and the
-highest resident memory sampled (every 50 ms) while the stage ran. With
+highest resident memory sampled (every 50 ms) while the stage ran; with ``--trim``,
+also the resident memory after glibc's ``malloc_trim`` (what objects still hold). With
 ``--workers N`` the engine runs on a LocalCluster of N worker processes and their
 peaks are printed at the end. The data are ``benchmarks/make_data.py``'s.
 
@@ -60,14 +61,30 @@ def _timed(module: Any, name: str, label: str) -> None:
             if _CLIENT:  # the workers' peaks so far: which stage set them
                 peaks = _CLIENT[0].run(_peak_mb)
                 print(f"{'':28s} workers' peaks so far (MB): {_listing(peaks)}", flush=True)
+            seconds, used = time.perf_counter() - wall, sum(os.times()[:2]) - cpu
+            after = PROC.memory_info().rss
+            trimmed = _trimmed_rss() if _TRIM else None
             print(
-                f"{label:28s} {time.perf_counter() - wall:7.2f} s  cpu "
-                f"{sum(os.times()[:2]) - cpu:7.2f} s  rss {_mb(before)} ->"
-                f"{_mb(PROC.memory_info().rss)} MB  peak {_mb(_PEAK[0])} MB",
+                f"{label:28s} {seconds:7.2f} s  cpu {used:7.2f} s  rss {_mb(before)} ->"
+                f"{_mb(after)} MB  peak {_mb(_PEAK[0])} MB"
+                + (f"  trimmed {_mb(trimmed)} MB" if trimmed is not None else ""),
                 flush=True,
             )
 
     setattr(module, name, wrapper)
+
+
+#: with ``--trim``: glibc's malloc_trim after each stage, to tell the memory still held
+#: by objects from the freed memory glibc keeps (the run is otherwise unchanged, but the
+#: next stage starts from a trimmed heap)
+_TRIM: list[bool] = []
+
+
+def _trimmed_rss() -> int:
+    from geomines.engine.executors import release_memory
+
+    release_memory()
+    return PROC.memory_info().rss
 
 
 #: the Dask client, when the run is on workers
@@ -144,7 +161,12 @@ def main() -> None:
         "--tasks", action="store_true", help="with --workers: the task stream per stage"
     )
     parser.add_argument("--cli", action="store_true", help="also write every output")
+    parser.add_argument(
+        "--trim", action="store_true", help="after each stage, the resident size once trimmed"
+    )
     args = parser.parse_args()
+    if args.trim:
+        _TRIM.append(True)
     warnings.simplefilter("ignore")
     threading.Thread(target=_sample, daemon=True).start()
     import geomines
