@@ -19,7 +19,7 @@ shows as a relative difference; :attr:`Reconciliation.ok` is whether it is withi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -39,6 +39,7 @@ __all__ = [
     "outside_region",
     "quality_checks",
     "reconcile_rings",
+    "reconcile_rings_later",
     "tile_differences",
 ]
 
@@ -72,18 +73,20 @@ def band_parts(
     ]
 
 
-def _count(
+def _count_later(
     engine: Any, raster: PopulationRaster, groups: Sequence[list[shapely.Geometry]], **kwargs: Any
-) -> list[float]:
-    """People in each group of disjoint pieces, all counted in one pass."""
+) -> Callable[[], list[float]]:
+    """People in each group of disjoint pieces, all counted in one pass: started now
+    (``engine.sums_later``), taken by calling the result.
+    """
     flat = [g for group in groups for g in group]
     if not flat:
-        return [0.0 for _ in groups]
+        return lambda: [0.0 for _ in groups]
     owner = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
     arr = np.empty(len(flat), dtype=object)
     arr[:] = flat
-    people = engine.sums(arr, raster, **kwargs).people
-    return [float(v) for v in np.bincount(owner, people, len(groups))]
+    later = engine.sums_later(arr, raster, **kwargs)
+    return lambda: [float(v) for v in np.bincount(owner, later().people, len(groups))]
 
 
 def plain_rule(raster: PopulationRaster) -> dict[str, Any]:
@@ -107,6 +110,22 @@ def reconcile_rings(
     the parts of a coastal pixel, parts and whole are counted with plain pixel
     weighting: the check is of the geometry that every number is counted on.
     """
+    return reconcile_rings_later(union_u, rings, ring_u, levels, engine, raster, bands)()
+
+
+def reconcile_rings_later(
+    union_u: UnionSum,
+    rings: Sequence[float],
+    ring_u: dict[float, UnionSum],
+    levels: Sequence[UnionSum],
+    engine: Any,
+    raster: PopulationRaster,
+    bands: list[list[shapely.Geometry]] | None = None,
+) -> Callable[[], dict[str, Reconciliation]]:
+    """:func:`reconcile_rings` with the parts cut and their counting started now (the
+    workers, or the task threads, count while this process goes on): call the result
+    for the checks.
+    """
     band_parts_ = bands if bands is not None else band_parts(union_u, rings, ring_u)
     chain = [*levels, union_u]
     class_parts = [tile_differences(u, chain[i - 1] if i else None) for i, u in enumerate(chain)]
@@ -114,27 +133,36 @@ def reconcile_rings(
     extra = []
     if raster.land_area is not None:  # the wholes again, with plain weighting
         extra = [list(union_u.pieces), list(outer.pieces)]
-    counts = _count(engine, raster, [*band_parts_, *class_parts, *extra], **plain_rule(raster))
-    bands_own = sum(counts[: len(band_parts_)])
-    classes_own = sum(counts[len(band_parts_) : len(band_parts_) + len(class_parts)])
-    inside = counts[-2] if extra else union_u.total.people
-    whole = counts[-1] if extra else outer.total.people
-    out = {
-        "classes_add_up": Reconciliation(
-            classes_own + bands_own,
-            whole,
-            "inside CHA, SHA, other land and each band, each counted from its own geometry, "
-            "against the largest ring counted directly",
-        )
-    }
-    if rings:
-        out["bands_add_up"] = Reconciliation(
-            inside + bands_own,
-            whole,
-            "the dissolved hazards and each exclusive band, each counted from its own "
-            "geometry, against the largest ring counted directly",
-        )
-    return out
+    groups = [*band_parts_, *class_parts, *extra]
+    later = _count_later(engine, raster, groups, **plain_rule(raster))
+    n_bands, n_classes = len(band_parts_), len(class_parts)
+    inside_u, whole_u = union_u.total.people, outer.total.people
+    del band_parts_, class_parts, extra, groups  # held by the counting until it is done
+
+    def taken() -> dict[str, Reconciliation]:
+        counts = later()
+        bands_own = sum(counts[:n_bands])
+        classes_own = sum(counts[n_bands : n_bands + n_classes])
+        inside = counts[-2] if raster.land_area is not None else inside_u
+        whole = counts[-1] if raster.land_area is not None else whole_u
+        out = {
+            "classes_add_up": Reconciliation(
+                classes_own + bands_own,
+                whole,
+                "inside CHA, SHA, other land and each band, each counted from its own "
+                "geometry, against the largest ring counted directly",
+            )
+        }
+        if rings:
+            out["bands_add_up"] = Reconciliation(
+                inside + bands_own,
+                whole,
+                "the dissolved hazards and each exclusive band, each counted from its own "
+                "geometry, against the largest ring counted directly",
+            )
+        return out
+
+    return taken
 
 
 def outside_region(

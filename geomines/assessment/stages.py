@@ -62,7 +62,7 @@ from .breakdowns import (
     precedence_masks,
     precedence_table,
 )
-from .checks import band_parts, quality_checks, reconcile_rings
+from .checks import band_parts, quality_checks, reconcile_rings_later
 from .provenance import method_block
 from .records import Reconciliation, Totals
 from .result import STATUSES, Assessment, ring_column
@@ -468,14 +468,9 @@ def project(
 def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
     """Stage 2: people inside each hazard, its area in m², and each class group's union."""
     bar.set_postfix_str("people inside each hazard")
-    # the sums start now: the workers (or, in-process, the task threads) count while
-    # this process computes the areas and the groups' pieces
+    # the sums and the class groups' unions start now: the workers (or, in-process, the
+    # task threads) count while this process computes the areas
     later = options.engine.sums_later(p.geoms_r, p.raster)
-    p.frame["people_inside"] = np.nan  # the column's place; filled when the sums are in
-    areas = np.full(len(p.frame), np.nan)
-    if p.usable.any():
-        areas[p.usable] = area_m2(p.frame.geometry[p.usable])
-    p.frame["area_m2"] = areas
     if not p.counted.any():
         warnings.warn(
             "No hazard is counted (check count_status); totals are 0.", UserWarning, stacklevel=3
@@ -485,13 +480,19 @@ def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
     wanted = {"counted": p.counted, **precedence_masks(p.frame, p.counted)}
     sources = {name: groups_making(mask, groups) for name, mask in wanted.items()}
     derive = {name: src for name, src in sources.items() if src is not None}
-    unions = (
-        options.engine.unions(
+    unions_later = (
+        options.engine.unions_later(
             [p.geoms_r[pos] for _, pos in groups], p.raster, derived=list(derive.values())
         )
         if groups
-        else []
+        else list
     )
+    p.frame["people_inside"] = np.nan  # the column's place; filled when the sums are in
+    areas = np.full(len(p.frame), np.nan)
+    if p.usable.any():
+        areas[p.usable] = area_m2(p.frame.geometry[p.usable])
+    p.frame["area_m2"] = areas
+    unions = unions_later()
     derived = dict(zip(derive, unions[len(groups) :], strict=True)) if groups else {}
     columns = {"people_inside": [u.total.people for u in unions[: len(groups)]]}
     sums = later()
@@ -625,21 +626,27 @@ def break_down(
         [per.derived.get(f"level{k}") for k in range(len(CLASS_PRECEDENCE) - 1)],
     )
     bands = band_parts(dissolved.union, rings, dissolved.rings)  # for the check and the map
-    checks = reconcile_rings(
+    # the checks' parts are counted (on the workers, or the task threads) while this
+    # process cuts the admin units' parts
+    checks_later = reconcile_rings_later(
         dissolved.union, rings, dissolved.rings, levels, engine, p.raster, bands
     )
     del levels
     by_class = class_table(p.frame, per.groups, per.class_columns, rings)
-    out = Breakdowns(by_precedence, by_class, gpd.GeoDataFrame(), checks)
+    out = Breakdowns(by_precedence, by_class, gpd.GeoDataFrame(), {})
+    admin_check = None
     if units is not None:
         bar.set_postfix_str("by admin unit")
-        out.admin, out.by_admin, checks["admin_units_add_up"], on_grid = admin_table(
+        out.admin, out.by_admin, admin_check, on_grid = admin_table(
             units, p.raster, dissolved.union, rings, dissolved.rings, engine
         )
         ids = units.ids.to_numpy()
         p.frame["admin_id"] = admin_of_hazards(p.geoms_r, on_grid, ids)
         release_memory()
         bar.update()
+    out.checks.update(checks_later())
+    if admin_check is not None:
+        out.checks["admin_units_add_up"] = admin_check
     # the bands after the admin units: the two big geometry products are not held at once
     out.bands = band_frame(dissolved.union, rings, dissolved.rings, p.raster.crs, bands)
     del bands

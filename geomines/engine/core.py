@@ -375,10 +375,13 @@ class PartitionedEngine:
         handles = [
             self.submit(_task_sums, raster, k, p, opts, priority=priority) for k, (p, _) in jobs
         ]
+        # the pieces are the tasks' now: only which hazard each sum is of is kept here
+        owners = [ids for _, (_, ids) in jobs]
+        del jobs, parts, poly, clean
 
         def taken() -> ZonalSums:
             people, weight, nodata = np.zeros(n), np.zeros(n), np.zeros(n)
-            for (_k, (_p, ids)), part in zip(jobs, self.executor.gather(handles), strict=True):
+            for ids, part in zip(owners, self.executor.gather(handles), strict=True):
                 np.add.at(people, ids, part.people)
                 np.add.at(weight, ids, part.weight)
                 np.add.at(nodata, ids, part.weight_nodata)
@@ -409,11 +412,24 @@ class PartitionedEngine:
         (built from their tile pieces, not from their members again); those unions
         follow the groups' in the result.
         """
+        return self.unions_later(groups, raster, derived=derived)()
+
+    def unions_later(
+        self,
+        groups: Sequence[np.ndarray],
+        raster: PopulationRaster,
+        *,
+        derived: Sequence[Sequence[int]] = (),
+    ) -> Callable[[], list[UnionSum]]:
+        """:meth:`unions`, started now and taken later (as :meth:`sums_later`): every
+        task, to the counting, is submitted before this returns; call the result for
+        the unions.
+        """
         builder = self.union_builder(raster, len(groups) + len(derived))
         builder.add_many(list(enumerate(groups)))
         for j, sources in enumerate(derived):
             builder.derive(len(groups) + j, list(sources))
-        return builder.result()
+        return builder.result_later()
 
     def union_builder(
         self,
@@ -748,6 +764,12 @@ class UnionBuilder:
         The groups returned are dropped from the builder: their memory is freed. Pieces
         of flushed tiles are in the totals but not in the returned pieces.
         """
+        return self.result_later(groups)()
+
+    def result_later(self, groups: Sequence[int] | None = None) -> Callable[[], list[UnionSum]]:
+        """:meth:`result`, its counting tasks submitted now: call the result for the
+        unions (the builder takes no other call in between).
+        """
         eng = self.engine
         wanted = list(range(self.groups)) if groups is None else list(groups)
         keys = sorted(self.state)
@@ -755,18 +777,22 @@ class UnionBuilder:
         handles = [
             eng.submit(_task_count, self.raster, k, self.state[k], wanted, opts) for k in keys
         ]
-        parts = eng.executor.gather(handles)
-        for k in keys:
-            self.state[k] = eng.submit(_task_drop, self.raster, k, self.state[k], wanted)
-        out = []
-        for j in range(len(wanted)):
-            total, pieces, tiles = ZonalSum(), [], []
-            for part in parts:
-                total.add(part[j].total)
-                pieces.extend(part[j].pieces)
-                tiles.extend(part[j].keys)
-            out.append(UnionSum(_objects(pieces), tiles, total))
-        return out
+
+        def taken() -> list[UnionSum]:
+            parts = eng.executor.gather(handles)
+            for k in keys:
+                self.state[k] = eng.submit(_task_drop, self.raster, k, self.state[k], wanted)
+            out = []
+            for j in range(len(wanted)):
+                total, pieces, tiles = ZonalSum(), [], []
+                for part in parts:
+                    total.add(part[j].total)
+                    pieces.extend(part[j].pieces)
+                    tiles.extend(part[j].keys)
+                out.append(UnionSum(_objects(pieces), tiles, total))
+            return out
+
+        return taken
 
 
 def union_sums(
