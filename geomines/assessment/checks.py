@@ -39,7 +39,6 @@ __all__ = [
     "outside_region",
     "quality_checks",
     "reconcile_rings",
-    "reconcile_rings_later",
     "tile_differences",
 ]
 
@@ -102,29 +101,15 @@ def reconcile_rings(
     engine: Any,
     raster: PopulationRaster,
     bands: list[list[shapely.Geometry]] | None = None,
-) -> dict[str, Reconciliation]:
-    """``bands_add_up`` and ``classes_add_up`` (see the module notes).
+) -> Callable[[], dict[str, Reconciliation]]:
+    """``bands_add_up`` and ``classes_add_up`` (see the module notes), started: the parts
+    are cut and their counting started now (the workers, or the task threads, count
+    while this process goes on); call the result for the checks.
 
     ``levels`` are the unions of CHA and of CHA ∪ SHA (the union of every class is
     ``union_u``). With a land-area raster, whose land-first rule is not additive over
     the parts of a coastal pixel, parts and whole are counted with plain pixel
     weighting: the check is of the geometry that every number is counted on.
-    """
-    return reconcile_rings_later(union_u, rings, ring_u, levels, engine, raster, bands)()
-
-
-def reconcile_rings_later(
-    union_u: UnionSum,
-    rings: Sequence[float],
-    ring_u: dict[float, UnionSum],
-    levels: Sequence[UnionSum],
-    engine: Any,
-    raster: PopulationRaster,
-    bands: list[list[shapely.Geometry]] | None = None,
-) -> Callable[[], dict[str, Reconciliation]]:
-    """:func:`reconcile_rings` with the parts cut and their counting started now (the
-    workers, or the task threads, count while this process goes on): call the result
-    for the checks.
     """
     band_parts_ = bands if bands is not None else band_parts(union_u, rings, ring_u)
     chain = [*levels, union_u]

@@ -62,7 +62,7 @@ from .breakdowns import (
     precedence_masks,
     precedence_table,
 )
-from .checks import band_parts, quality_checks, reconcile_rings_later
+from .checks import band_parts, quality_checks, reconcile_rings
 from .provenance import method_block
 from .records import Reconciliation, Totals
 from .result import STATUSES, Assessment, ring_column
@@ -628,7 +628,7 @@ def break_down(
     bands = band_parts(dissolved.union, rings, dissolved.rings)  # for the check and the map
     # the checks' parts are counted (on the workers, or the task threads) while this
     # process cuts the admin units' parts
-    checks_later = reconcile_rings_later(
+    checks_later = reconcile_rings(
         dissolved.union, rings, dissolved.rings, levels, engine, p.raster, bands
     )
     del levels
