@@ -180,6 +180,48 @@ def test_union_tiles_are_the_unions_pieces_and_read_no_pixel(raster_factory, mon
     assert shapely.area(tiles.pieces).sum() == pytest.approx(on_raster.area, rel=1e-9)
 
 
+def test_unions_keep_only_the_pieces_asked_for_and_every_total(raster_factory):
+    """pieces_of: the unions listed come back whole; the others with their totals and no
+    pieces (on one partition and on several), so a union whose total alone is wanted
+    never travels back from the workers.
+    """
+    from geomines.engine import LocalEngine
+    from geomines.engine.core import PartitionedEngine
+    from geomines.engine.exact import reference_sum
+
+    rng = np.random.default_rng(34)
+    raster = read_population(raster_factory(rng.gamma(0.6, 5, (200, 200)).astype("float32")))
+    top = raster.bounds[3]
+    geoms = np.array(
+        [
+            shapely.Point(rng.uniform(10, 190), top - rng.uniform(10, 190)).buffer(
+                rng.uniform(2, 30), quad_segs=6
+            )
+            for _ in range(70)
+        ],
+        dtype=object,
+    )
+    group = rng.integers(0, 3, 70)
+    groups = [geoms[group == k] for k in range(3)]
+    for engine in (LocalEngine(union_tile=32), PartitionedEngine(union_tile=32, partition_px=64)):
+        full = engine.unions(groups, raster, derived=[[0, 1]])
+        lean = engine.unions_later(groups, raster, derived=[[0, 1]], pieces_of=[1, 3])()
+        assert len(lean) == 4
+        for k, (a, b) in enumerate(zip(full, lean, strict=True)):
+            assert b.total.people == a.total.people  # the same counting, to the bit
+            if k in (1, 3):
+                assert b.keys == a.keys and len(b.keys) > 1
+                assert all(x.equals_exact(y, 0) for x, y in zip(a.pieces, b.pieces, strict=True))
+            else:
+                assert b.pieces.size == 0 and b.keys == []
+        union_01 = shapely.union_all(geoms[group != 2])
+        assert lean[3].total.people == pytest.approx(
+            reference_sum(union_01, raster).people, rel=1e-9
+        )
+        on_raster = union_01.intersection(shapely.box(*raster.bounds))
+        assert shapely.area(lean[3].pieces).sum() == pytest.approx(on_raster.area, rel=1e-9)
+
+
 def test_unions_of_unions_equal_the_union_of_members(raster_factory):
     """A derived union (built from groups' tile pieces, in tiles 4× the groups', fed as
     the groups' tiles close) counts the people of the union of all members: checked

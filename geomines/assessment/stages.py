@@ -482,7 +482,12 @@ def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
     derive = {name: src for name, src in sources.items() if src is not None}
     unions_later = (
         options.engine.unions_later(
-            [p.geoms_r[pos] for _, pos in groups], p.raster, derived=list(derive.values())
+            [p.geoms_r[pos] for _, pos in groups],
+            p.raster,
+            derived=list(derive.values()),
+            # the groups' totals are their columns; only the derived unions' pieces are
+            # used (the dissolved hazards, the precedence levels)
+            pieces_of=range(len(groups), len(groups) + len(derive)),
         )
         if groups
         else list
@@ -570,7 +575,7 @@ def _one_ring(
     for pos, values in zip(batches, engine.gather(people), strict=True):
         people_d[pos] = values
     p.frame[ring_column(d)] = people_d
-    unions = builder.result()
+    unions = builder.result(pieces_of=[groups])  # the class groups' totals alone
     if per.groups:
         per.class_columns[ring_column(d)] = [u.total.people for u in unions[:groups]]
     return unions[groups]

@@ -150,9 +150,17 @@ def _task_flush(
 def _task_count(
     raster: PopulationRaster, key: Key, state: TileState, groups: list[int], opts: dict
 ) -> list[UnionSum]:
-    return state_count(
+    out = state_count(
         state, groups, raster, pixel_rule=opts["pixel_rule"], max_window_pixels=opts["window_px"]
     )
+    keep = opts.get("keep")
+    if keep is None:
+        return out
+    # the totals alone of the groups whose pieces are not wanted (not sent back)
+    return [
+        u if k in keep else UnionSum(_objects([]), [], u.total)
+        for k, u in zip(groups, out, strict=True)
+    ]
 
 
 def _task_tiles(raster: PopulationRaster, key: Key, state: TileState, group: int) -> UnionTiles:
@@ -420,16 +428,18 @@ class PartitionedEngine:
         raster: PopulationRaster,
         *,
         derived: Sequence[Sequence[int]] = (),
+        pieces_of: Collection[int] | None = None,
     ) -> Callable[[], list[UnionSum]]:
         """:meth:`unions`, started now and taken later (as :meth:`sums_later`): every
         task, to the counting, is submitted before this returns; call the result for
-        the unions.
+        the unions. ``pieces_of``: as for :meth:`UnionBuilder.result` (positions in the
+        result: the groups, then the derived unions).
         """
         builder = self.union_builder(raster, len(groups) + len(derived))
         builder.add_many(list(enumerate(groups)))
         for j, sources in enumerate(derived):
             builder.derive(len(groups) + j, list(sources))
-        return builder.result_later()
+        return builder.result_later(pieces_of=pieces_of)
 
     def union_builder(
         self,
@@ -758,22 +768,30 @@ class UnionBuilder:
             tiles.extend(part.keys)
         return UnionTiles(_objects(pieces), tiles)
 
-    def result(self, groups: Sequence[int] | None = None) -> list[UnionSum]:
+    def result(
+        self, groups: Sequence[int] | None = None, *, pieces_of: Collection[int] | None = None
+    ) -> list[UnionSum]:
         """People in each group's union (all, or those listed), counted in one pass.
 
         The groups returned are dropped from the builder: their memory is freed. Pieces
-        of flushed tiles are in the totals but not in the returned pieces.
+        of flushed tiles are in the totals but not in the returned pieces. Only the groups
+        in ``pieces_of`` (default: all) come back with their pieces; the others' are
+        empty, and never leave the workers on a cluster (for unions whose totals alone
+        are wanted).
         """
-        return self.result_later(groups)()
+        return self.result_later(groups, pieces_of=pieces_of)()
 
-    def result_later(self, groups: Sequence[int] | None = None) -> Callable[[], list[UnionSum]]:
+    def result_later(
+        self, groups: Sequence[int] | None = None, *, pieces_of: Collection[int] | None = None
+    ) -> Callable[[], list[UnionSum]]:
         """:meth:`result`, its counting tasks submitted now: call the result for the
         unions (the builder takes no other call in between).
         """
         eng = self.engine
         wanted = list(range(self.groups)) if groups is None else list(groups)
+        keep = None if pieces_of is None else sorted(set(pieces_of))
         keys = sorted(self.state)
-        opts = eng.options()
+        opts = eng.options(keep=keep)
         handles = [
             eng.submit(_task_count, self.raster, k, self.state[k], wanted, opts) for k in keys
         ]
