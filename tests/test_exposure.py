@@ -110,6 +110,23 @@ def test_agrees_with_exactextract_on_random_data(raster_factory, tmp_path):
     np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-9)
 
 
+def _discs(
+    rng: np.random.Generator, top: float, n: int, lo: float, hi: float, r_max: float, **buffer
+) -> np.ndarray:
+    """``n`` random discs (centres in ``lo..hi`` px from the raster's west and top edges,
+    radius 2..``r_max``) on a raster of 1-unit pixels whose top edge is ``top``.
+    """
+    return np.array(
+        [
+            shapely.Point(rng.uniform(lo, hi), top - rng.uniform(lo, hi)).buffer(
+                rng.uniform(2, r_max), **buffer
+            )
+            for _ in range(n)
+        ],
+        dtype=object,
+    )
+
+
 def test_unions_built_in_batches_equal_the_union_and_reference(raster_factory):
     """UnionBuilder: a union fed in batches is the union (exact reference, no double count)."""
     from geomines.engine import UnionBuilder, union_sum
@@ -119,15 +136,7 @@ def test_unions_built_in_batches_equal_the_union_and_reference(raster_factory):
     path = raster_factory(rng.gamma(0.6, 5, (300, 300)).astype("float32"))
     raster = read_population(path)
     top = raster.bounds[3]
-    geoms = np.array(
-        [
-            shapely.Point(rng.uniform(20, 280), top - rng.uniform(20, 280)).buffer(
-                rng.uniform(2, 25), quad_segs=6
-            )
-            for _ in range(80)
-        ],
-        dtype=object,
-    )
+    geoms = _discs(rng, top, 80, 20, 280, 25, quad_segs=6)
     builder = UnionBuilder(raster, 2, tile=32)
     for part in np.array_split(np.arange(80), 9):
         builder.add(0, geoms[part])
@@ -157,13 +166,7 @@ def test_union_tiles_are_the_unions_pieces_and_read_no_pixel(raster_factory, mon
     rng = np.random.default_rng(5)
     raster = read_population(raster_factory(rng.gamma(0.6, 5, (200, 200)).astype("float32")))
     top = raster.bounds[3]
-    geoms = np.array(
-        [
-            shapely.Point(rng.uniform(0, 200), top - rng.uniform(0, 200)).buffer(rng.uniform(2, 30))
-            for _ in range(60)
-        ],
-        dtype=object,
-    )
+    geoms = _discs(rng, top, 60, 0, 200, 30)
     engine = LocalEngine(union_tile=32)
     counted = engine.union(geoms, raster)
     decoded = []
@@ -192,15 +195,7 @@ def test_unions_keep_only_the_pieces_asked_for_and_every_total(raster_factory):
     rng = np.random.default_rng(34)
     raster = read_population(raster_factory(rng.gamma(0.6, 5, (200, 200)).astype("float32")))
     top = raster.bounds[3]
-    geoms = np.array(
-        [
-            shapely.Point(rng.uniform(10, 190), top - rng.uniform(10, 190)).buffer(
-                rng.uniform(2, 30), quad_segs=6
-            )
-            for _ in range(70)
-        ],
-        dtype=object,
-    )
+    geoms = _discs(rng, top, 70, 10, 190, 30, quad_segs=6)
     group = rng.integers(0, 3, 70)
     groups = [geoms[group == k] for k in range(3)]
     for engine in (LocalEngine(union_tile=32), PartitionedEngine(union_tile=32, partition_px=64)):
@@ -233,15 +228,7 @@ def test_unions_of_unions_equal_the_union_of_members(raster_factory):
     path = raster_factory(rng.gamma(0.6, 5, (300, 300)).astype("float32"))
     raster = read_population(path)
     top = raster.bounds[3]
-    geoms = np.array(
-        [
-            shapely.Point(rng.uniform(20, 280), top - rng.uniform(20, 280)).buffer(
-                rng.uniform(2, 40), quad_segs=6
-            )
-            for _ in range(90)
-        ],
-        dtype=object,
-    )
+    geoms = _discs(rng, top, 90, 20, 280, 40, quad_segs=6)
     group = rng.integers(0, 3, 90)
     expected = reference_sum(shapely.union_all(geoms[group != 2]), raster).people
     # derived in one go, same tiles (the engine's unions(derived=...))
