@@ -490,7 +490,7 @@ def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
             pieces_of=range(len(groups), len(groups) + len(derive)),
         )
         if groups
-        else list
+        else lambda: []
     )
     p.frame["people_inside"] = np.nan  # the column's place; filled when the sums are in
     areas = np.full(len(p.frame), np.nan)

@@ -316,7 +316,7 @@ def ranked_rows(
     for column in hazards.columns:
         if _feature_column(str(column)) and str(column) not in out:
             out[str(column)] = hazards[column].to_numpy()
-    out["why"] = _why(profile, [out[c.name].tolist() for c in profile.criteria], points)
+    out["why"] = _why(profile, [out[c.name].to_numpy() for c in profile.criteria], points)
     out = out.sort_values(["score", "hazard_id"], ascending=[False, True], kind="stable")
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     n = len(out)
@@ -345,7 +345,7 @@ def _pieces(head: str, values: list[Any], points: list[float], tail: str) -> lis
     return [f"{head}{_value_text(v)}: {p:.2f}{tail}" for v, p in zip(values, points, strict=True)]
 
 
-def _why(profile: Profile, raw: list[list[Any]], points: np.ndarray) -> np.ndarray:
+def _why(profile: Profile, raw: list[np.ndarray], points: np.ndarray) -> np.ndarray:
     """Per hazard, the criteria that gave points, most first, in words.
 
     Built a slice of rows at a time: each criterion's piece of text for those rows,
@@ -362,7 +362,7 @@ def _why(profile: Profile, raw: list[list[Any]], points: np.ndarray) -> np.ndarr
         for k in range(count):
             given = np.flatnonzero(pts[:, k] > 0)
             pieces[given, k] = _pieces(
-                heads[k], [raw[k][start + i] for i in given], pts[given, k].tolist(), tails[k]
+                heads[k], raw[k][start + given].tolist(), pts[given, k].tolist(), tails[k]
             )
         # most points first (ties in the profile's order): those that gave points lead
         ranked = np.take_along_axis(pieces, np.argsort(-pts, axis=1, kind="stable"), axis=1)
