@@ -84,8 +84,9 @@ def _count_later(
     owner = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
     arr = np.empty(len(flat), dtype=object)
     arr[:] = flat
-    later = engine.sums_later(arr, raster, **kwargs)
-    return lambda: [float(v) for v in np.bincount(owner, later().people, len(groups))]
+    later, size = engine.sums_later(arr, raster, **kwargs), len(groups)
+    del flat, arr  # the pieces are the counting's now: the closure keeps none of them
+    return lambda: [float(v) for v in np.bincount(owner, later().people, size)]
 
 
 def plain_rule(raster: PopulationRaster) -> dict[str, Any]:
@@ -122,7 +123,7 @@ def reconcile_rings(
     later = _count_later(engine, raster, groups, **plain_rule(raster))
     n_bands, n_classes = len(band_parts_), len(class_parts)
     inside_u, whole_u = union_u.total.people, outer.total.people
-    del band_parts_, class_parts, extra, groups  # held by the counting until it is done
+    del band_parts_, class_parts, extra, groups  # held by the counting until it starts
 
     def taken() -> dict[str, Reconciliation]:
         counts = later()
