@@ -303,26 +303,40 @@ def ranked_rows(
     """:func:`rank_hazards`'s table, and for each of its rows the position of the
     hazard it ranks among those given (whatever their ids).
     """
-    out = pd.DataFrame({"hazard_id": hazards["hazard_id"].astype(str).to_numpy()})
+    ids = hazards["hazard_id"].astype(str).to_numpy()
     points = np.zeros((len(hazards), len(profile.criteria)))
+    raws = []
     for k, criterion in enumerate(profile.criteria):
         raw = criterion_values(hazards, criterion, rings_m).reset_index(drop=True)
         norm = _normalised(raw, criterion, profile.normalisation)
         points[:, k] = np.nan_to_num(norm * criterion.weight, nan=0.0)
-        out[criterion.name] = raw
+        raws.append(raw)
+    score = points.sum(axis=1)
+    # highest score first, ties by hazard_id; each column is then taken in that order
+    # once (sorting a finished table copied every column: 700,000 hazards, ~90 MB)
+    order = np.lexsort((ids, -score))
+    n = len(order)
+    first, second = (math.ceil(t * n) for t in profile.tiers)
+    rank = np.arange(1, n + 1)
+    out = pd.DataFrame(
+        {
+            "rank": rank,
+            "hazard_id": ids[order],
+            "score": score[order],
+            "tier": np.where(rank <= first, 1, np.where(rank <= second, 2, 3)),
+        }
+    )
+    points = points[order]
+    for k, (criterion, raw) in enumerate(zip(profile.criteria, raws, strict=True)):
+        out[criterion.name] = raw.take(order).reset_index(drop=True)
         out[f"{criterion.name}_points"] = points[:, k]
-    out.insert(1, "score", points.sum(axis=1))
+    del raws
     # the features of interest near each hazard, when not criteria already
     for column in hazards.columns:
         if _feature_column(str(column)) and str(column) not in out:
-            out[str(column)] = hazards[column].to_numpy()
+            out[str(column)] = hazards[column].to_numpy()[order]
     out["why"] = _why(profile, [out[c.name].to_numpy() for c in profile.criteria], points)
-    out = out.sort_values(["score", "hazard_id"], ascending=[False, True], kind="stable")
-    out.insert(0, "rank", np.arange(1, len(out) + 1))
-    n = len(out)
-    first, second = (math.ceil(t * n) for t in profile.tiers)
-    out.insert(3, "tier", np.where(out["rank"] <= first, 1, np.where(out["rank"] <= second, 2, 3)))
-    return out.reset_index(drop=True), out.index.to_numpy()
+    return out, order
 
 
 def label(name: str) -> str:
