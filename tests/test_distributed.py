@@ -477,9 +477,9 @@ def test_a_partitions_tasks_run_on_its_worker(client, tmp_path):
         return get_worker().address
 
     handles = [(k, engine.submit(where, raster, k)) for k in keys for _ in range(4)]
-    ran: dict = {k: set() for k in keys}
+    ran = dict.fromkeys(keys, set())
     for (k, _), address in zip(handles, engine.gather([h for _, h in handles]), strict=True):
-        ran[k].add(address)
+        ran[k] = ran[k] | {address}
     executor = engine.executor
     for k in keys:
         assert ran[k] == set(executor.worker_of(engine.home_of(k))), k
