@@ -435,58 +435,6 @@ def test_tasks_of_a_bounded_size_give_the_same_numbers(client, tmp_path, monkeyp
     )
 
 
-def test_partitions_placed_heaviest_first_on_the_least_loaded_worker():
-    """Partitions are dealt to the places by their loads, heaviest first, each to the
-    place with the least load so far: the benchmark's six partitions (hazards per
-    partition) split 9,645 / 10,452 (by hand: 6,033 A; 4,202 B; 4,162 B = 8,364;
-    3,607 A = 9,640; 2,088 B = 10,452; 5 A = 9,645), not 13,842 / 6,255 as the
-    grid's diagonals deal them. A partition keeps its place; one process has no places."""
-    from geomines.engine.core import PartitionedEngine
-
-    class TwoPlaces:
-        tasks, places = 0, 2
-
-    loads = {(0, 0): 6033, (0, 1): 4162, (0, 2): 4202, (1, 0): 5, (1, 1): 3607, (1, 2): 2088}
-    engine = PartitionedEngine(partition_px=4096, executor=TwoPlaces())  # type: ignore[arg-type]
-    engine.place(loads)
-    homes = {k: engine.home_of(k) for k in loads}
-    a = {k for k, h in homes.items() if h == homes[(0, 0)]}
-    assert a == {(0, 0), (1, 1), (1, 0)}
-    assert sorted(sum(loads[k] for k in side) for side in (a, set(loads) - a)) == [9645, 10452]
-    engine.place({(0, 0): 10**9, (2, 0): 1})  # placed already: kept; a new one: the lighter
-    assert engine.home_of((0, 0)) == homes[(0, 0)]
-    assert engine.home_of((2, 0)) == homes[(0, 0)]  # A 9,645 < B 10,452
-    assert LocalEngine(partition_px=128).home_of((0, 0)) is None
-
-
-def test_a_partitions_tasks_run_on_its_worker(client, tmp_path):
-    """On a cluster each partition's tasks go to the worker of its place (where its
-    raster blocks are decoded), unless the scheduler moves them; tasks of no
-    partition (a batch's buffers) go anywhere."""
-    from geomines.engine.dask import DaskEngine
-
-    _, path = _synthetic(tmp_path)
-    raster = geomines.read_population(path)
-    engine = DaskEngine(client, union_tile=64, partition_px=128)
-    keys = [(r, c) for r in range(2) for c in range(3)]
-    engine.place({k: 10 * (i + 1) for i, k in enumerate(keys)})
-
-    def where(raster, key):
-        from distributed import get_worker
-
-        return get_worker().address
-
-    handles = [(k, engine.submit(where, raster, k)) for k in keys for _ in range(4)]
-    ran = dict.fromkeys(keys, set())
-    for (k, _), address in zip(handles, engine.gather([h for _, h in handles]), strict=True):
-        ran[k] = ran[k] | {address}
-    executor = engine.executor
-    for k in keys:
-        assert ran[k] == set(executor.worker_of(engine.home_of(k))), k
-    assert len({a for s in ran.values() for a in s}) == 2  # both workers used
-    assert executor.worker_of(None) is None
-
-
 def _geometries_reached(obj, seen: set[int] | None = None) -> int:
     """Shapely geometries reachable from ``obj`` through closures and containers."""
     seen = set() if seen is None else seen

@@ -278,31 +278,6 @@ class PartitionedEngine:
             return WHOLE
         return (tile[0] * side // self.partition_px, tile[1] * side // self.partition_px)
 
-    def place(self, loads: dict[Key, int]) -> None:
-        """Give each partition not yet placed a home among the executor's places (a
-        cluster's workers): the heaviest first, each to the place with the least load
-        so far (``loads``: the geometries each partition takes in its first work).
-
-        Decoded raster blocks are cached where a task reads them, so a partition's
-        tasks run best where its earlier ones ran. Dealt without loads (round robin,
-        or by the grid's diagonals), the benchmark's six partitions of 6,033, 4,162,
-        4,202, 5, 3,607 and 2,088 hazards split 13,842 / 6,255 between two workers.
-        """
-        places = getattr(self.executor, "places", 1)
-        if places <= 1:
-            return
-        homes: dict[Key, int] = self.__dict__.setdefault("_homes", {})
-        load: list[int] = self.__dict__.setdefault("_load", [0] * places)
-        for key in sorted((k for k in loads if k not in homes), key=lambda k: (-loads[k], k)):
-            slot = min(range(places), key=load.__getitem__)
-            homes[key] = slot
-            load[slot] += loads[key]
-
-    def home_of(self, key: Key) -> int | None:
-        """The place of partition ``key``'s tasks (None: no preference)."""
-        self.place({key: 0})
-        return self.__dict__.get("_homes", {}).get(key)
-
     def window(self, key: Key, raster: PopulationRaster) -> tuple[int, int, int, int] | None:
         """Partition ``key``'s pixel window (row, col, height, width); None: the whole grid."""
         side = self.partition_px
@@ -327,16 +302,10 @@ class PartitionedEngine:
         *args: Any,
         label: str | None = None,
         priority: int = 0,
-        anywhere: bool = False,
     ) -> Any:
         """One task on partition ``key`` through the executor (``label`` names it in
         errors; default: the partition; ``priority``: see :meth:`sums_later`).
-
-        A partition's tasks go to one place first (see :meth:`place`), where its raster
-        blocks are already decoded; ``anywhere``: a task of no partition (a batch's
-        buffers, their people).
         """
-        home = None if anywhere or self.partition_px is None else self.home_of(key)
         return self.executor.submit(
             func,
             self.executor.put(raster),
@@ -344,7 +313,6 @@ class PartitionedEngine:
             *args,
             label=label or self.label(key, raster),
             priority=priority,
-            home=home,
         )
 
     def gather(self, handles: list[Any]) -> list[Any]:
@@ -401,10 +369,10 @@ class PartitionedEngine:
         n = len(geoms)
         poly, _valid, area, area_in = areas_on_raster(geoms, raster)
         clean = np.array([g if g is not None else shapely.Polygon() for g in poly], dtype=object)
-        cut = split(clean, raster, self.partition_px)
-        self.place({k: len(ids) for k, (_, ids) in cut.items()})
-        parts = {k: _costed(pieces, ids, raster) for k, (pieces, ids) in cut.items()}
-        del cut
+        parts = {
+            k: _costed(pieces, ids, raster)
+            for k, (pieces, ids) in split(clean, raster, self.partition_px).items()
+        }
         total = sum(float(c.sum()) for _, _, c, _ in parts.values())
         limit = max(CHUNK_PX, total / self.spread)
         jobs = [
@@ -516,14 +484,11 @@ class PartitionedEngine:
             distance,
             opts,
             label=label,
-            anywhere=True,
         )
 
     def batch_people(self, batch: Any, raster: PopulationRaster) -> Any:
         """A handle on the people within each buffer of a :meth:`buffer_batch`."""
-        return self.submit(
-            _task_people, raster, WHOLE, batch, label="people of a batch", anywhere=True
-        )
+        return self.submit(_task_people, raster, WHOLE, batch, label="people of a batch")
 
     def total(self, raster: PopulationRaster) -> float:
         """All the people in the raster (float64), one task per partition; counted once
@@ -689,7 +654,6 @@ class UnionBuilder:
             clean = _objects([g for g in poly if g is not None and not g.is_empty])
             for key, (parts, _) in split(clean, self.raster, eng.partition_px).items():
                 per_key.setdefault(key, []).append((group, _objects(parts)))
-        eng.place({k: sum(len(p) for _, p in items) for k, items in per_key.items()})
         opts = self._opts()
         for key, items in sorted(per_key.items()):
             for bundle in _bundles(items, MAX_PIECES):
@@ -722,9 +686,7 @@ class UnionBuilder:
         if keys:
             opts["expected"] = keys
         else:
-            keys = eng.gather(
-                [eng.submit(_task_keys, self.raster, WHOLE, batch, label="keys", anywhere=True)]
-            )[0]
+            keys = eng.gather([eng.submit(_task_keys, self.raster, WHOLE, batch, label="keys")])[0]
         for key in keys:
             prev = self.state.get(key)
             self.state[key] = eng.submit(

@@ -151,7 +151,6 @@ class DaskExecutor:
         self.client = client
         self.scattered: dict[str, Any] = {}
         self.tasks = 0
-        self._workers: list[str] | None = None
 
     @property
     def lookahead(self) -> int:
@@ -170,64 +169,19 @@ class DaskExecutor:
             self.scattered[raster.token] = remote
         return remote
 
-    def submit(
-        self,
-        func: Callable,
-        *args: Any,
-        label: str = "",
-        priority: int = 0,
-        home: int | None = None,
-    ) -> Any:
+    def submit(self, func: Callable, *args: Any, label: str = "", priority: int = 0) -> Any:
         """A Dask future for ``func(*args)``; futures among ``args`` are resolved.
         ``priority``: Dask's (a task of lower priority runs when no other waits).
-        ``home``: the task's place (see :meth:`worker_of`); its geometries go there too.
         """
         self.tasks += 1
-        workers = self.worker_of(home)
-        args = tuple(self._shipped(a, workers) for a in args)
+        args = tuple(self._shipped(a) for a in args)
         # keyed by what the task does (``_task_sums-…``), for the dashboard's task stream
         key = f"{getattr(func, '__name__', 'task').lstrip('_')}-{uuid.uuid4().hex}"
         return self.client.submit(
-            _on_worker,
-            func,
-            label,
-            *args,
-            key=key,
-            pure=False,
-            priority=priority,
-            workers=workers,
-            allow_other_workers=workers is not None,
+            _on_worker, func, label, *args, key=key, pure=False, priority=priority
         )
 
-    @property
-    def places(self) -> int:
-        """The workers (a partition's tasks go to one of them first)."""
-        return len(self._addresses())
-
-    def _addresses(self) -> list[str]:
-        if self._workers is None:
-            try:
-                self._workers = sorted(self.client.nthreads())
-            except Exception:  # pragma: no cover - a client that cannot say
-                self._workers = []
-        return self._workers
-
-    def worker_of(self, home: int | None) -> list[str] | None:
-        """The worker of place ``home``: a preference only (Dask's loose restriction).
-        The scheduler still moves tasks to an idle worker, and does not wait for a
-        worker gone.
-
-        Without it, each task ran where its scattered geometries landed (round robin),
-        and every worker decoded and cached most of the raster's blocks: on the
-        20,000-hazard benchmark with 2 workers, the raster's total took 2.5 worker-s
-        against 0.6 s with 1.
-        """
-        workers = self._addresses()
-        if home is None or not workers:
-            return None
-        return [workers[home % len(workers)]]
-
-    def _shipped(self, arg: Any, workers: list[str] | None = None) -> Any:
+    def _shipped(self, arg: Any) -> Any:
         """A geometry array sent to a worker as data (packed), the rest as it is.
 
         A task's arguments are kept in its spec by the scheduler (in this process,
@@ -236,7 +190,7 @@ class DaskExecutor:
         transient.
         """
         if packable(arg):
-            return self.client.scatter([PackedGeometries(arg)], workers=workers, hash=False)[0]
+            return self.client.scatter([PackedGeometries(arg)], hash=False)[0]
         return arg
 
     def gather(self, handles: list) -> list:

@@ -117,28 +117,12 @@ class Executor(Protocol):
 
     tasks: int
 
-    @property
-    def places(self) -> int:
-        """Where tasks run side by side, each with caches of its own (a cluster's
-        workers; 1 in one process).
-        """
-        ...
-
     def put(self, obj: Any) -> Any:
         """``obj`` where the tasks can take it."""
         ...
 
-    def submit(
-        self,
-        func: Callable[..., Any],
-        *args: Any,
-        label: str,
-        priority: int = 0,
-        home: int | None = None,
-    ) -> Any:
-        """A handle on ``func(*args)`` (``priority``: higher runs first where it waits;
-        ``home``: the place, of :attr:`places`, to run it if it can).
-        """
+    def submit(self, func: Callable[..., Any], *args: Any, label: str, priority: int = 0) -> Any:
+        """A handle on ``func(*args)`` (``priority``: higher runs first where it waits)."""
         ...
 
     def gather(self, handles: list[Any]) -> list[Any]:
@@ -155,23 +139,13 @@ class InlineExecutor:
     """
 
     tasks: int = 0
-    places: int = 1
 
     def put(self, obj: T) -> T:
         """The object itself: nothing to ship."""
         return obj
 
-    def submit(
-        self,
-        func: Callable[..., R],
-        *args: Any,
-        label: str = "",
-        priority: int = 0,
-        home: int | None = None,
-    ) -> R:
-        """Run ``func(*args)`` now (nothing waits, one place: ``priority`` and ``home``
-        change nothing).
-        """
+    def submit(self, func: Callable[..., R], *args: Any, label: str = "", priority: int = 0) -> R:
+        """Run ``func(*args)`` now (nothing waits: ``priority`` changes nothing)."""
         self.tasks += 1
         return func(*args)
 
@@ -202,7 +176,6 @@ class ThreadedExecutor:
 
     def __init__(self, workers: int = 2, lookahead: int = 1) -> None:
         self.tasks = 0
-        self.places = 1  # one process: one block cache
         self.lookahead = lookahead
         self._tasks = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="geomines-task")
 
@@ -211,16 +184,10 @@ class ThreadedExecutor:
         return obj
 
     def submit(
-        self,
-        func: Callable[..., R],
-        *args: Any,
-        label: str = "",
-        priority: int = 0,
-        home: int | None = None,
+        self, func: Callable[..., R], *args: Any, label: str = "", priority: int = 0
     ) -> Future[R]:
         """A future for ``func(*args)``, the futures among ``args`` taken first (tasks
-        start in the order submitted, in one process: ``priority`` and ``home`` change
-        nothing).
+        start in the order submitted: ``priority`` changes nothing).
         """
         self.tasks += 1
         return self._tasks.submit(_with_inputs, func, args)
