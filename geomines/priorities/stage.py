@@ -89,9 +89,12 @@ def where_first(
     score = np.full(len(hazards), np.nan)
     score[counted] = table["score"].to_numpy()[row]
     hazards["priority_score"] = score
-    why = np.full(len(hazards), "", dtype=object)
-    why[counted] = table["why"].to_numpy()[row]
-    hazards["priority_why"] = why
+    # taken from the table's own array ("" where not counted): with pandas' Arrow
+    # strings no Python string is made per hazard (700,000 texts: ~146 MB)
+    take = np.full(len(hazards), -1, dtype=np.intp)
+    take[counted] = row
+    why = table["why"].array.take(take, allow_fill=True, fill_value="")
+    hazards["priority_why"] = pd.Series(why, index=hazards.index)
     return result
 
 
