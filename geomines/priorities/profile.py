@@ -335,7 +335,7 @@ def ranked_rows(
     for column in hazards.columns:
         if _feature_column(str(column)) and str(column) not in out:
             out[str(column)] = hazards[column].to_numpy()[order]
-    out["why"] = _why(profile, [out[c.name].to_numpy() for c in profile.criteria], points)
+    out["why"] = _why(profile, [out[c.name].to_numpy() for c in profile.criteria], points).array
     return out, order
 
 
@@ -359,17 +359,19 @@ def _pieces(head: str, values: list[Any], points: list[float], tail: str) -> lis
     return [f"{head}{_value_text(v)}: {p:.2f}{tail}" for v, p in zip(values, points, strict=True)]
 
 
-def _why(profile: Profile, raw: list[np.ndarray], points: np.ndarray) -> np.ndarray:
+def _why(profile: Profile, raw: list[np.ndarray], points: np.ndarray) -> pd.Series:
     """Per hazard, the criteria that gave points, most first, in words.
 
     Built a slice of rows at a time: each criterion's piece of text for those rows,
     then the pieces joined in each row's order by numpy (no list per row: 700,000
-    hazards took 10-12 s and 0.3 GB above their table built a list per row).
+    hazards took 10-12 s and 0.3 GB above their table built a list per row). Each
+    slice becomes pandas' text column as it is done, so with Arrow strings only one
+    slice is held as Python strings (700,000 hazards: ~146 MB of them otherwise).
     """
     n, count = points.shape
     heads = [f"{label(c.name)} " for c in profile.criteria]
     tails = [f" of {c.weight:g}" for c in profile.criteria]
-    out = np.empty(n, dtype=object)
+    out: list[pd.Series] = []
     for start in range(0, n, _WHY_ROWS):
         pts = points[start : start + _WHY_ROWS]
         pieces = np.empty(pts.shape, dtype=object)
@@ -389,8 +391,10 @@ def _why(profile: Profile, raw: list[np.ndarray], points: np.ndarray) -> np.ndar
                 for j in range(1, m):
                     joined = joined + "; " + ranked[rows, j]
                 text[rows] = joined
-        out[start : start + _WHY_ROWS] = text
-    return out
+        out.append(pd.Series(text))
+    if not out:
+        return pd.Series(np.empty(0, dtype=object))
+    return pd.concat(out, ignore_index=True)
 
 
 #: Hazards whose reasons are built together (their pieces of text are held at once).
