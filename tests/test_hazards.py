@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 import zipfile
 
 import geopandas as gpd
@@ -13,8 +14,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
-import warnings
-
+import geomines
 from geomines import (
     CRSError,
     InputError,
@@ -291,3 +291,53 @@ def test_negative_years_are_not_read_as_this_century(tmp_path):
         h = read_hazards(path)
     assert h["reported"].isna().tolist() == [True, False, True]
     assert "-1-01-01" in h.attrs["load_report"].unknown_values["reported"]
+
+
+@pytest.mark.parametrize("ext", [".gpkg", ".fgb", ".shp"])
+def test_a_long_layer_read_in_pieces_is_the_layer_read_whole(tmp_path, monkeypatch, ext):
+    """A long layer is read a piece of features at a time (the WKB of every feature is not
+    held beside the decoded geometries): the same frame, column types, repairs and report
+    as one read, with pieces that differ in which columns have nulls (an integer column
+    null only late, a text column null through the whole first piece), a bow-tie to
+    repair and points with a radius."""
+    from geopandas.testing import assert_geodataframe_equal
+
+    from geomines.io import vector
+
+    rng = np.random.default_rng(21)
+    n = 1000
+    xy = rng.uniform([10.0, 45.0], [11.0, 46.0], (n, 2))
+    geoms = list(shapely.buffer(shapely.points(xy), rng.uniform(0.0005, 0.002, n), quad_segs=4))
+    for i in range(0, n, 7) if ext != ".shp" else ():  # a shapefile holds one geometry type
+        geoms[i] = shapely.Point(xy[i])  # legacy points, with a radius below
+    geoms[500] = shapely.Polygon([(10, 45), (10.01, 45.01), (10.01, 45), (10, 45.01)])  # bow-tie
+    frame = gpd.GeoDataFrame(
+        {
+            "hazard_id": [f"H-{i}" for i in range(n)],
+            "land_class": rng.choice(["CHA", "SHA", "Suspected"], n),
+            "status": rng.choice(["open", "cleared"], n),
+            "devices": [None if i > 900 and i % 3 == 0 else i % 13 for i in range(n)],
+            "note": [None if i < 300 else f"note {i}" for i in range(n)],
+            "radius_m": np.where(np.arange(n) % 7 == 0, 50.0, np.nan),
+            "reported": [f"2024-0{1 + i % 9}-1{i % 10}" for i in range(n)],
+        },
+        geometry=geoms,
+        crs="EPSG:4326",
+    )
+    path = tmp_path / f"long{ext}"
+    frame.to_file(path, engine="pyogrio")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        whole, whole_report = geomines.load_hazards(path)
+        monkeypatch.setattr(vector, "PIECE_ROWS", 250)
+        read = []
+        real = vector.pyogrio.read_dataframe
+        monkeypatch.setattr(
+            vector.pyogrio, "read_dataframe", lambda *a, **k: read.append(k) or real(*a, **k)
+        )
+        pieces, pieces_report = geomines.load_hazards(path)
+    assert [k.get("skip_features") for k in read] == [0, 250, 500, 750]  # really in pieces
+    assert_geodataframe_equal(pieces, whole, check_less_precise=False)
+    assert pieces_report.to_dict() == whole_report.to_dict()
+    # the bow-tie repaired (into a multipolygon), every point with a radius a circle
+    assert whole_report.repaired >= 1 and whole.geom_type.isin(["Polygon", "MultiPolygon"]).all()
