@@ -312,9 +312,9 @@ def ranked_rows(
         points[:, k] = np.nan_to_num(norm * criterion.weight, nan=0.0)
         raws.append(raw)
     score = points.sum(axis=1)
-    # highest score first, ties by hazard_id; each column is then taken in that order
-    # once (sorting a finished table copied every column: 700,000 hazards, ~90 MB)
-    # ties by hazard_id: its codes in sorted order (no Python string per hazard made)
+    # highest score first, ties by hazard_id (its codes in sorted order: no Python string
+    # per hazard); each column is then taken once in that order (not a finished table
+    # sorted, which copied every column)
     order = np.lexsort((pd.factorize(ids, sort=True)[0], -score))
     n = len(order)
     first, second = (math.ceil(t * n) for t in profile.tiers)
