@@ -85,7 +85,7 @@ def _count_later(
     arr = np.empty(len(flat), dtype=object)
     arr[:] = flat
     later, size = engine.sums_later(arr, raster, **kwargs), len(groups)
-    del flat, arr  # the pieces are the counting's now: the closure keeps none of them
+    # the closure keeps the count of groups, not the groups: the pieces are the counting's
     return lambda: [float(v) for v in np.bincount(owner, later().people, size)]
 
 

@@ -98,7 +98,8 @@ def read_frame(
             report.layer = str(layer)
         info = pyogrio.read_info(target, layer=layer)
         report.driver = info.get("driver") or suffix.lstrip(".")
-        frame = _read_ogr(target, layer, report, options.get("encoding"))
+        count = int(info.get("features", -1)) if report.driver in SEEKABLE else -1
+        frame = _read_ogr(target, layer, report, options.get("encoding"), count)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputError(
             f"Expected a vector file (GeoJSON, GeoPackage, Shapefile, FlatGeobuf or CSV), "
@@ -114,7 +115,11 @@ def read_frame(
 
 
 def _read_ogr(
-    target: str, layer: str | int | None, report: LoadReport, encoding: str | None = None
+    target: str,
+    layer: str | int | None,
+    report: LoadReport,
+    encoding: str | None = None,
+    count: int = -1,
 ) -> gpd.GeoDataFrame:
     """Read through GDAL, keeping rows whose geometry GEOS cannot decode as-is.
 
@@ -136,7 +141,7 @@ def _read_ogr(
                 warnings.simplefilter("always")
                 frame = _read_pieces(
                     target,
-                    report.driver,
+                    count,
                     layer=layer,
                     on_invalid="ignore",
                     datetime_as_string=True,
@@ -182,8 +187,9 @@ SEEKABLE = ("GPKG", "ESRI Shapefile", "FlatGeobuf")
 PIECE_ROWS = 250_000
 
 
-def _read_pieces(target: str, driver: str | None, **kwargs: Any) -> gpd.GeoDataFrame:
-    """``pyogrio.read_dataframe``, a long layer :data:`PIECE_ROWS` features at a time.
+def _read_pieces(target: str, count: int, **kwargs: Any) -> gpd.GeoDataFrame:
+    """``pyogrio.read_dataframe``, a long layer :data:`PIECE_ROWS` features at a time
+    (``count``: the layer's features, as the driver told them; -1 reads it whole).
 
     GDAL hands over every geometry as WKB before GEOS decodes them: read whole, a
     1,000,000-hazard layer's WKB and its decoded geometries are held at once (peak
@@ -193,8 +199,6 @@ def _read_pieces(target: str, driver: str | None, **kwargs: Any) -> gpd.GeoDataF
     to the frame a whole read gives (a text column that is null through a whole piece
     typed again).
     """
-    layer = kwargs.get("layer")
-    count = pyogrio.read_info(target, layer=layer)["features"] if driver in SEEKABLE else -1
     if count <= PIECE_ROWS:
         return pyogrio.read_dataframe(target, **kwargs)
     pieces = [
