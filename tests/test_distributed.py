@@ -181,9 +181,8 @@ def test_hazards_in_small_batches_give_the_same_numbers(client, tmp_path, monkey
     )
 
 
-def test_land_area_same_numbers_and_outside_never_negative(client):
-    """With a land-area raster the engines agree, and the people outside every unit
-    (counted from the region's own geometry) are never negative."""
+def _land_area_inputs():
+    """São Miguel's hazards and municipalities, and GPW counts with their land area."""
     with pytest.warns(UserWarning):
         hazards = geomines.read_hazards(SAO_MIGUEL / "hazards_illustrative.geojson")
     admin = geomines.read_vector(SAO_MIGUEL / "concelhos.gpkg")
@@ -191,6 +190,13 @@ def test_land_area_same_numbers_and_outside_never_negative(client):
         SAO_MIGUEL / "gpw_v411_2020_count_2020.tif",
         land_area=SAO_MIGUEL / "gpw_v411_2020_land_area_2020.tif",
     )
+    return hazards, admin, raster
+
+
+def test_land_area_same_numbers_and_outside_never_negative(client):
+    """With a land-area raster the engines agree, and the people outside every unit
+    (counted from the region's own geometry) are never negative."""
+    hazards, admin, raster = _land_area_inputs()
     local = geomines.assess(hazards, raster, admin=admin, admin_id="name")
     remote = geomines.assess(hazards, raster, admin=admin, admin_id="name", client=client)
     _compare(local, remote)
@@ -201,6 +207,36 @@ def test_land_area_same_numbers_and_outside_never_negative(client):
         )
         for key in ("bands_add_up", "classes_add_up", "admin_units_add_up"):
             assert result.checks[key]["ok"], (key, result.checks[key])
+
+
+def test_checks_and_admin_parts_in_small_slices_on_a_cluster(client, monkeypatch):
+    """With a land-area raster (the units' sums started ahead, plain weighting, the
+    region outside counted water first) and the parts started a few hundred
+    coordinates at a time on the workers: the local engine's numbers, counted whole,
+    and every check adds up."""
+    from geomines.assessment import checks
+
+    hazards, admin, raster = _land_area_inputs()
+    local = geomines.assess(hazards, raster, admin=admin, admin_id="name")
+    starts = []
+    real = checks.PartCounts._start
+    monkeypatch.setattr(
+        checks.PartCounts, "_start", lambda self: (starts.append(len(self.waiting)), real(self))
+    )
+    monkeypatch.setattr(checks, "SLICE_COORDS", 200)
+    remote = geomines.assess(hazards, raster, admin=admin, admin_id="name", client=client)
+    assert sum(1 for n in starts if n) > 20
+    _compare(local, remote)
+    numeric = local.by_admin.select_dtypes("number").columns
+    np.testing.assert_allclose(
+        remote.by_admin[numeric].to_numpy(float),
+        local.by_admin[numeric].to_numpy(float),
+        rtol=1e-9,
+        atol=1e-9,
+    )
+    for key in ("bands_add_up", "classes_add_up", "admin_units_add_up"):
+        assert remote.checks[key]["ok"], (key, remote.checks[key])
+        assert remote.checks[key]["parts"] == pytest.approx(local.checks[key]["parts"], rel=1e-9)
 
 
 def test_rasters_scattered_by_token_never_by_reused_id(client, tmp_path):

@@ -19,6 +19,7 @@ shows as a relative difference; :attr:`Reconciliation.ok` is whether it is withi
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,12 +36,19 @@ from ..io.population import PopulationRaster
 from .records import Checks, Reconciliation
 
 __all__ = [
+    "PartCounts",
     "band_parts",
+    "coord_slices",
     "outside_region",
     "quality_checks",
     "reconcile_rings",
     "tile_differences",
 ]
+
+#: coordinates of parts counted in one call (:class:`PartCounts`): a longer run is
+#: started a slice at a time. The national benchmark's checks hold 1.9 million (one
+#: slice); a million hazards' several times that.
+SLICE_COORDS = 4_000_000
 
 
 def tile_differences(outer: UnionTiles, inner: UnionTiles | None) -> list[shapely.Geometry]:
@@ -72,21 +80,74 @@ def band_parts(
     ]
 
 
-def _count_later(
-    engine: Any, raster: PopulationRaster, groups: Sequence[list[shapely.Geometry]], **kwargs: Any
-) -> Callable[[], list[float]]:
-    """People in each group of disjoint pieces, all counted in one pass: started now
-    (``engine.sums_later``), taken by calling the result.
+class PartCounts:
+    """People in a run of parts, their counting started a slice at a time.
+
+    Parts are added in order (:meth:`add`, one group of parts at a time); once those
+    waiting hold :data:`SLICE_COORDS` coordinates they are started
+    (``engine.sums_later``) and let go here. A caller that cuts its parts a group at a
+    time and drops each group once added never holds every part: on a cluster the
+    counting's copies are the workers'. :meth:`later` starts what waits and gives the
+    people of every part, in the order added. Below one slice, this is one counting
+    call for all the parts, as a single ``engine.sums`` would be.
     """
-    flat = [g for group in groups for g in group]
-    if not flat:
-        return lambda: [0.0 for _ in groups]
-    owner = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
-    arr = np.empty(len(flat), dtype=object)
-    arr[:] = flat
-    later, size = engine.sums_later(arr, raster, **kwargs), len(groups)
-    # the closure keeps the count of groups, not the groups: the pieces are the counting's
-    return lambda: [float(v) for v in np.bincount(owner, later().people, size)]
+
+    def __init__(self, engine: Any, raster: PopulationRaster, **kwargs: Any) -> None:
+        self.engine, self.raster, self.kwargs = engine, raster, kwargs
+        self.waiting: list[np.ndarray] = []
+        self.coords = 0
+        self.started: list[Callable[[], ZonalSums]] = []
+        self.sizes: list[int] = []  # parts in each group added
+
+    def add(self, parts: Sequence[shapely.Geometry] | np.ndarray) -> None:
+        """The next group of parts (started once a slice's worth waits)."""
+        arr = np.empty(len(parts), dtype=object)
+        arr[:] = list(parts)
+        self.sizes.append(len(arr))
+        if not arr.size:
+            return
+        self.waiting.append(arr)
+        self.coords += int(shapely.get_num_coordinates(arr).sum())
+        if self.coords >= SLICE_COORDS:
+            self._start()
+
+    def _start(self) -> None:
+        if self.waiting:
+            arr = self.waiting[0] if len(self.waiting) == 1 else np.concatenate(self.waiting)
+            self.waiting, self.coords = [], 0
+            self.started.append(self.engine.sums_later(arr, self.raster, **self.kwargs))
+
+    def later(self) -> Callable[[], np.ndarray]:
+        """What waits, started; call the result for every part's people, in order."""
+        self._start()
+        started = self.started  # the closure keeps the countings' handles, not the parts
+        return lambda: (
+            np.concatenate([take().people for take in started]) if started else np.zeros(0)
+        )
+
+    def owners(self) -> np.ndarray:
+        """Each part's group, by the order the groups were added."""
+        return np.repeat(np.arange(len(self.sizes)), self.sizes)
+
+
+def coord_slices(coords: np.ndarray) -> list[slice]:
+    """Consecutive slices of items holding about :data:`SLICE_COORDS` coordinates each
+    (``coords``: each item's), at least one item per slice.
+    """
+    if not len(coords):
+        return []
+    ends = np.cumsum(coords)
+    cuts = np.searchsorted(ends, np.arange(SLICE_COORDS, int(ends[-1]), SLICE_COORDS))
+    bounds = [0, *sorted({int(c) + 1 for c in cuts if c + 1 < len(coords)}), len(coords)]
+    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
+
+
+def _count_later(counts: PartCounts) -> Callable[[], list[float]]:
+    """People in each group of parts added to ``counts``: started now, taken by calling
+    the result.
+    """
+    owner, size, later = counts.owners(), len(counts.sizes), counts.later()
+    return lambda: [float(v) for v in np.bincount(owner, later(), size)]
 
 
 def plain_rule(raster: PopulationRaster) -> dict[str, Any]:
@@ -113,17 +174,21 @@ def reconcile_rings(
     weighting: the check is of the geometry that every number is counted on.
     """
     band_parts_ = bands if bands is not None else band_parts(union_u, rings, ring_u)
+    counts = PartCounts(engine, raster, **plain_rule(raster))
+    for part in band_parts_:
+        counts.add(part)
+    # each class level's parts are cut, started and let go in turn
     chain = [*levels, union_u]
-    class_parts = [tile_differences(u, chain[i - 1] if i else None) for i, u in enumerate(chain)]
+    for i, u in enumerate(chain):
+        counts.add(tile_differences(u, chain[i - 1] if i else None))
     outer = ring_u[rings[-1]] if rings else union_u
-    extra = []
     if raster.land_area is not None:  # the wholes again, with plain weighting
-        extra = [list(union_u.pieces), list(outer.pieces)]
-    groups = [*band_parts_, *class_parts, *extra]
-    later = _count_later(engine, raster, groups, **plain_rule(raster))
-    n_bands, n_classes = len(band_parts_), len(class_parts)
+        counts.add(union_u.pieces)
+        counts.add(outer.pieces)
+    later = _count_later(counts)
+    n_bands, n_classes = len(band_parts_), len(chain)
     inside_u, whole_u = union_u.total.people, outer.total.people
-    del band_parts_, class_parts, extra, groups  # held by the counting until it starts
+    del band_parts_, chain, counts  # the parts are the counting's
 
     def taken() -> dict[str, Reconciliation]:
         counts = later()

@@ -268,8 +268,7 @@ def assess(
     options = options_of(rings_m, count_status, pixel_rule, engine, client)
     units = AdminUnits(admin, admin_id, admin_name) if admin is not None else None
     asked = _checked_uncertainty(curve_m, age_sex)  # before any counting
-    result, dissolved = _count_sources(hazards, population, options, units, load_report, progress)
-    _how_sure_and_who(result, dissolved, options, *asked)
+    result = _count_sources(hazards, population, options, units, load_report, progress, asked)
     return where_first(
         result,
         options.engine,
@@ -365,9 +364,13 @@ def _count_sources(
     units: AdminUnits | None,
     load_report: LoadReport | None,
     progress: bool,
-) -> tuple[Assessment, Dissolved]:
-    """The main grid's assessment and dissolved unions; every other grid assessed in
-    full in its own CRS too, its dissolved numbers kept in :attr:`Assessment.sources`.
+    asked: tuple[np.ndarray | None, list[AgeSexFile] | None],
+) -> Assessment:
+    """The main grid's assessment, every other grid assessed in full in its own CRS too
+    (its dissolved numbers kept in :attr:`Assessment.sources`), then the distance curve
+    and the people by age and sex when ``asked``. The dissolved unions' tile pieces are
+    let go on return: the result keeps their totals and the bands, and the priority
+    list does not hold them.
     """
     sources = parse_sources(population)
     if len(sources) > 1 and not isinstance(hazards, gpd.GeoDataFrame):
@@ -382,7 +385,10 @@ def _count_sources(
         del other
         release_memory()
     main.sources = sources
-    return main, dissolved
+    _how_sure_and_who(main, dissolved, options, *asked)
+    del dissolved
+    release_memory()
+    return main
 
 
 def _features(

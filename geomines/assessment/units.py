@@ -32,12 +32,14 @@ from ..engine.unions import UnionSum
 from ..errors import CRSError, InputError
 from ..io.population import PopulationRaster
 from ..io.vector import read_vector
-from .checks import outside_region, plain_rule, tile_differences
+from .checks import PartCounts, coord_slices, outside_region, plain_rule, tile_differences
 from .records import Reconciliation
 from .result import ring_column
 
 #: priority of the tasks started ahead (Dask's: below the hazards' tasks)
 AHEAD = -1
+#: hazards given their admin unit at a time (a point each, made per slice)
+POINT_SLICE = 100_000
 
 
 @dataclass
@@ -88,12 +90,22 @@ def admin_of_hazards(geoms_r: np.ndarray, units: np.ndarray, ids: np.ndarray) ->
     """The admin unit holding each hazard's representative point (None if outside all).
 
     ``units`` are the admin units already on the raster's grid (as :func:`admin_table`
-    gives them), ``ids`` their ids.
+    gives them), ``ids`` their ids. The points are made :data:`POINT_SLICE` hazards at a
+    time, so a long layer's points are never all held at once.
     """
     out: list[str | None] = [None] * len(geoms_r)
-    ok = np.array([g is not None and not g.is_empty for g in geoms_r], dtype=bool)
-    if not ok.any():
-        return out
+    tree = shapely.STRtree(units)
+    for start in range(0, len(geoms_r), POINT_SLICE):
+        chunk = geoms_r[start : start + POINT_SLICE]
+        ok = np.array([g is not None and not g.is_empty for g in chunk], dtype=bool)
+        if not ok.any():
+            continue
+        p_idx, u_idx = tree.query(shapely.point_on_surface(chunk[ok]), predicate="within")
+        positions = start + np.nonzero(ok)[0]
+        for p, u in zip(p_idx, u_idx, strict=True):
+            if out[positions[p]] is None:
+                out[positions[p]] = ids[u]
+    return out
     points = shapely.point_on_surface(geoms_r[ok])
     tree = shapely.STRtree(units)
     p_idx, u_idx = tree.query(points, predicate="within")
@@ -180,55 +192,64 @@ def _checked_units(
 def _unit_layers(
     units: Units, layers_u: list[UnionSum], raster: PopulationRaster, engine: Engine
 ) -> tuple[list[np.ndarray], list[float]]:
-    """People per unit in the unit itself (started ahead) and in each layer (inside,
-    each ring), the layers' parts counted in one pass so that shared windows are
-    prepared once; and the same sums over all units with plain weighting, for the check.
+    """People per unit in the unit itself (started ahead, or counted with the parts) and
+    in each layer (inside, each ring); and the same sums over all units with plain
+    weighting, for the check.
+
+    Each layer's parts (unit ∩ tile piece) are cut a slice of pairs at a time, their
+    counting started and the slice let go (:class:`PartCounts`): below one slice, the
+    units and every layer's parts are counted in one pass, so that shared windows are
+    prepared once.
     """
-    geoms = units.geoms
-    parts, owner, layer_of = [], [], []
+    geoms, n = units.geoms, len(units.geoms)
+    plain_kw = plain_rule(raster)
+    counts = PartCounts(engine, raster)
+    plain = PartCounts(engine, raster, **plain_kw) if plain_kw else None
+    if units.people is None:  # the units' own sums, in the same pass as the parts
+        counts.add(geoms)
+    if plain is not None and units.plain is None:
+        plain.add(geoms)
+    owner, layer_of = [], []
     for k, layer in enumerate(layers_u, start=1):
         if layer.pieces.size == 0:
             continue
         unit_idx, piece_idx = shapely.STRtree(layer.pieces).query(geoms, predicate="intersects")
-        # the pairs side by side on the thread pool
-        parts.append(map_array(shapely.intersection, geoms[unit_idx], layer.pieces[piece_idx]))
+        coords = shapely.get_num_coordinates(layer.pieces)[piece_idx]
+        for cut in coord_slices(coords):
+            # the pairs side by side on the thread pool
+            parts = map_array(
+                shapely.intersection, geoms[unit_idx[cut]], layer.pieces[piece_idx[cut]]
+            )
+            counts.add(parts)
+            if plain is not None:
+                plain.add(parts)
+            del parts
         owner.append(unit_idx)
         layer_of.append(np.full(len(unit_idx), k))
-    n = len(geoms)
-    all_parts = np.concatenate(parts) if parts else np.empty(0, dtype=object)
     owner_all = np.concatenate(owner) if owner else np.zeros(0, dtype=np.int64)
     layer_all = np.concatenate(layer_of) if layer_of else np.zeros(0, dtype=np.int64)
-    own, people = _own_and_parts(units, all_parts, raster, engine, units.people, {})
+    own, people = _own_and_parts(counts.later()(), units.people, n)
     per_layer = [own] + [
         np.bincount(owner_all[layer_all == k], people[layer_all == k], n)
         for k in range(1, len(layers_u) + 1)
     ]
-    own_plain, plain = own, people
-    if raster.land_area is not None:
-        kwargs = plain_rule(raster)
-        own_plain, plain = _own_and_parts(units, all_parts, raster, engine, units.plain, kwargs)
+    own_plain, plain_people = own, people
+    if plain is not None:
+        own_plain, plain_people = _own_and_parts(plain.later()(), units.plain, n)
     return per_layer, [float(own_plain.sum())] + [
-        float(plain[layer_all == k].sum()) for k in range(1, len(layers_u) + 1)
+        float(plain_people[layer_all == k].sum()) for k in range(1, len(layers_u) + 1)
     ]
 
 
 def _own_and_parts(
-    units: Units,
-    parts: np.ndarray,
-    raster: PopulationRaster,
-    engine: Engine,
-    started: Callable[[], ZonalSums] | None,
-    kwargs: dict[str, Any],
+    people: np.ndarray, started: Callable[[], ZonalSums] | None, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """People in each unit and in each part: the units' sums as started ahead, or (not
-    started) counted in one pass with the parts, so shared windows are prepared once.
+    """The units' people and the parts' from one counting (``people``: the units first,
+    unless their sums were ``started`` ahead).
     """
     if started is not None:
-        rest = engine.sums(parts, raster, **kwargs).people if parts.size else np.zeros(0)
-        return started().people, rest
-    both = np.concatenate([units.geoms, parts])
-    people = engine.sums(both, raster, **kwargs).people
-    return people[: len(units.geoms)], people[len(units.geoms) :]
+        return started().people, people
+    return people[:n], people[n:]
 
 
 def _outside_units(
@@ -250,38 +271,45 @@ def _outside_units(
     weighting, which adds up over any partition.
     """
     units_u = engine.union_tiles(units, raster)  # geometry only: nobody counted
-    region = outside_region(units_u, raster, getattr(engine, "union_tile", None))
-    parts = [region, *[tile_differences(layer, units_u) for layer in layers_u]]
-    owner = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
-    flat = np.empty(len(owner), dtype=object)
-    flat[:] = [g for part in parts for g in part]
     land = raster.land_area is not None
-    reported: np.ndarray = np.zeros(len(parts))
-    if flat.size:
-        if land:  # the region outside covers water first; the layers' parts land first
-            region = owner == 0
-            people = np.zeros(len(flat))
-            people[region] = engine.sums(flat[region], raster, land_rule="water-first").people
-            people[~region] = engine.sums(flat[~region], raster).people
-        else:
-            people = engine.sums(flat, raster).people
-        reported = np.bincount(owner, people, len(parts))
+    # the region outside covers water first (with a land-area raster); the layers' parts
+    # land first; each layer's parts are cut, started and let go in turn
+    layer_counts = PartCounts(engine, raster)
+    region_counts = PartCounts(engine, raster, land_rule="water-first") if land else layer_counts
+    plain = PartCounts(engine, raster, **plain_rule(raster)) if land else None
+    region = outside_region(units_u, raster, getattr(engine, "union_tile", None))
+    region_counts.add(region)
+    if plain is not None:
+        plain.add(region)
+    del region
+    for layer in layers_u:
+        part = tile_differences(layer, units_u)
+        layer_counts.add(part)
+        if plain is not None:
+            plain.add(part)
+        del part
+    del units_u
+    n_parts = len(layers_u) + 1
+    if land:
+        reported = np.concatenate(
+            [
+                np.bincount(region_counts.owners(), region_counts.later()(), 1),
+                np.bincount(layer_counts.owners(), layer_counts.later()(), len(layers_u)),
+            ]
+        )
+    else:
+        reported = np.bincount(layer_counts.owners(), layer_counts.later()(), n_parts)
     checked: np.ndarray = reported
     wholes = [total_pop] + [u.total.people for u in layers_u]
-    if land and flat.size:
-        checked = np.bincount(
-            owner, engine.sums(flat, raster, **plain_rule(raster)).people, len(parts)
-        )
-        pieces = [list(u.pieces) for u in layers_u]
-        owner_w = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
-        arr = np.empty(len(owner_w), dtype=object)
-        arr[:] = [g for p in pieces for g in p]
-        if arr.size:
+    if plain is not None and any(plain.sizes):
+        checked = np.bincount(plain.owners(), plain.later()(), n_parts)
+        whole_counts = PartCounts(engine, raster, **plain_rule(raster))
+        for u in layers_u:
+            whole_counts.add(u.pieces)
+        if any(whole_counts.sizes):
             wholes = [
                 total_pop,
-                *np.bincount(
-                    owner_w, engine.sums(arr, raster, **plain_rule(raster)).people, len(pieces)
-                ),
+                *np.bincount(whole_counts.owners(), whole_counts.later()(), len(layers_u)),
             ]
     names = ["population", "people_inside", *[ring_column(d) for d in rings]]
     row = {

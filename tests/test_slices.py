@@ -1,0 +1,132 @@
+"""Long runs of parts counted a slice at a time, and hazards given their admin unit a
+slice at a time: the same numbers as all at once, known by construction."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from rasterio.transform import from_origin
+
+import geomines
+from geomines.assessment import checks, units
+from geomines.engine import LocalEngine
+from geomines.testing import write_raster
+
+
+def test_coord_slices_hold_about_a_slice_each(monkeypatch):
+    monkeypatch.setattr(checks, "SLICE_COORDS", 12)
+    # cumulative 5, 10, 15, 20, 25: the slice closes on the item that reaches 12
+    assert checks.coord_slices(np.array([5, 5, 5, 5, 5])) == [slice(0, 3), slice(3, 5)]
+    # an item larger than a slice is a slice of its own
+    assert checks.coord_slices(np.array([100, 1, 1])) == [slice(0, 1), slice(1, 3)]
+    assert checks.coord_slices(np.array([3, 3])) == [slice(0, 2)]
+    assert checks.coord_slices(np.array([], dtype=np.int64)) == []
+
+
+def _ones(tmp_path):
+    """A raster of ones, 1 m pixels: a pixel-aligned box holds its area in people."""
+    path = write_raster(
+        tmp_path / "ones.tif", np.ones((60, 80), "float32"), transform=from_origin(0, 60, 1, 1)
+    )
+    return geomines.read_population(path)
+
+
+def test_parts_counted_a_slice_at_a_time_give_each_groups_people(tmp_path, monkeypatch):
+    """Groups of pixel-aligned boxes on a raster of ones: each group's people are the
+    sum of its boxes' areas (by construction), counted in many slices; and the
+    countings started are as many as the slices, not one per part or group."""
+    raster = _ones(tmp_path)
+    engine = LocalEngine()
+    groups, expected = [], []
+    for k in range(6):  # group k: k + 1 boxes of 1 x (k + 1) m, one row each
+        boxes = [shapely.box(2 * j, 10 + k, 2 * j + 1, 11 + k + k) for j in range(k + 1)]
+        groups.append(boxes)
+        expected.append(float((k + 1) * (k + 1)))
+    groups.insert(2, [])  # an empty group keeps its place
+    expected.insert(2, 0.0)
+    groups.append([shapely.box(70, 0, 73, 2)])  # waits until the counting is taken
+    expected.append(6.0)
+    started = []
+    real = engine.sums_later
+
+    def spy(geoms, raster, **kwargs):
+        started.append(len(geoms))
+        return real(geoms, raster, **kwargs)
+
+    monkeypatch.setattr(engine, "sums_later", spy)
+    monkeypatch.setattr(checks, "SLICE_COORDS", 12)  # a box has 5 coordinates
+    counts = checks.PartCounts(engine, raster)
+    for group in groups:
+        counts.add(group)
+    later = counts.later()
+    people = np.bincount(counts.owners(), later(), len(groups))
+    np.testing.assert_allclose(people, expected, rtol=1e-12, atol=1e-9)
+    assert sum(started) == sum(len(g) for g in groups) == 22
+    # a group is started once 12 coordinates wait, and never cut: 1 + 2 boxes (15), then
+    # each group of 3 boxes or more (15 coordinates or more) on its own, then the last box
+    assert started == [3, 3, 4, 5, 6, 1]
+
+
+def test_admin_of_hazards_a_slice_at_a_time_is_each_point_in_its_unit(monkeypatch):
+    """A grid of square units; each hazard's unit is found by testing its representative
+    point against every unit (brute force), whatever the slice."""
+    rng = np.random.default_rng(3)
+    grid = np.array([shapely.box(x, y, x + 10, y + 10) for x in range(0, 50, 10) for y in (0, 10)])
+    ids = np.array([f"U{i}" for i in range(len(grid))], dtype=object)
+    centres = rng.uniform(-5, 55, (250, 2))
+    geoms = np.array(
+        [shapely.Point(x, y).buffer(rng.uniform(0.2, 3), quad_segs=3) for x, y in centres],
+        dtype=object,
+    )
+    geoms[[4, 77]] = None
+    geoms[100] = shapely.Polygon()
+    want = []
+    for g in geoms:
+        if g is None or g.is_empty:
+            want.append(None)
+            continue
+        point = shapely.point_on_surface(g)
+        inside = [ids[u] for u, unit in enumerate(grid) if shapely.within(point, unit)]
+        want.append(inside[0] if inside else None)
+    assert sum(w is None for w in want) > 3 and len({w for w in want if w}) == len(grid)
+    monkeypatch.setattr(units, "POINT_SLICE", 7)
+    assert units.admin_of_hazards(geoms, grid, ids) == want
+
+
+def test_an_assessment_counted_in_small_slices_is_the_whole_counting(monkeypatch, tmp_path):
+    """The sample data with admin units: the checks' and admin units' parts counted a few
+    coordinates at a time give the numbers of one counting for all (summation order
+    aside) and the checks still add up."""
+    from .conftest import SAO_MIGUEL
+
+    with pytest.warns(UserWarning):
+        hazards = geomines.read_hazards(SAO_MIGUEL / "hazards_illustrative.geojson")
+    admin = gpd.read_file(SAO_MIGUEL / "concelhos.gpkg")
+    raster = SAO_MIGUEL / "gpw_v411_2020_count_2020.tif"
+    whole = geomines.assess(hazards, raster, admin=admin, admin_id="name")
+    calls = []
+    real = checks.PartCounts._start
+
+    def counted(self):
+        calls.append(len(self.waiting))
+        return real(self)
+
+    monkeypatch.setattr(checks.PartCounts, "_start", counted)
+    monkeypatch.setattr(checks, "SLICE_COORDS", 200)
+    monkeypatch.setattr(units, "POINT_SLICE", 5)
+    sliced = geomines.assess(hazards, raster, admin=admin, admin_id="name")
+    assert sum(1 for c in calls if c) > 20  # many slices started
+    numeric = whole.by_admin.select_dtypes("number").columns
+    np.testing.assert_allclose(
+        sliced.by_admin[numeric].to_numpy(float),
+        whole.by_admin[numeric].to_numpy(float),
+        rtol=1e-12,
+        atol=1e-9,
+    )
+    assert list(sliced.by_admin["admin_id"]) == list(whole.by_admin["admin_id"])
+    assert list(sliced.hazards["admin_id"]) == list(whole.hazards["admin_id"])
+    for key in ("bands_add_up", "classes_add_up", "admin_units_add_up"):
+        assert sliced.checks[key]["ok"], sliced.checks[key]
+        assert sliced.checks[key]["parts"] == pytest.approx(whole.checks[key]["parts"], rel=1e-12)
