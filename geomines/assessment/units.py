@@ -228,14 +228,17 @@ def _unit_layers(
         layer_of.append(np.full(len(unit_idx), k))
     owner_all = np.concatenate(owner) if owner else np.zeros(0, dtype=np.int64)
     layer_all = np.concatenate(layer_of) if layer_of else np.zeros(0, dtype=np.int64)
-    own, people = _own_and_parts(counts.later()(), units.people, n)
+    # both countings started before either is taken
+    taken = counts.later()
+    taken_plain = plain.later() if plain is not None else None
+    own, people = _own_and_parts(taken(), units.people, n)
     per_layer = [own] + [
         np.bincount(owner_all[layer_all == k], people[layer_all == k], n)
         for k in range(1, len(layers_u) + 1)
     ]
     own_plain, plain_people = own, people
-    if plain is not None:
-        own_plain, plain_people = _own_and_parts(plain.later()(), units.plain, n)
+    if taken_plain is not None:
+        own_plain, plain_people = _own_and_parts(taken_plain(), units.plain, n)
     return per_layer, [float(own_plain.sum())] + [
         float(plain_people[layer_all == k].sum()) for k in range(1, len(layers_u) + 1)
     ]
