@@ -19,7 +19,6 @@ shows as a relative difference; :attr:`Reconciliation.ok` is whether it is withi
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,7 +37,6 @@ from .records import Checks, Reconciliation
 __all__ = [
     "PartCounts",
     "band_parts",
-    "coord_slices",
     "outside_region",
     "quality_checks",
     "reconcile_rings",
@@ -128,18 +126,6 @@ class PartCounts:
     def owners(self) -> np.ndarray:
         """Each part's group, by the order the groups were added."""
         return np.repeat(np.arange(len(self.sizes)), self.sizes)
-
-
-def coord_slices(coords: np.ndarray) -> list[slice]:
-    """Consecutive slices of items holding about :data:`SLICE_COORDS` coordinates each
-    (``coords``: each item's), at least one item per slice.
-    """
-    if not len(coords):
-        return []
-    ends = np.cumsum(coords)
-    cuts = np.searchsorted(ends, np.arange(SLICE_COORDS, int(ends[-1]), SLICE_COORDS))
-    bounds = [0, *sorted({int(c) + 1 for c in cuts if c + 1 < len(coords)}), len(coords)]
-    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
 
 
 def _count_later(counts: PartCounts) -> Callable[[], list[float]]:

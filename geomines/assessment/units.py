@@ -25,14 +25,13 @@ from pyproj import CRS
 
 from ..crs import move_to_grid
 from ..engine.exact import ZonalSums
-from ..engine.executors import map_array
 from ..engine.local import Engine
 from ..engine.rings import format_m
 from ..engine.unions import UnionSum
 from ..errors import CRSError, InputError
 from ..io.population import PopulationRaster
 from ..io.vector import read_vector
-from .checks import PartCounts, coord_slices, outside_region, plain_rule, tile_differences
+from .checks import PartCounts, outside_region, plain_rule, tile_differences
 from .records import Reconciliation
 from .result import ring_column
 
@@ -192,67 +191,53 @@ def _checked_units(
 def _unit_layers(
     units: Units, layers_u: list[UnionSum], raster: PopulationRaster, engine: Engine
 ) -> tuple[list[np.ndarray], list[float]]:
-    """People per unit in the unit itself (started ahead, or counted with the parts) and
-    in each layer (inside, each ring); and the same sums over all units with plain
+    """People per unit in the unit itself (started ahead, or counted in the same pass)
+    and in each layer (inside, each ring); and the same sums over all units with plain
     weighting, for the check.
 
-    Each layer's parts (unit ∩ tile piece) are cut a slice of pairs at a time, their
-    counting started and the slice let go (:class:`PartCounts`): below one slice, the
-    units and every layer's parts are counted in one pass, so that shared windows are
-    prepared once.
+    A unit's part of a layer is its intersection with each tile piece it meets, made
+    where it is counted (``engine.pair_sums_later``): on a cluster the client holds
+    neither the parts nor the overlays' working memory. In-process the units and every
+    layer's parts are counted in one pass, so that shared windows are prepared once.
     """
     geoms, n = units.geoms, len(units.geoms)
-    plain_kw = plain_rule(raster)
-    counts = PartCounts(engine, raster)
-    plain = PartCounts(engine, raster, **plain_kw) if plain_kw else None
-    if units.people is None:  # the units' own sums, in the same pass as the parts
-        counts.add(geoms)
-    if plain is not None and units.plain is None:
-        plain.add(geoms)
-    owner, layer_of = [], []
+    pieces, li, ri, layer_of = [], [], [], []
+    offset = 0
     for k, layer in enumerate(layers_u, start=1):
         if layer.pieces.size == 0:
             continue
         unit_idx, piece_idx = shapely.STRtree(layer.pieces).query(geoms, predicate="intersects")
-        coords = shapely.get_num_coordinates(layer.pieces)[piece_idx]
-        for cut in coord_slices(coords):
-            # the pairs side by side on the thread pool
-            parts = map_array(
-                shapely.intersection, geoms[unit_idx[cut]], layer.pieces[piece_idx[cut]]
-            )
-            counts.add(parts)
-            if plain is not None:
-                plain.add(parts)
-            del parts
-        owner.append(unit_idx)
+        pieces.append(layer.pieces)
+        li.append(unit_idx)
+        ri.append(piece_idx + offset)
         layer_of.append(np.full(len(unit_idx), k))
-    owner_all = np.concatenate(owner) if owner else np.zeros(0, dtype=np.int64)
+        offset += len(layer.pieces)
+    right = np.concatenate(pieces) if pieces else np.empty(0, dtype=object)
     layer_all = np.concatenate(layer_of) if layer_of else np.zeros(0, dtype=np.int64)
-    # both countings started before either is taken
-    taken = counts.later()
-    taken_plain = plain.later() if plain is not None else None
-    own, people = _own_and_parts(taken(), units.people, n)
+    owner_all = np.concatenate(li) if li else np.zeros(0, dtype=np.int64)
+    ri_all = np.concatenate(ri) if ri else np.zeros(0, dtype=np.int64)
+    land = raster.land_area is not None
+    rules: list[Any] = ["land-first", "plain"] if land else ["land-first"]
+    own_started = units.people is not None
+    rows = engine.pair_sums_later(
+        geoms, right, owner_all, ri_all, raster, land_rules=rules,
+        also=None if own_started else geoms,
+    )()  # fmt: skip
+    lead = 0 if own_started else n
+
+    def split(row: int, started: Callable[[], ZonalSums] | None) -> tuple[np.ndarray, np.ndarray]:
+        own = started().people if started is not None else rows[row, :lead]
+        return own, rows[row, lead:]
+
+    own, people = split(0, units.people)
     per_layer = [own] + [
         np.bincount(owner_all[layer_all == k], people[layer_all == k], n)
         for k in range(1, len(layers_u) + 1)
     ]
-    own_plain, plain_people = own, people
-    if taken_plain is not None:
-        own_plain, plain_people = _own_and_parts(taken_plain(), units.plain, n)
+    own_plain, plain_people = split(1, units.plain) if land else (own, people)
     return per_layer, [float(own_plain.sum())] + [
         float(plain_people[layer_all == k].sum()) for k in range(1, len(layers_u) + 1)
     ]
-
-
-def _own_and_parts(
-    people: np.ndarray, started: Callable[[], ZonalSums] | None, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The units' people and the parts' from one counting (``people``: the units first,
-    unless their sums were ``started`` ahead).
-    """
-    if started is not None:
-        return started().people, people
-    return people[:n], people[n:]
 
 
 def _outside_units(

@@ -43,7 +43,7 @@ from .exact import (
     morton,
     zonal_sums,
 )
-from .executors import Executor, InlineExecutor, map_threads
+from .executors import Executor, InlineExecutor, map_array, map_threads
 from .rings import buffers_m, onto_grid
 from .unions import (
     UNION_TILE,
@@ -109,6 +109,26 @@ def _task_sums(raster: PopulationRaster, key: Key, pieces: np.ndarray, opts: dic
         max_window_pixels=opts["window_px"],
         land_rule=opts["land_rule"],
     )
+
+
+def _task_pair_sums(
+    raster: PopulationRaster,
+    key: Key,
+    left: np.ndarray,
+    right: np.ndarray,
+    li: np.ndarray,
+    ri: np.ndarray,
+    rules: list[dict],
+    also: np.ndarray | None = None,
+) -> np.ndarray:
+    """People in ``left[li[k]] ∩ right[ri[k]]`` for each pair ``k`` (one row per engine
+    options in ``rules``): the intersections are made here, where they are counted.
+    ``also``: geometries counted first, in the same pass (their people lead each row).
+    """
+    parts = map_array(shapely.intersection, left[li], right[ri]) if len(li) else _objects([])
+    if also is not None:
+        parts = np.concatenate([np.asarray(also, dtype=object), parts])
+    return np.stack([_task_sums(raster, key, parts, opts).people for opts in rules])
 
 
 def _task_add_many(
@@ -394,6 +414,59 @@ class PartitionedEngine:
                 np.add.at(weight, ids, part.weight)
                 np.add.at(nodata, ids, part.weight_nodata)
             return ZonalSums(people, weight, nodata, area, area_in)
+
+        return taken
+
+    def pair_sums_later(
+        self,
+        left: np.ndarray,
+        right: np.ndarray,
+        li: np.ndarray,
+        ri: np.ndarray,
+        raster: PopulationRaster,
+        *,
+        land_rules: Sequence[LandRule] = ("land-first",),
+        also: np.ndarray | None = None,
+    ) -> Callable[[], np.ndarray]:
+        """People in ``left[li[k]] ∩ right[ri[k]]`` for each pair ``k``, one row per land
+        rule, started now: call the result for the array. ``also``: geometries whose own
+        people lead each row (counted in the same pass in-process).
+
+        The intersections are made where they are counted: on a cluster this process
+        holds neither them nor the overlays' working memory. In-process it is one task
+        (its sums one pass over all the parts, as :meth:`sums` of them would be); on a
+        cluster the pairs go out in chunks of about equal work (the right geometries'
+        coordinates), in the order given, each with only the geometries its pairs name.
+        """
+        rules = [self.options(land_rule=rule) for rule in land_rules]
+        li, ri = np.asarray(li, dtype=np.int64), np.asarray(ri, dtype=np.int64)
+        if self.partition_px is None:
+            handle = self.submit(_task_pair_sums, raster, WHOLE, left, right, li, ri, rules, also)
+            return lambda: self.executor.gather([handle])[0]
+        first = (
+            [] if also is None else [self.sums_later(also, raster, land_rule=r) for r in land_rules]
+        )
+        if len(li) == 0:
+            return lambda: np.array([f().people for f in first]).reshape(len(rules), -1)
+        coords = shapely.get_num_coordinates(right)[ri] + 1.0
+        band = np.cumsum(coords) // max(float(coords.sum()) / self.spread, 1.0)
+        cuts = np.flatnonzero(np.diff(band)) + 1
+        handles = []
+        for sel in np.split(np.arange(len(li)), cuts):
+            lu, lk = np.unique(li[sel], return_inverse=True)
+            ru, rk = np.unique(ri[sel], return_inverse=True)
+            handles.append(
+                self.submit(
+                    _task_pair_sums, raster, WHOLE, left[lu], right[ru], lk, rk, rules,
+                    label=f"{len(sel)} intersections counted on {raster.name}",
+                )
+            )  # fmt: skip
+
+        def taken() -> np.ndarray:
+            pairs = np.concatenate(self.executor.gather(handles), axis=1)
+            if not first:
+                return pairs
+            return np.concatenate([np.array([f().people for f in first]), pairs], axis=1)
 
         return taken
 
