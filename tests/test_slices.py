@@ -115,9 +115,9 @@ def test_admin_of_hazards_a_slice_at_a_time_is_each_point_in_its_unit(monkeypatc
 
 
 def test_an_assessment_counted_in_small_slices_is_the_whole_counting(monkeypatch, tmp_path):
-    """The sample data with admin units: the checks' and admin units' parts counted a few
-    coordinates at a time give the numbers of one counting for all (summation order
-    aside) and the checks still add up."""
+    """The sample data with admin units: the bands' and wholes' parts counted a few
+    coordinates at a time (and the overlays made where they are counted) give the
+    numbers of one counting for all (summation order aside), and the checks add up."""
     from .conftest import SAO_MIGUEL
 
     with pytest.warns(UserWarning):

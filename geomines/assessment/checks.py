@@ -41,6 +41,7 @@ __all__ = [
     "quality_checks",
     "reconcile_rings",
     "tile_differences",
+    "tile_differences_later",
 ]
 
 #: coordinates of parts counted in one call (:class:`PartCounts`): a longer run is
@@ -136,6 +137,41 @@ def _count_later(counts: PartCounts) -> Callable[[], list[float]]:
     return lambda: [float(v) for v in np.bincount(owner, later(), size)]
 
 
+def tile_differences_later(
+    pairs: Sequence[tuple[UnionTiles, UnionTiles | None]],
+    engine: Any,
+    raster: PopulationRaster,
+    land_rules: Sequence[str] = ("land-first",),
+) -> Callable[[], np.ndarray]:
+    """People in each ``outer − inner`` (tile by tile, as :func:`tile_differences`), one
+    row per land rule, one column per pair: started now, the differences made where
+    they are counted (``engine.pair_sums_later``), so this process never holds them.
+    """
+    left: list[Any] = []
+    right: list[Any] = []
+    group: list[int] = []
+    for k, (outer, inner) in enumerate(pairs):
+        before = inner.by_tile() if inner is not None else {}
+        left.extend(outer.pieces)
+        right.extend(before.get(key, _EMPTY) for key in outer.keys)
+        group.extend([k] * len(outer.pieces))
+    idx = np.arange(len(left))
+    later = engine.pair_sums_later(
+        _objects(left), _objects(right), idx, idx, raster, land_rules=land_rules, op="difference"
+    )
+    owner, size = np.asarray(group, dtype=np.int64), len(pairs)
+    return lambda: np.array([np.bincount(owner, row, size) for row in later()])
+
+
+def _objects(items: Sequence[Any]) -> np.ndarray:
+    arr = np.empty(len(items), dtype=object)
+    arr[:] = list(items)
+    return arr
+
+
+_EMPTY = shapely.Polygon()
+
+
 def plain_rule(raster: PopulationRaster) -> dict[str, Any]:
     """Engine options for counts that add up over any partition (see the module notes)."""
     return {"land_rule": "plain"} if raster.land_area is not None else {}
@@ -160,26 +196,31 @@ def reconcile_rings(
     weighting: the check is of the geometry that every number is counted on.
     """
     band_parts_ = bands if bands is not None else band_parts(union_u, rings, ring_u)
-    counts = PartCounts(engine, raster, **plain_rule(raster))
+    rule = plain_rule(raster)
+    counts = PartCounts(engine, raster, **rule)
     for part in band_parts_:
         counts.add(part)
-    # each class level's parts are cut, started and let go in turn
-    chain = [*levels, union_u]
-    for i, u in enumerate(chain):
-        counts.add(tile_differences(u, chain[i - 1] if i else None))
     outer = ring_u[rings[-1]] if rings else union_u
     if raster.land_area is not None:  # the wholes again, with plain weighting
         counts.add(union_u.pieces)
         counts.add(outer.pieces)
     later = _count_later(counts)
-    n_bands, n_classes = len(band_parts_), len(chain)
+    # each class level minus the one before, tile by tile, made where it is counted
+    chain = [*levels, union_u]
+    classes_later = tile_differences_later(
+        [(u, chain[i - 1] if i else None) for i, u in enumerate(chain)],
+        engine,
+        raster,
+        [rule.get("land_rule", "land-first")],
+    )
+    n_bands = len(band_parts_)
     inside_u, whole_u = union_u.total.people, outer.total.people
     del band_parts_, chain, counts  # the parts are the counting's
 
     def taken() -> dict[str, Reconciliation]:
         counts = later()
         bands_own = sum(counts[:n_bands])
-        classes_own = sum(counts[n_bands : n_bands + n_classes])
+        classes_own = sum(float(v) for v in classes_later()[0])
         inside = counts[-2] if raster.land_area is not None else inside_u
         whole = counts[-1] if raster.land_area is not None else whole_u
         out = {

@@ -31,7 +31,7 @@ from ..engine.unions import UnionSum
 from ..errors import CRSError, InputError
 from ..io.population import PopulationRaster
 from ..io.vector import read_vector
-from .checks import PartCounts, outside_region, plain_rule, tile_differences
+from .checks import PartCounts, outside_region, plain_rule, tile_differences_later
 from .records import Reconciliation
 from .result import ring_column
 
@@ -260,37 +260,26 @@ def _outside_units(
     """
     units_u = engine.union_tiles(units, raster)  # geometry only: nobody counted
     land = raster.land_area is not None
-    # the region outside covers water first (with a land-area raster); the layers' parts
-    # land first; each layer's parts are cut, started and let go in turn
-    layer_counts = PartCounts(engine, raster)
-    region_counts = PartCounts(engine, raster, land_rule="water-first") if land else layer_counts
-    plain = PartCounts(engine, raster, **plain_rule(raster)) if land else None
+    # the region outside covers water first (with a land-area raster), the layers' parts
+    # land first; the layers' parts (each layer minus the units, tile by tile) are made
+    # where they are counted
+    rules = ["land-first", "plain"] if land else ["land-first"]
+    layers_later = tile_differences_later([(u, units_u) for u in layers_u], engine, raster, rules)
     region = outside_region(units_u, raster, getattr(engine, "union_tile", None))
+    del units_u
+    region_counts = PartCounts(engine, raster, land_rule="water-first" if land else "land-first")
     region_counts.add(region)
+    plain = PartCounts(engine, raster, **plain_rule(raster)) if land else None
     if plain is not None:
         plain.add(region)
+    any_parts = bool(len(region)) or any(len(u.pieces) for u in layers_u)
     del region
-    for layer in layers_u:
-        part = tile_differences(layer, units_u)
-        layer_counts.add(part)
-        if plain is not None:
-            plain.add(part)
-        del part
-    del units_u
-    n_parts = len(layers_u) + 1
-    if land:
-        reported = np.concatenate(
-            [
-                np.bincount(region_counts.owners(), region_counts.later()(), 1),
-                np.bincount(layer_counts.owners(), layer_counts.later()(), len(layers_u)),
-            ]
-        )
-    else:
-        reported = np.bincount(layer_counts.owners(), layer_counts.later()(), n_parts)
+    layer_rows = layers_later()
+    reported = np.concatenate([[sum(region_counts.later()())], layer_rows[0]])
     checked: np.ndarray = reported
     wholes = [total_pop] + [u.total.people for u in layers_u]
-    if plain is not None and any(plain.sizes):
-        checked = np.bincount(plain.owners(), plain.later()(), n_parts)
+    if plain is not None and any_parts:
+        checked = np.concatenate([[sum(plain.later()())], layer_rows[1]])
         whole_counts = PartCounts(engine, raster, **plain_rule(raster))
         for u in layers_u:
             whole_counts.add(u.pieces)

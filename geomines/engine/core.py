@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -120,12 +120,23 @@ def _task_pair_sums(
     ri: np.ndarray,
     rules: list[dict],
     also: np.ndarray | None = None,
+    op: str = "intersection",
 ) -> np.ndarray:
-    """People in ``left[li[k]] ∩ right[ri[k]]`` for each pair ``k`` (one row per engine
-    options in ``rules``): the intersections are made here, where they are counted.
-    ``also``: geometries counted first, in the same pass (their people lead each row).
+    """People in ``left[li[k]] ∩ right[ri[k]]`` (or ``−``, with ``op="difference"``) for
+    each pair ``k``, one row per engine options in ``rules``: the overlays are made
+    here, where they are counted. A difference with an empty geometry is the left one
+    as it is. ``also``: geometries counted first, in the same pass (their people lead
+    each row).
     """
-    parts = map_array(shapely.intersection, left[li], right[ri]) if len(li) else _objects([])
+    parts = _objects([])
+    if len(li) and op == "intersection":
+        parts = map_array(shapely.intersection, left[li], right[ri])
+    elif len(li):
+        parts, cut = left[li], right[ri]
+        both = ~shapely.is_empty(cut)
+        if both.any():
+            parts = parts.copy()
+            parts[both] = map_array(shapely.difference, parts[both], cut[both], min_chunk=16)
     if also is not None:
         parts = np.concatenate([np.asarray(also, dtype=object), parts])
     return np.stack([_task_sums(raster, key, parts, opts).people for opts in rules])
@@ -427,10 +438,11 @@ class PartitionedEngine:
         *,
         land_rules: Sequence[LandRule] = ("land-first",),
         also: np.ndarray | None = None,
+        op: Literal["intersection", "difference"] = "intersection",
     ) -> Callable[[], np.ndarray]:
-        """People in ``left[li[k]] ∩ right[ri[k]]`` for each pair ``k``, one row per land
-        rule, started now: call the result for the array. ``also``: geometries whose own
-        people lead each row (counted in the same pass in-process).
+        """People in ``left[li[k]] ∩ right[ri[k]]`` (or ``−``) for each pair ``k``, one row
+        per land rule, started now: call the result for the array. ``also``: geometries
+        whose own people lead each row (counted in the same pass in-process).
 
         The intersections are made where they are counted: on a cluster this process
         holds neither them nor the overlays' working memory. In-process it is one task
@@ -441,14 +453,18 @@ class PartitionedEngine:
         rules = [self.options(land_rule=rule) for rule in land_rules]
         li, ri = np.asarray(li, dtype=np.int64), np.asarray(ri, dtype=np.int64)
         if self.partition_px is None:
-            handle = self.submit(_task_pair_sums, raster, WHOLE, left, right, li, ri, rules, also)
+            handle = self.submit(
+                _task_pair_sums, raster, WHOLE, left, right, li, ri, rules, also, op
+            )
             return lambda: self.executor.gather([handle])[0]
         first = (
             [] if also is None else [self.sums_later(also, raster, land_rule=r) for r in land_rules]
         )
         if len(li) == 0:
             return lambda: np.array([f().people for f in first]).reshape(len(rules), -1)
-        coords = shapely.get_num_coordinates(right)[ri] + 1.0
+        coords = (
+            shapely.get_num_coordinates(left)[li] + shapely.get_num_coordinates(right)[ri] + 1.0
+        )
         band = np.cumsum(coords) // max(float(coords.sum()) / self.spread, 1.0)
         cuts = np.flatnonzero(np.diff(band)) + 1
         handles = []
@@ -457,8 +473,8 @@ class PartitionedEngine:
             ru, rk = np.unique(ri[sel], return_inverse=True)
             handles.append(
                 self.submit(
-                    _task_pair_sums, raster, WHOLE, left[lu], right[ru], lk, rk, rules,
-                    label=f"{len(sel)} intersections counted on {raster.name}",
+                    _task_pair_sums, raster, WHOLE, left[lu], right[ru], lk, rk, rules, None, op,
+                    label=f"{len(sel)} {op}s counted on {raster.name}",
                 )
             )  # fmt: skip
 
