@@ -17,8 +17,9 @@ whatever the size of the polygon or the raster.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import shapely
@@ -107,6 +108,18 @@ def _dilate(mask: np.ndarray) -> np.ndarray:
     return grown
 
 
+#: rasterio's ``rasterize`` wraps a dataset around its output inside
+#: ``warnings.catch_warnings()``, which is not thread-safe: two calls at once on the
+#: engine's threads can let its ``NotGeoreferencedWarning`` through (an error where
+#: warnings are errors) and leave the caller's filters changed. One call at a time.
+_RASTERIZE = threading.Lock()
+
+
+def _rasterize(*args: Any, **kwargs: Any) -> np.ndarray:
+    with _RASTERIZE:
+        return rasterize(*args, **kwargs)
+
+
 def coverage_fractions(
     geom: shapely.Geometry,
     raster: PopulationRaster,
@@ -148,11 +161,11 @@ def coverage_fractions(
     if geom is None or geom.is_empty:
         return np.zeros(shape)
     if pixel_rule == "center":
-        return rasterize(
+        return _rasterize(
             [(geom, 1)], out_shape=shape, transform=transform, fill=0, dtype="uint8"
         ).astype("float64")
     if pixel_rule == "all-touched":
-        return rasterize(
+        return _rasterize(
             [(geom, 1)],
             out_shape=shape,
             transform=transform,
@@ -163,10 +176,10 @@ def coverage_fractions(
     if pixel_rule != "exact":
         raise ValueError(f"pixel_rule must be one of {PIXEL_RULES}, got {pixel_rule!r}")
 
-    frac = rasterize(
+    frac = _rasterize(
         [(geom, 1)], out_shape=shape, transform=transform, fill=0, dtype="uint8"
     ).astype("float64")
-    edge = rasterize(
+    edge = _rasterize(
         [(geom.boundary, 1)],
         out_shape=shape,
         transform=transform,
