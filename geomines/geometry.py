@@ -12,6 +12,7 @@ from shapely.errors import GEOSException
 
 __all__ = [
     "clip_rect",
+    "object_array",
     "polygonal",
     "polygonal_array",
     "polygonal_parts",
@@ -20,6 +21,13 @@ __all__ = [
 ]
 
 POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+def object_array(items: Any) -> np.ndarray:
+    """A 1-D object array of ``items`` (geometries kept as they are, never unpacked)."""
+    arr = np.empty(len(items), dtype=object)
+    arr[:] = list(items)
+    return arr
 
 
 def polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:

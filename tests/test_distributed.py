@@ -240,6 +240,8 @@ def test_checks_and_admin_parts_in_small_slices_on_a_cluster(client, monkeypatch
     the workers: the local engine's numbers, and every check adds up."""
     from geomines.assessment import checks
 
+    from .test_slices import assert_same_by_admin
+
     hazards, admin, raster = _land_area_inputs()
     local = geomines.assess(hazards, raster, admin=admin, admin_id="name")
     starts = []
@@ -251,13 +253,7 @@ def test_checks_and_admin_parts_in_small_slices_on_a_cluster(client, monkeypatch
     remote = geomines.assess(hazards, raster, admin=admin, admin_id="name", client=client)
     assert sum(1 for n in starts if n) > 5
     _compare(local, remote)
-    numeric = local.by_admin.select_dtypes("number").columns
-    np.testing.assert_allclose(
-        remote.by_admin[numeric].to_numpy(float),
-        local.by_admin[numeric].to_numpy(float),
-        rtol=1e-9,
-        atol=1e-9,
-    )
+    assert_same_by_admin(remote, local, rtol=1e-9)
     for key in ("bands_add_up", "classes_add_up", "admin_units_add_up"):
         assert remote.checks[key]["ok"], (key, remote.checks[key])
         assert remote.checks[key]["parts"] == pytest.approx(local.checks[key]["parts"], rel=1e-9)

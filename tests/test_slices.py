@@ -114,6 +114,17 @@ def test_admin_of_hazards_a_slice_at_a_time_is_each_point_in_its_unit(monkeypatc
     assert units.admin_of_hazards(geoms, grid, ids) == want
 
 
+def assert_same_by_admin(result, expected, rtol):
+    """Every number of ``result.by_admin`` is ``expected``'s, to ``rtol`` (1e-9 people)."""
+    numeric = expected.by_admin.select_dtypes("number").columns
+    np.testing.assert_allclose(
+        result.by_admin[numeric].to_numpy(float),
+        expected.by_admin[numeric].to_numpy(float),
+        rtol=rtol,
+        atol=1e-9,
+    )
+
+
 def test_an_assessment_counted_in_small_slices_is_the_whole_counting(monkeypatch, tmp_path):
     """The sample data with admin units: the bands' and wholes' parts counted a few
     coordinates at a time (and the overlays made where they are counted) give the
@@ -139,13 +150,7 @@ def test_an_assessment_counted_in_small_slices_is_the_whole_counting(monkeypatch
     sliced = geomines.assess(hazards, raster, admin=admin, admin_id="name")
     # the checks' and the region outside's countings each started in several slices
     assert max(calls.count(c) for c in set(calls)) > 2
-    numeric = whole.by_admin.select_dtypes("number").columns
-    np.testing.assert_allclose(
-        sliced.by_admin[numeric].to_numpy(float),
-        whole.by_admin[numeric].to_numpy(float),
-        rtol=1e-12,
-        atol=1e-9,
-    )
+    assert_same_by_admin(sliced, whole, rtol=1e-12)
     assert list(sliced.by_admin["admin_id"]) == list(whole.by_admin["admin_id"])
     assert list(sliced.hazards["admin_id"]) == list(whole.hazards["admin_id"])
     for key in ("bands_add_up", "classes_add_up", "admin_units_add_up"):

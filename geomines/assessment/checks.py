@@ -30,6 +30,7 @@ import shapely
 from ..engine.exact import ZonalSum, ZonalSums
 from ..engine.executors import map_array
 from ..engine.unions import UNION_TILE, UnionSum, UnionTiles
+from ..geometry import object_array
 from ..grid import tile_box, tiles
 from ..io.population import PopulationRaster
 from .records import Checks, Reconciliation
@@ -100,8 +101,7 @@ class PartCounts:
 
     def add(self, parts: Sequence[shapely.Geometry] | np.ndarray) -> None:
         """The next group of parts (started once a slice's worth waits)."""
-        arr = np.empty(len(parts), dtype=object)
-        arr[:] = list(parts)
+        arr = object_array(parts)
         self.sizes.append(len(arr))
         if not arr.size:
             return
@@ -157,16 +157,16 @@ def tile_differences_later(
         group.extend([k] * len(outer.pieces))
     idx = np.arange(len(left))
     later = engine.pair_sums_later(
-        _objects(left), _objects(right), idx, idx, raster, land_rules=land_rules, op="difference"
+        object_array(left),
+        object_array(right),
+        idx,
+        idx,
+        raster,
+        land_rules=land_rules,
+        op="difference",
     )
     owner, size = np.asarray(group, dtype=np.int64), len(pairs)
     return lambda: np.array([np.bincount(owner, row, size) for row in later()])
-
-
-def _objects(items: Sequence[Any]) -> np.ndarray:
-    arr = np.empty(len(items), dtype=object)
-    arr[:] = list(items)
-    return arr
 
 
 _EMPTY = shapely.Polygon()

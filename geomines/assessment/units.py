@@ -105,14 +105,6 @@ def admin_of_hazards(geoms_r: np.ndarray, units: np.ndarray, ids: np.ndarray) ->
             if out[positions[p]] is None:
                 out[positions[p]] = ids[u]
     return out
-    points = shapely.point_on_surface(geoms_r[ok])
-    tree = shapely.STRtree(units)
-    p_idx, u_idx = tree.query(points, predicate="within")
-    positions = np.nonzero(ok)[0]
-    for p, u in zip(p_idx, u_idx, strict=True):
-        if out[positions[p]] is None:
-            out[positions[p]] = ids[u]
-    return out
 
 
 def admin_table(

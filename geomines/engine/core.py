@@ -30,7 +30,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ..geometry import clip_rect, polygonal_array
+from ..geometry import clip_rect, object_array, polygonal_array
 from ..grid import tile_box, tile_range, tile_ranges
 from ..io.population import PopulationRaster
 from .exact import (
@@ -128,7 +128,7 @@ def _task_pair_sums(
     as it is. ``also``: geometries counted first, in the same pass (their people lead
     each row).
     """
-    parts = _objects([])
+    parts = object_array([])
     if len(li) and op == "intersection":
         parts = map_array(shapely.intersection, left[li], right[ri])
     elif len(li):
@@ -189,7 +189,7 @@ def _task_count(
         return out
     # the totals alone of the groups whose pieces are not wanted (not sent back)
     return [
-        u if k in keep else UnionSum(_objects([]), [], u.total)
+        u if k in keep else UnionSum(object_array([]), [], u.total)
         for k, u in zip(groups, out, strict=True)
     ]
 
@@ -259,7 +259,7 @@ def _task_add_parts(
     part = batch["parts"].get(key)
     if part is None:
         return state if state is not None else empty_state(opts["groups"])
-    pieces, ids = _objects(part[0]), np.asarray(part[1], dtype=np.int64)
+    pieces, ids = object_array(part[0]), np.asarray(part[1], dtype=np.int64)
     out = state if state is not None else empty_state(opts["groups"])
     chosen = [(group, pieces[mask[ids]]) for group, mask in members]
     return state_add_many(out, [(g, c) for g, c in chosen if c.size], raster, opts["sides"])
@@ -629,7 +629,7 @@ def _costed(
     """Pieces, their ids, the work each is likely to cost (the pixels of its bounding
     box plus a fixed cost: a scheduling estimate, not a count) and their bounds.
     """
-    arr, idx = _objects(pieces), np.asarray(ids, dtype=np.int64)
+    arr, idx = object_array(pieces), np.asarray(ids, dtype=np.int64)
     b = shapely.bounds(arr)
     t = raster.transform
     w = np.abs(b[:, 2] - b[:, 0]) / max(abs(t.a), abs(t.b), 1e-300) + 1.0
@@ -679,12 +679,6 @@ def _bundles(items: list[tuple[int, np.ndarray]], most: int) -> list[list[tuple[
         out[-1].append(item)
         size += len(item[1])
     return out
-
-
-def _objects(items: Sequence[Any]) -> np.ndarray:
-    arr = np.empty(len(items), dtype=object)
-    arr[:] = list(items)
-    return arr
 
 
 class UnionBuilder:
@@ -740,9 +734,9 @@ class UnionBuilder:
                 per_key.setdefault(WHOLE, []).append((group, np.asarray(geoms, dtype=object)))
                 continue
             poly = polygonal_array(np.asarray(geoms, dtype=object))
-            clean = _objects([g for g in poly if g is not None and not g.is_empty])
+            clean = object_array([g for g in poly if g is not None and not g.is_empty])
             for key, (parts, _) in split(clean, self.raster, eng.partition_px).items():
-                per_key.setdefault(key, []).append((group, _objects(parts)))
+                per_key.setdefault(key, []).append((group, object_array(parts)))
         opts = self._opts()
         for key, items in sorted(per_key.items()):
             for bundle in _bundles(items, MAX_PIECES):
@@ -855,7 +849,7 @@ class UnionBuilder:
         for part in eng.executor.gather(handles):
             pieces.extend(part.pieces)
             tiles.extend(part.keys)
-        return UnionTiles(_objects(pieces), tiles)
+        return UnionTiles(object_array(pieces), tiles)
 
     def result(
         self, groups: Sequence[int] | None = None, *, pieces_of: Collection[int] | None = None
@@ -896,7 +890,7 @@ class UnionBuilder:
                     total.add(part[j].total)
                     pieces.extend(part[j].pieces)
                     tiles.extend(part[j].keys)
-                out.append(UnionSum(_objects(pieces), tiles, total))
+                out.append(UnionSum(object_array(pieces), tiles, total))
             return out
 
         return taken
