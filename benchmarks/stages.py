@@ -145,7 +145,7 @@ def _instrument() -> None:
         _timed(stages, name, name)
     for name in ("count_population", "assemble", "where_first"):
         _timed(stages, name, name)
-    for name in ("precedence_table", "band_parts", "reconcile_rings", "admin_table"):
+    for name in ("precedence_table", "band_parts_later", "reconcile_rings", "admin_table"):
         _timed(stages, name, f"  {name}")
     for name in ("_write_summary", "_write_tables", "to_geojson", "_write_pages"):
         _timed(outputs, name, f"output {name.lstrip('_')}")

@@ -181,20 +181,26 @@ def test_hazards_in_small_batches_give_the_same_numbers(client, tmp_path, monkey
     )
 
 
-def test_pair_sums_in_chunks_on_the_workers_are_each_intersections_people(client, tmp_path):
-    """Pairs of pixel-aligned boxes on a raster of ones, sent out in several chunks:
-    each pair's people are its intersection's area, in the order given, after the
-    geometries counted first (``also``)."""
+def _engine_sending(client):
+    """A Dask engine of small partitions, and the names of the tasks it sends (a list)."""
     from geomines.engine.dask import DaskEngine
 
-    from .test_slices import _ones, _pairs
-
-    raster = _ones(tmp_path)
-    left, right, li, ri, want = _pairs()
     engine = DaskEngine(client, union_tile=16, partition_px=32)
     sent = []
     real = engine.submit
     engine.submit = lambda *a, **k: (sent.append(a[0].__name__), real(*a, **k))[1]
+    return engine, sent
+
+
+def test_pair_sums_in_chunks_on_the_workers_are_each_intersections_people(client, tmp_path):
+    """Pairs of pixel-aligned boxes on a raster of ones, sent out in several chunks:
+    each pair's people are its intersection's area, in the order given, after the
+    geometries counted first (``also``)."""
+    from .test_slices import _ones, _pairs
+
+    raster = _ones(tmp_path)
+    left, right, li, ri, want = _pairs()
+    engine, sent = _engine_sending(client)
     rows = engine.pair_sums_later(
         left, right, li, ri, raster, land_rules=["land-first", "plain"], also=left
     )()
@@ -203,6 +209,26 @@ def test_pair_sums_in_chunks_on_the_workers_are_each_intersections_people(client
     for row in rows:
         np.testing.assert_allclose(row[:2], [1200.0, 1200.0], rtol=1e-12)
         np.testing.assert_allclose(row[2:], want, rtol=1e-12, atol=1e-9)
+
+
+def test_overlays_in_chunks_on_the_workers_come_back_with_their_people(client, tmp_path):
+    """Differences of pixel-aligned boxes sent out in several chunks: each comes back,
+    in the pairs' order, with its area as its people on a raster of ones."""
+    from .test_slices import _differences, _ones, assert_overlays
+
+    raster = _ones(tmp_path)
+    left, right, li, ri, want = _differences()
+    engine, sent = _engine_sending(client)
+    people, parts = engine.overlays_later(
+        left, right, li, ri, raster, land_rules=["land-first", "plain"], op="difference"
+    )()
+    assert sent.count("_task_overlays") > 2
+    assert people.shape == (2, len(li))
+    for row in people:
+        np.testing.assert_allclose(row, want, rtol=1e-12)
+    assert_overlays(parts, left, right, li, ri)
+    people, parts = engine.overlays_later(left, right, li[:0], ri[:0], raster)()
+    assert people.shape == (1, 0) and len(parts) == 0
 
 
 def _land_area_inputs():

@@ -371,12 +371,17 @@ def test_reconciliation_checks_fire_on_broken_parts(tmp_path, monkeypatch):
     for key in ("bands_add_up", "classes_add_up", "admin_units_add_up"):
         assert good.checks[key]["ok"] and good.checks[key]["relative_difference"] < 1e-9, key
 
-    real = checks.tile_differences
+    real = checks.tile_pairs
 
-    def lose_a_tile(outer, inner):  # a band or class part built without its last tile
-        return real(outer, inner)[:-1] if inner is not None else real(outer, inner)
+    def lose_a_tile(pairs):  # a band or class part built without its last tile
+        left, right, owner = real(pairs)
+        keep = np.ones(len(left), dtype=bool)
+        for k, (_, inner) in enumerate(pairs):
+            if inner is not None and (owner == k).any():
+                keep[np.flatnonzero(owner == k)[-1]] = False
+        return left[keep], right[keep], owner[keep]
 
-    monkeypatch.setattr(checks, "tile_differences", lose_a_tile)
+    monkeypatch.setattr(checks, "tile_pairs", lose_a_tile)
     broken = geomines.assess(hazards, raster, rings_m=(500, 1000), admin=admin, admin_id="id")
     for key in ("bands_add_up", "classes_add_up"):
         assert not broken.checks[key]["ok"], key

@@ -19,7 +19,6 @@ from ..engine.local import Engine
 from ..engine.rings import format_m
 from ..engine.unions import UnionSum
 from ..io.population import PopulationRaster
-from .checks import band_parts
 from .result import ring_column
 
 #: Land classes from highest to lowest: a person covered by several is counted once,
@@ -158,16 +157,15 @@ def band_frame(
     rings: tuple[float, ...],
     ring_u: dict[float, UnionSum],
     crs: CRS,
-    bands: list[list[shapely.Geometry]] | None = None,
+    bands: list[list[shapely.Geometry]],
 ) -> gpd.GeoDataFrame:
-    """Exclusive bands: the union, then each ring minus the previous one (tile by tile;
-    ``bands``: those pieces when already computed, see :func:`band_parts`).
+    """Exclusive bands: the union, then each ring minus the previous one (``bands``: its
+    tile pieces, see :func:`~geomines.assessment.checks.band_parts_later`).
     """
     names, froms, tos = ["inside"], [np.nan], [0.0]
     people, geoms = [union.total.people], [union.geometry()]
     prev, prev_d = union, 0.0
-    pieces = bands if bands is not None else band_parts(union, rings, ring_u)
-    for d, parts in zip(rings, pieces, strict=True):
+    for d, parts in zip(rings, bands, strict=True):
         cur = ring_u[d]
         polys = (
             [

@@ -19,6 +19,7 @@ shows as a relative difference; :attr:`Reconciliation.ok` is whether it is withi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,12 +38,12 @@ from .records import Checks, Reconciliation
 
 __all__ = [
     "PartCounts",
-    "band_parts",
+    "band_parts_later",
     "outside_region",
     "quality_checks",
     "reconcile_rings",
-    "tile_differences",
     "tile_differences_later",
+    "tile_pairs",
 ]
 
 #: coordinates of parts counted in one call (:class:`PartCounts`): a longer run is
@@ -50,34 +51,59 @@ __all__ = [
 #: coordinates, 200,000 hazards' 3.3 million: one slice each.
 SLICE_COORDS = 4_000_000
 
+_EMPTY = shapely.Polygon()
 
-def tile_differences(outer: UnionTiles, inner: UnionTiles | None) -> list[shapely.Geometry]:
-    """``outer − inner`` tile by tile (the tiles partition the plane, so these are disjoint).
 
-    The differences run on the thread pool, in slices of tiles.
+def tile_pairs(
+    pairs: Sequence[tuple[UnionTiles, UnionTiles | None]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ``outer − inner`` tile by tile: each outer piece, the inner piece of its tile
+    (empty where the inner has none, so the difference is the outer piece as it is),
+    and the pair each belongs to. The tiles partition the plane, so each pair's
+    differences are disjoint.
     """
-    before = inner.by_tile() if inner is not None else {}
-    pieces = outer.by_tile()
-    parts = np.empty(len(pieces), dtype=object)
-    parts[:] = list(pieces.values())
-    both = np.array([key in before for key in pieces], dtype=bool)
-    if both.any():
-        cut = np.empty(int(both.sum()), dtype=object)
-        cut[:] = [before[key] for key in pieces if key in before]
-        parts[both] = map_array(shapely.difference, parts[both], cut, min_chunk=16)
-    return [part for part in parts if not part.is_empty]
+    left: list[Any] = []
+    right: list[Any] = []
+    group: list[int] = []
+    for k, (outer, inner) in enumerate(pairs):
+        before = inner.by_tile() if inner is not None else {}
+        left.extend(outer.pieces)
+        right.extend(before.get(key, _EMPTY) for key in outer.keys)
+        group.extend([k] * len(outer.pieces))
+    return object_array(left), object_array(right), np.asarray(group, dtype=np.int64)
 
 
-def band_parts(
-    union_u: UnionSum, rings: Sequence[float], ring_u: dict[float, UnionSum]
-) -> list[list[shapely.Geometry]]:
+def band_parts_later(
+    union_u: UnionSum,
+    rings: Sequence[float],
+    ring_u: dict[float, UnionSum],
+    engine: Any,
+    raster: PopulationRaster,
+    land_rule: str = "land-first",
+) -> Callable[[], tuple[list[list[shapely.Geometry]], np.ndarray]]:
     """Each exclusive band (ring *d* minus the ring before, or the dissolved hazards) as
-    disjoint tile pieces: computed once, for the bands' geometry and their check.
+    disjoint tile pieces, made and counted where the engine runs (on a cluster, on the
+    workers: this process holds neither the overlays' working memory nor the parts
+    until they are taken). Call the result for the pieces of each band (non-empty) and
+    each band's people counted from them under ``land_rule``; it is taken once and
+    kept, for the bands' geometry and their check.
     """
-    return [
-        tile_differences(ring_u[d], ring_u[rings[i - 1]] if i else union_u)
-        for i, d in enumerate(rings)
-    ]
+    chain = [union_u, *(ring_u[d] for d in rings)]
+    left, right, owner = tile_pairs([(chain[i + 1], chain[i]) for i in range(len(rings))])
+    idx = np.arange(len(left))
+    later = engine.overlays_later(
+        left, right, idx, idx, raster, land_rules=[land_rule], op="difference"
+    )
+    del left, right, chain
+
+    @functools.cache
+    def taken() -> tuple[list[list[shapely.Geometry]], np.ndarray]:
+        people, parts = later()
+        keep = ~shapely.is_empty(parts) if len(parts) else np.zeros(0, dtype=bool)
+        pieces = [list(parts[(owner == k) & keep]) for k in range(len(rings))]
+        return pieces, np.bincount(owner, people[0], len(rings))
+
+    return taken
 
 
 class PartCounts:
@@ -143,33 +169,24 @@ def tile_differences_later(
     raster: PopulationRaster,
     land_rules: Sequence[str] = ("land-first",),
 ) -> Callable[[], np.ndarray]:
-    """People in each ``outer − inner`` (tile by tile, as :func:`tile_differences`), one
+    """People in each ``outer − inner`` (tile by tile, as :func:`tile_pairs`), one
     row per land rule, one column per pair: started now, the differences made where
     they are counted (``engine.pair_sums_later``), so this process never holds them.
     """
-    left: list[Any] = []
-    right: list[Any] = []
-    group: list[int] = []
-    for k, (outer, inner) in enumerate(pairs):
-        before = inner.by_tile() if inner is not None else {}
-        left.extend(outer.pieces)
-        right.extend(before.get(key, _EMPTY) for key in outer.keys)
-        group.extend([k] * len(outer.pieces))
+    left, right, owner = tile_pairs(pairs)
     idx = np.arange(len(left))
     later = engine.pair_sums_later(
-        object_array(left),
-        object_array(right),
+        left,
+        right,
         idx,
         idx,
         raster,
         land_rules=land_rules,
         op="difference",
     )
-    owner, size = np.asarray(group, dtype=np.int64), len(pairs)
+    del left, right
+    size = len(pairs)
     return lambda: np.array([np.bincount(owner, row, size) for row in later()])
-
-
-_EMPTY = shapely.Polygon()
 
 
 def plain_rule(raster: PopulationRaster) -> dict[str, Any]:
@@ -184,7 +201,7 @@ def reconcile_rings(
     levels: Sequence[UnionSum],
     engine: Any,
     raster: PopulationRaster,
-    bands: list[list[shapely.Geometry]] | None = None,
+    bands: Callable[[], tuple[list[list[shapely.Geometry]], np.ndarray]] | None = None,
 ) -> Callable[[], dict[str, Reconciliation]]:
     """``bands_add_up`` and ``classes_add_up`` (see the module notes), started: the parts
     are cut and their counting started now (the workers, or the task threads, count
@@ -194,35 +211,37 @@ def reconcile_rings(
     ``union_u``). With a land-area raster, whose land-first rule is not additive over
     the parts of a coastal pixel, parts and whole are counted with plain pixel
     weighting: the check is of the geometry that every number is counted on.
+
+    ``bands``: the bands, started by :func:`band_parts_later` with that rule (started
+    here when not given).
     """
-    band_parts_ = bands if bands is not None else band_parts(union_u, rings, ring_u)
     rule = plain_rule(raster)
-    counts = PartCounts(engine, raster, **rule)
-    for part in band_parts_:
-        counts.add(part)
+    land_rule = rule.get("land_rule", "land-first")
+    if bands is None:
+        bands = band_parts_later(union_u, rings, ring_u, engine, raster, land_rule)
     outer = ring_u[rings[-1]] if rings else union_u
+    wholes = None
     if raster.land_area is not None:  # the wholes again, with plain weighting
+        counts = PartCounts(engine, raster, **rule)
         counts.add(union_u.pieces)
         counts.add(outer.pieces)
-    later = _count_later(counts)
+        wholes = _count_later(counts)
+        del counts
     # each class level minus the one before, tile by tile, made where it is counted
     chain = [*levels, union_u]
     classes_later = tile_differences_later(
         [(u, chain[i - 1] if i else None) for i, u in enumerate(chain)],
         engine,
         raster,
-        [rule.get("land_rule", "land-first")],
+        [land_rule],
     )
-    n_bands = len(band_parts_)
     inside_u, whole_u = union_u.total.people, outer.total.people
-    del band_parts_, chain, counts  # the parts are the counting's
+    del chain  # the parts are the counting's
 
     def taken() -> dict[str, Reconciliation]:
-        counts = later()
-        bands_own = sum(counts[:n_bands])
+        inside, whole = wholes() if wholes is not None else (inside_u, whole_u)
+        bands_own = float(bands()[1].sum())
         classes_own = sum(float(v) for v in classes_later()[0])
-        inside = counts[-2] if raster.land_area is not None else inside_u
-        whole = counts[-1] if raster.land_area is not None else whole_u
         out = {
             "classes_add_up": Reconciliation(
                 classes_own + bands_own,

@@ -62,7 +62,7 @@ from .breakdowns import (
     precedence_masks,
     precedence_table,
 )
-from .checks import band_parts, quality_checks, reconcile_rings
+from .checks import band_parts_later, plain_rule, quality_checks, reconcile_rings
 from .provenance import method_block
 from .records import Reconciliation, Totals
 from .result import STATUSES, Assessment, ring_column
@@ -636,9 +636,11 @@ def break_down(
         engine,
         [per.derived.get(f"level{k}") for k in range(len(CLASS_PRECEDENCE) - 1)],
     )
-    bands = band_parts(dissolved.union, rings, dissolved.rings)  # for the check and the map
-    # the checks' parts are counted (on the workers, or the task threads) while this
-    # process cuts the admin units' parts
+    # the bands (for the map and their check) and the checks' parts are made and counted
+    # where the engine runs (on the workers, or the task threads) while this process
+    # goes on to the admin units; the bands come back once those are done
+    land_rule = plain_rule(p.raster).get("land_rule", "land-first")
+    bands = band_parts_later(dissolved.union, rings, dissolved.rings, engine, p.raster, land_rule)
     checks_later = reconcile_rings(
         dissolved.union, rings, dissolved.rings, levels, engine, p.raster, bands
     )
@@ -659,8 +661,8 @@ def break_down(
     if admin_check is not None:
         out.checks["admin_units_add_up"] = admin_check
     # the bands after the admin units: the two big geometry products are not held at once
-    out.bands = band_frame(dissolved.union, rings, dissolved.rings, p.raster.crs, bands)
-    del bands
+    out.bands = band_frame(dissolved.union, rings, dissolved.rings, p.raster.crs, bands()[0])
+    del bands, checks_later  # the bands' pieces with them
     release_memory()
     return out
 

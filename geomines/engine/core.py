@@ -22,7 +22,7 @@ workers. The task functions are the same, so a fix lands once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -128,18 +128,43 @@ def _task_pair_sums(
     as it is. ``also``: geometries counted first, in the same pass (their people lead
     each row).
     """
-    parts = object_array([])
-    if len(li) and op == "intersection":
-        parts = map_array(shapely.intersection, left[li], right[ri])
-    elif len(li):
-        parts, cut = left[li], right[ri]
-        both = ~shapely.is_empty(cut)
-        if both.any():
-            parts = parts.copy()
-            parts[both] = map_array(shapely.difference, parts[both], cut[both], min_chunk=16)
+    parts = _overlays(left, right, li, ri, op)
     if also is not None:
         parts = np.concatenate([np.asarray(also, dtype=object), parts])
     return np.stack([_task_sums(raster, key, parts, opts).people for opts in rules])
+
+
+def _task_overlays(
+    raster: PopulationRaster,
+    key: Key,
+    left: np.ndarray,
+    right: np.ndarray,
+    li: np.ndarray,
+    ri: np.ndarray,
+    rules: list[dict],
+    op: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_task_pair_sums` that also gives the overlays back (one per pair, in order,
+    empty ones included): for parts that are both counted and kept.
+    """
+    parts = _overlays(left, right, li, ri, op)
+    return np.stack([_task_sums(raster, key, parts, opts).people for opts in rules]), parts
+
+
+def _overlays(
+    left: np.ndarray, right: np.ndarray, li: np.ndarray, ri: np.ndarray, op: str
+) -> np.ndarray:
+    """``left[li[k]] ∩ right[ri[k]]`` (or ``−``) for each pair, on the thread pool."""
+    if not len(li):
+        return object_array([])
+    if op == "intersection":
+        return map_array(shapely.intersection, left[li], right[ri])
+    parts, cut = left[li], right[ri]
+    both = ~shapely.is_empty(cut)
+    if both.any():
+        parts = parts.copy()
+        parts[both] = map_array(shapely.difference, parts[both], cut[both], min_chunk=16)
+    return parts
 
 
 def _task_add_many(
@@ -462,21 +487,13 @@ class PartitionedEngine:
         )
         if len(li) == 0:
             return lambda: np.array([f().people for f in first]).reshape(len(rules), -1)
-        coords = (
-            shapely.get_num_coordinates(left)[li] + shapely.get_num_coordinates(right)[ri] + 1.0
-        )
-        band = np.cumsum(coords) // max(float(coords.sum()) / self.spread, 1.0)
-        cuts = np.flatnonzero(np.diff(band)) + 1
-        handles = []
-        for sel in np.split(np.arange(len(li)), cuts):
-            lu, lk = np.unique(li[sel], return_inverse=True)
-            ru, rk = np.unique(ri[sel], return_inverse=True)
-            handles.append(
-                self.submit(
-                    _task_pair_sums, raster, WHOLE, left[lu], right[ru], lk, rk, rules, None, op,
-                    label=f"{len(sel)} {op}s counted on {raster.name}",
-                )
-            )  # fmt: skip
+        handles = [
+            self.submit(
+                _task_pair_sums, raster, WHOLE, *chunk, rules, None, op,
+                label=f"{len(chunk[2])} {op}s counted on {raster.name}",
+            )
+            for chunk in self._pair_chunks(left, right, li, ri)
+        ]  # fmt: skip
 
         def taken() -> np.ndarray:
             pairs = np.concatenate(self.executor.gather(handles), axis=1)
@@ -485,6 +502,64 @@ class PartitionedEngine:
             return np.concatenate([np.array([f().people for f in first]), pairs], axis=1)
 
         return taken
+
+    def overlays_later(
+        self,
+        left: np.ndarray,
+        right: np.ndarray,
+        li: np.ndarray,
+        ri: np.ndarray,
+        raster: PopulationRaster,
+        *,
+        land_rules: Sequence[LandRule] = ("land-first",),
+        op: Literal["intersection", "difference"] = "intersection",
+    ) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+        """:meth:`pair_sums_later` for parts that are kept as well as counted: call the
+        result for the people (one row per land rule) and the overlays themselves (one
+        per pair, in order, empty ones included). They are made, and counted, where the
+        engine runs; only the finished parts come back.
+        """
+        rules = [self.options(land_rule=rule) for rule in land_rules]
+        li, ri = np.asarray(li, dtype=np.int64), np.asarray(ri, dtype=np.int64)
+        if self.partition_px is None:
+            chunks = [(left, right, li, ri)]
+        else:
+            chunks = list(self._pair_chunks(left, right, li, ri))
+        handles = [
+            self.submit(
+                _task_overlays, raster, WHOLE, *chunk, rules, op,
+                label=f"{len(chunk[2])} {op}s made and counted on {raster.name}",
+            )
+            for chunk in chunks
+        ]  # fmt: skip
+        del chunks
+
+        def taken() -> tuple[np.ndarray, np.ndarray]:
+            done = self.executor.gather(handles)
+            if not done:
+                return np.zeros((len(rules), 0)), object_array([])
+            people = np.concatenate([d[0] for d in done], axis=1)
+            return people, np.concatenate([d[1] for d in done])
+
+        return taken
+
+    def _pair_chunks(
+        self, left: np.ndarray, right: np.ndarray, li: np.ndarray, ri: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """The pairs in chunks of about equal work (the geometries' coordinates), in
+        order, each with only the geometries its pairs name: ``(left, right, li, ri)``.
+        """
+        if len(li) == 0:
+            return
+        coords = (
+            shapely.get_num_coordinates(left)[li] + shapely.get_num_coordinates(right)[ri] + 1.0
+        )
+        band = np.cumsum(coords) // max(float(coords.sum()) / self.spread, 1.0)
+        cuts = np.flatnonzero(np.diff(band)) + 1
+        for sel in np.split(np.arange(len(li)), cuts):
+            lu, lk = np.unique(li[sel], return_inverse=True)
+            ru, rk = np.unique(ri[sel], return_inverse=True)
+            yield left[lu], right[ru], lk, rk
 
     def union(self, geoms: np.ndarray, raster: PopulationRaster) -> UnionSum:
         """People in the union of the geometries, nobody counted twice."""
