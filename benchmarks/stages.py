@@ -164,6 +164,11 @@ def main() -> None:
     parser.add_argument(
         "--trim", action="store_true", help="after each stage, the resident size once trimmed"
     )
+    parser.add_argument(
+        "--build-circles",
+        action="store_true",
+        help="build point records' circles on reading (default: where used, as the CLI)",
+    )
     args = parser.parse_args()
     if args.trim:
         _TRIM.append(True)
@@ -181,7 +186,7 @@ def main() -> None:
         client = local_client(args.workers)
         _CLIENT.append(client)
     start = time.perf_counter()
-    frame = geomines.read_hazards(data / args.hazards)
+    frame = geomines.read_hazards(data / args.hazards, build_circles=args.build_circles)
     print(
         f"{'read_hazards':28s} {time.perf_counter() - start:7.2f} s  "
         f"rss {_mb(PROC.memory_info().rss)} MB  ({len(frame):,} hazards)",

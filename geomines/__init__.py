@@ -64,6 +64,7 @@ if TYPE_CHECKING:  # what IDEs and type checkers see of the lazy exports
     from .outputs import write_outputs
     from .outputs.geojson import to_geojson
     from .outputs.headline import round_headline
+    from .shapes import with_shapes
 
 #: Each lazy export and the module that defines it.
 _LAZY: dict[str, str] = {
@@ -110,6 +111,7 @@ _LAZY: dict[str, str] = {
     "write_outputs": "outputs",
     "to_geojson": "outputs.geojson",
     "round_headline": "outputs.headline",
+    "with_shapes": "shapes",
 }
 
 __all__ = [
@@ -167,6 +169,7 @@ __all__ = [
     "union_sum",
     "union_sums",
     "validate_hazards",
+    "with_shapes",
     "write_change",
     "write_outputs",
     "write_timeline",

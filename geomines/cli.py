@@ -419,9 +419,9 @@ def assess(
     extra = _where_first_options(reading)
     files = {k: reading.pop(k) for k in ("gpkg", "xlsx", "basemap")}
     log.info("reading hazards %s", hazards)
-    frame = read_hazards(
-        hazards, crs=hazards_crs, layer=layer, strict=strict, **_read_options(reading)
-    )
+    # point records' circles are built where they are used (a slice at a time), not held
+    options = _read_options(reading) | {"build_circles": False}
+    frame = read_hazards(hazards, crs=hazards_crs, layer=layer, strict=strict, **options)
     report = frame.attrs["load_report"]
     log.info("%s", report)
     raster = read_population(

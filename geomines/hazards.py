@@ -37,6 +37,7 @@ from .io.vector import read_frame
 from .loadreport import LoadReport, warn_load
 from .repair import check_coordinates, points_to_circles, repair_geometries
 from .schema import map_columns, normalise_schema
+from .shapes import shape_kinds
 
 __all__ = [
     "LoadedHazards",
@@ -64,6 +65,7 @@ def read_hazards(
     encoding: str | None = None,
     date_format: str | None = None,
     area_unit: str = "m2",
+    build_circles: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read a hazard layer into the mine-action schema, repairing and reporting.
 
@@ -80,8 +82,8 @@ def read_hazards(
         ``{schema_field: input_column}``; others matched by name and synonyms.
     radius_column, area_column : str, optional
         For points: a radius in metres, or an area in ``area_unit`` (``area_m2``,
-        ``area_ha``, ``area_km2`` are read by name; a bare ``area`` never is).
-        Such points become circles built in metres; others stay points.
+        ``area_ha``, ``area_km2`` by name; never a bare ``area``). Such points become
+        circles built in metres; others stay points.
     wkt, lon, lat : str, optional
         CSV geometry columns whose names are not recognised.
     strict : bool, default False
@@ -94,6 +96,8 @@ def read_hazards(
         one day/month order is decided for the whole column.
     area_unit : {"m2", "ha", "km2"}, default "m2"
         Unit of ``area_column``.
+    build_circles : bool, default True
+        False keeps such points, the radius in ``circle_radius_m`` (:mod:`geomines.shapes`).
 
     Returns
     -------
@@ -121,7 +125,12 @@ def read_hazards(
     frame = normalise_schema(frame, report, strict, date_format)
     frame = repair_geometries(frame, report, strict, bad_rows, decode_fixed)
     frame = check_coordinates(frame, p, strict)
-    frame = points_to_circles(frame, report, radius_column, area_column, area_unit)
+    circles = (radius_column, area_column, area_unit)
+    return _reported(points_to_circles(frame, report, *circles, build=build_circles), report)
+
+
+def _reported(frame: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDataFrame:
+    """The frame, accounted in its report (kept in ``attrs``), the report's warnings given."""
     _account(frame, report)
     frame.attrs["load_report"] = report
     warn_load(report)
@@ -182,9 +191,7 @@ def _account(frame: gpd.GeoDataFrame, report: LoadReport) -> None:
     for i, (st, note) in enumerate(zip(frame["load_status"], frame["load_note"], strict=True)):
         if st != "ok":
             report.add(i + 1, frame["hazard_id"].iloc[i], st, note)
-    kinds = np.array(
-        [g.geom_type if g is not None and not g.is_empty else "" for g in frame.geometry]
-    ).astype(str)
+    kinds = shape_kinds(frame)  # points whose circles are built where used: areas
     usable = frame["load_status"].to_numpy() != "excluded"
     report.usable = int(usable.sum())
     report.repaired = int((frame["load_status"] == "repaired").sum())

@@ -16,11 +16,11 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
 from .crs import transform_geoms
-from .engine.rings import buffer_m
 from .errors import CRSError, InputError, InvalidGeometryError, RepairWarning
 from .geometry import polygonal_parts
 from .loadreport import LoadReport
 from .schema import AREA_COLUMNS, AREA_UNITS, RADIUS_COLUMNS, UNITLESS_AREA_COLUMNS, column_key
+from .shapes import RADIUS, build_circles
 
 
 # --------------------------------------------------------------------------- geometry
@@ -252,8 +252,12 @@ def points_to_circles(
     radius_column: str | None,
     area_column: str | None,
     area_unit: str = "m2",
+    build: bool = True,
 ) -> gpd.GeoDataFrame:
-    """Points with a radius or an area (in a stated unit) become circles built in metres."""
+    """Points with a radius or an area (in a stated unit) become circles built in metres
+    (``build=False``: they stay points, the radius in metres in :data:`~geomines.shapes.
+    RADIUS`, for :mod:`geomines.shapes` to build their circles where they are used).
+    """
     keys = {column_key(c): c for c in frame.columns}
     rcol = radius_column or next((keys[k] for k in RADIUS_COLUMNS if k in keys), None)
     if area_unit not in AREA_UNITS:
@@ -297,17 +301,25 @@ def points_to_circles(
     bad = is_point & np.isfinite(radius) & (radius < 0)
     for i in np.nonzero(bad)[0]:
         status[i], notes[i] = "excluded", f"negative radius or area ({radius[i]})"
-    geoms = np.asarray(frame.geometry.values, dtype=object).copy()
-    if make.any():
-        circles = buffer_m(gpd.GeoSeries(geoms[make], crs=frame.crs), radius[make])
-        geoms[make] = circles.values
-        report.note(
-            f"{int(make.sum())} point record(s) turned into circles of their radius"
-            + (f" (column {rcol!r})" if rcol else "")
-            + (f" or area (column {acol!r}, radius = sqrt(area/π))" if acol else "")
-            + ", built in metres"
-        )
+    source = (f" (column {rcol!r})" if rcol else "") + (
+        f" or area (column {acol!r}, radius = sqrt(area/π))" if acol else ""
+    )
     out = frame.copy()
     out["load_status"] = status
     out["load_note"] = notes
+    if not build:
+        out[RADIUS] = np.where(make, radius, np.nan)
+        if make.any():
+            report.note(
+                f"{int(make.sum())} point record(s) with a radius{source} kept as points, "
+                f"the radius in {RADIUS!r}: their circles are built in metres where used"
+            )
+        return out
+    geoms = np.asarray(frame.geometry.values, dtype=object).copy()
+    if make.any():
+        geoms[make] = build_circles(geoms[make], radius[make], frame.crs)
+        report.note(
+            f"{int(make.sum())} point record(s) turned into circles of their radius{source}"
+            ", built in metres"
+        )
     return out.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))

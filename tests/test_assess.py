@@ -199,7 +199,8 @@ def test_batches_of_hazards_change_nothing(monkeypatch):
     whole = assess(hazards, raster)
     monkeypatch.setattr(batching, "BATCH_COORDS", 100)
     geoms = np.asarray(hazards.geometry.values)
-    batches = batching.spatial_batches(geoms, np.arange(len(hazards)))
+    bounds, coords = shapely.bounds(geoms), shapely.get_num_coordinates(geoms)
+    batches = batching.spatial_batches(bounds, coords, np.arange(len(hazards)))
     assert len(batches) >= 10
     # every hazard in exactly one batch
     assert sorted(np.concatenate(batches).tolist()) == list(range(len(hazards)))

@@ -169,10 +169,9 @@ def test_hazards_in_small_batches_give_the_same_numbers(client, tmp_path, monkey
     raster = geomines.read_population(path)
     whole = geomines.assess(hazards, raster, rings_m=(100, 500))
     monkeypatch.setattr(batching, "BATCH_COORDS", 150)  # a few hazards per batch
-    assert (
-        len(batching.spatial_batches(np.asarray(hazards.geometry.values), np.arange(len(hazards))))
-        > 10
-    )
+    geoms = np.asarray(hazards.geometry.values)
+    bounds, coords = shapely.bounds(geoms), shapely.get_num_coordinates(geoms)
+    assert len(batching.spatial_batches(bounds, coords, np.arange(len(hazards)))) > 10
     engine = DaskEngine(client, union_tile=64, partition_px=128, window_px=4096)
     batched = geomines.assess(hazards, raster, rings_m=(100, 500), engine=engine)
     _compare(whole, batched)
@@ -570,3 +569,17 @@ def test_ring_checks_started_on_a_cluster_hold_none_of_their_parts(client, tmp_p
     for name in ("bands_add_up", "classes_add_up"):
         assert checks[name].ok, checks[name]
         assert checks[name].whole == pytest.approx(ring_u[300].total.people, rel=1e-12)
+
+
+def test_points_kept_as_points_on_a_cluster_are_their_circles(client, tmp_path, monkeypatch):
+    """Point records kept as points, their circles built 7 at a time and sent to the
+    workers: the numbers of the circles built on reading, counted in-process."""
+    from geomines import shapes
+
+    from .test_shapes import _assess, _layer, _read, _same
+
+    path = _layer(tmp_path)
+    built = _assess(_read(path))
+    monkeypatch.setattr(shapes, "SLICE", 7)
+    lean = _assess(_read(path, build_circles=False), client=client)
+    _same(lean, built, exact=False)

@@ -5,7 +5,6 @@ the union tiles that no later batch can reach (counted and dropped early).
 from __future__ import annotations
 
 import numpy as np
-import shapely
 from pyproj import CRS
 
 from ..crs import WGS84, crs_key, get_transformer
@@ -24,15 +23,18 @@ CLASS_TILE = 256
 BATCH_COORDS = 500_000
 
 
-def spatial_batches(geoms: np.ndarray, positions: np.ndarray) -> list[np.ndarray]:
-    """``positions`` in spatially coherent batches of at most ~BATCH_COORDS coordinates.
+def spatial_batches(
+    bounds: np.ndarray, coords: np.ndarray, positions: np.ndarray
+) -> list[np.ndarray]:
+    """``positions`` in spatially coherent batches of at most ~BATCH_COORDS coordinates
+    (``bounds``, ``coords``: each geometry's bounds and coordinates).
 
     Hazards are ordered along a Z-order curve of their bounding-box centres, so a
     batch covers a compact area (few union tiles, shared raster windows).
     """
     if positions.size == 0:
         return []
-    b = shapely.bounds(geoms[positions])
+    b = bounds[positions]
     cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
     span = max(float(np.ptp(cx)), float(np.ptp(cy)), 1e-12)
     scale = 65535 / span
@@ -42,7 +44,7 @@ def spatial_batches(geoms: np.ndarray, positions: np.ndarray) -> list[np.ndarray
         ),
         kind="stable",
     )
-    weight = shapely.get_num_coordinates(geoms[positions[order]]) + 4 * QUAD_SEGS
+    weight = coords[positions[order]] + 4 * QUAD_SEGS
     cuts = np.flatnonzero(np.diff(np.cumsum(weight) // BATCH_COORDS)) + 1
     return [np.sort(part) for part in np.split(positions[order], cuts)]
 
@@ -56,7 +58,7 @@ _M_PER_DEG_LON = 111_000.0
 
 
 def reach_boxes(
-    geoms: np.ndarray,
+    bounds: np.ndarray,
     batches: list[np.ndarray],
     distance_m: float,
     crs: CRS,
@@ -64,7 +66,7 @@ def reach_boxes(
 ) -> list[tuple[float, float, float, float] | None]:
     """For each batch, a box in the raster's CRS holding every point within
     ``distance_m`` of its geometries (so every buffer's piece on the grid), or None
-    where that cannot be bounded.
+    where that cannot be bounded (``bounds``: each geometry's bounds, NaN for none).
 
     The batch's lon/lat box is grown by ``distance_m`` (with lower bounds on the length
     of a degree, so the growth is never too small), moved into the raster's CRS with
@@ -75,7 +77,7 @@ def reach_boxes(
     west, _, east, _ = raster.bounds
     if raster.is_geographic and (west < -180 - 1e-9 or east > 180 + 1e-9):
         return [None for _ in batches]
-    return [_reach_box(geoms[pos], distance_m, crs, raster.crs) for pos in batches]
+    return [_reach_box(bounds[pos], distance_m, crs, raster.crs) for pos in batches]
 
 
 def closing_tiles(
@@ -109,10 +111,16 @@ def closing_tiles(
 
 
 def _reach_box(
-    geoms: np.ndarray, distance_m: float, crs: CRS, dst: CRS
+    bounds: np.ndarray, distance_m: float, crs: CRS, dst: CRS
 ) -> tuple[float, float, float, float] | None:
-    """A box in ``dst`` holding every point within ``distance_m`` of the geometries."""
-    west, south, east, north = shapely.total_bounds(geoms)
+    """A box in ``dst`` holding every point within ``distance_m`` of the geometries whose
+    ``bounds`` are given (as :func:`shapely.total_bounds` of them would be).
+    """
+    ok = np.isfinite(bounds).all(axis=1)
+    if not ok.any():
+        return None
+    west, south = bounds[ok, 0].min(), bounds[ok, 1].min()
+    east, north = bounds[ok, 2].max(), bounds[ok, 3].max()
     if crs != WGS84:
         try:
             to_lonlat = get_transformer(crs_key(crs), crs_key(WGS84))

@@ -19,6 +19,7 @@ from ..engine.local import Engine
 from ..engine.rings import format_m
 from ..engine.unions import UnionSum
 from ..io.population import PopulationRaster
+from ..shapes import Shapes
 from .result import ring_column
 
 #: Land classes from highest to lowest: a person covered by several is counted once,
@@ -59,7 +60,7 @@ def groups_making(
 
 def precedence_table(
     frame: gpd.GeoDataFrame,
-    geoms_r: np.ndarray,
+    geoms_r: np.ndarray | Shapes,
     counted: np.ndarray,
     union_u: UnionSum,
     rings: tuple[float, ...],

@@ -15,6 +15,7 @@ from .._version import __version__
 from ..engine.rings import format_m
 from ..io.population import PopulationRaster
 from ..loadreport import LoadReport
+from ..shapes import shape_kinds
 from ..uncertainty.sources import range_of
 from .records import Checks, Method, Totals
 
@@ -237,9 +238,7 @@ class Assessment:
             for i, (h, n) in enumerate(zip(frame["hazard_id"], frame["load_note"], strict=True))
             if excluded[i]
         ]
-        kinds = np.array(
-            [g.geom_type if g is not None and not g.is_empty else "" for g in frame.geometry]
-        )
+        kinds = shape_kinds(frame)  # a point whose circle is built where used: an area
         polygonal = np.char.find(kinds.astype(str), "Polygon") >= 0
         special = ~excluded & ~polygonal & (kinds != "")
         report = self.load_report

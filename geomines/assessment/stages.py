@@ -43,6 +43,7 @@ from ..loadreport import LoadReport
 from ..priorities.features import Features
 from ..priorities.places import Places
 from ..priorities.stage import where_first
+from ..shapes import Shapes, hazard_shapes
 from ..uncertainty.age_sex import (
     AgeSexFile,
     age_sex_table,
@@ -147,10 +148,12 @@ class Projected:
     raster: PopulationRaster
     report: LoadReport | None
     src_crs: CRS
-    geoms: np.ndarray  # in the hazards' CRS
-    geoms_r: np.ndarray  # on the raster's grid
+    geoms: Shapes  # in the hazards' CRS (circles built when indexed)
+    geoms_r: Shapes  # on the raster's grid
     usable: np.ndarray
     counted: np.ndarray
+    bounds: np.ndarray  # each shape's bounds in the hazards' CRS (NaN: not usable)
+    coords: np.ndarray  # each shape's coordinates
 
 
 @dataclass
@@ -339,8 +342,9 @@ def _how_sure_and_who(
     """The distance curve and the people by age and sex, when asked."""
     if distances is not None:
         counted = result.hazards["counted"].to_numpy(bool)
+        shapes = hazard_shapes(result.hazards)[counted]  # the curve is not cut in slices
         result.curve = distance_curve(
-            result.hazards.geometry[counted],
+            gpd.GeoSeries(shapes, crs=result.hazards.crs),
             result.population,
             options.engine,
             distances,
@@ -461,22 +465,54 @@ def project(
             ReprojectionWarning,
             stacklevel=3,
         )
-    geoms = np.asarray(frame.geometry.values, dtype=object)
+    shapes = hazard_shapes(frame)  # point records' circles are built when used
+    geoms, circles = shapes.geoms, shapes.circles & usable
+    plain = usable & ~circles
     geoms_r = np.array([shapely.Polygon()] * len(frame), dtype=object)
-    if usable.any():
-        moved = move_to_grid(geoms[usable], src_crs, raster.crs, raster.bounds)
+    geoms_r[circles] = geoms[circles]  # each circle is built, then moved, when used
+    ids = frame["hazard_id"].astype(str).to_numpy()
+
+    def move(g: np.ndarray) -> np.ndarray:
+        return move_to_grid(g, src_crs, raster.crs, raster.bounds)
+
+    lost: list[np.ndarray] = []  # positions of hazards whose area the move took away
+    bounds = np.full((len(frame), 4), np.nan)
+    coords = np.zeros(len(frame), dtype=np.int64)
+    if plain.any():
+        moved = move(geoms[plain])
         if src_crs != raster.crs:  # only a change of CRS can take a polygon's area away
-            _check_moved(frame, usable, geoms, moved, raster)
-        geoms_r[usable] = moved
-    return Projected(frame, raster, report, src_crs, geoms, geoms_r, usable, counted)
+            lost.append(np.nonzero(plain)[0][_lost_area(geoms[plain], moved)])
+        geoms_r[plain] = moved
+        bounds[plain] = shapely.bounds(geoms[plain])
+        coords[plain] = shapely.get_num_coordinates(geoms[plain])
+    for pos, built in shapes.slices(np.nonzero(circles)[0]):
+        bounds[pos], coords[pos] = shapely.bounds(built), shapely.get_num_coordinates(built)
+        if src_crs != raster.crs:
+            lost.append(pos[_lost_area(built, move(built))])
+    if lost and (gone := np.sort(np.concatenate(lost))).size:
+        _refuse_lost(list(ids[gone]), raster)
+    radius = (
+        np.where(circles, shapes.radius, np.nan)
+        if shapes.radius is not None and circles.any()
+        else None
+    )
+    return Projected(
+        frame,
+        raster,
+        report,
+        src_crs,
+        Shapes(geoms, radius, src_crs),
+        Shapes(geoms_r, radius, src_crs, move),
+        usable,
+        counted,
+        bounds,
+        coords,
+    )
 
 
 def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
     """Stage 2: people inside each hazard, its area in m², and each class group's union."""
     bar.set_postfix_str("people inside each hazard")
-    # the sums and the class groups' unions start now: the workers (or, in-process, the
-    # task threads) count while this process computes the areas
-    later = options.engine.sums_later(p.geoms_r, p.raster)
     if not p.counted.any():
         warnings.warn(
             "No hazard is counted (check count_status); totals are 0.", UserWarning, stacklevel=3
@@ -486,32 +522,66 @@ def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
     wanted = {"counted": p.counted, **precedence_masks(p.frame, p.counted)}
     sources = {name: groups_making(mask, groups) for name, mask in wanted.items()}
     derive = {name: src for name, src in sources.items() if src is not None}
-    unions_later = (
-        options.engine.unions_later(
-            [p.geoms_r[pos] for _, pos in groups],
-            p.raster,
-            derived=list(derive.values()),
-            # the groups' totals are their columns; only the derived unions' pieces are
-            # used (the dissolved hazards, the precedence levels)
-            pieces_of=range(len(groups), len(groups) + len(derive)),
-        )
-        if groups
-        else lambda: []
-    )
+    # the sums and the class groups' unions start now, a slice of hazards at a time when
+    # circles are built for them: the workers (or, in-process, the task threads) count
+    # while this process computes the areas
+    builder = options.engine.union_builder(p.raster, len(groups) + len(derive))
+    group_of = np.full(len(p.frame), -1, dtype=np.int64)
+    for k, (_, pos) in enumerate(groups):
+        group_of[pos] = k
+    started = []
+    for pos, shapes in p.geoms_r.slices():
+        started.append(options.engine.sums_later(shapes, p.raster))
+        if groups:
+            builder.add_many(_members(groups, group_of, pos, shapes))
+    del shapes
+    for j, src in enumerate(derive.values()):
+        builder.derive(len(groups) + j, list(src))
+    # the groups' totals are their columns; only the derived unions' pieces are used (the
+    # dissolved hazards, the precedence levels)
+    keep = range(len(groups), len(groups) + len(derive))
+    unions_later = builder.result_later(pieces_of=keep) if groups else lambda: []
     p.frame["people_inside"] = np.nan  # the column's place; filled when the sums are in
     areas = np.full(len(p.frame), np.nan)
-    if p.usable.any():
-        areas[p.usable] = area_m2(p.frame.geometry[p.usable])
+    for pos, shapes in p.geoms.slices(np.nonzero(p.usable)[0]):
+        areas[pos] = area_m2(gpd.GeoSeries(shapes, crs=p.src_crs))
     p.frame["area_m2"] = areas
     unions = unions_later()
     derived = dict(zip(derive, unions[len(groups) :], strict=True)) if groups else {}
     columns = {"people_inside": [u.total.people for u in unions[: len(groups)]]}
-    sums = later()
+    sums = _joined([take() for take in started])
     bar.update()
     kept = [sums.people, sums.weight, sums.weight_nodata, sums.area, sums.area_in_raster]
     inside = ZonalSums(*(np.where(p.usable, a, 0.0) for a in kept))
     p.frame["people_inside"] = np.where(p.usable, sums.people, np.nan)
     return PerHazard(inside, groups, columns, sources["counted"], derived)
+
+
+def _members(
+    groups: list[tuple[tuple[Any, ...], np.ndarray]],
+    group_of: np.ndarray,
+    pos: np.ndarray,
+    shapes: np.ndarray,
+) -> list[tuple[int, np.ndarray]]:
+    """Each class group's members among the hazards at ``pos`` (``shapes``: theirs), in
+    the groups' order: all of each group when ``pos`` is every hazard.
+    """
+    if len(pos) == len(group_of):
+        return [(k, shapes[members]) for k, (_, members) in enumerate(groups)]
+    out = []
+    for k, (_, members) in enumerate(groups):
+        here = np.isin(members, pos, assume_unique=True)
+        if here.any():
+            out.append((k, shapes[np.searchsorted(pos, members[here])]))
+    return out
+
+
+def _joined(parts: list[ZonalSums]) -> ZonalSums:
+    """Sums of consecutive slices of geometries, as one."""
+    if len(parts) == 1:
+        return parts[0]
+    fields = ("people", "weight", "weight_nodata", "area", "area_in_raster")
+    return ZonalSums(*(np.concatenate([getattr(s, f) for s in parts]) for f in fields))
 
 
 def count_rings(p: Projected, per: PerHazard, options: Options, bar: tqdm) -> dict[float, UnionSum]:
@@ -522,7 +592,7 @@ def count_rings(p: Projected, per: PerHazard, options: Options, bar: tqdm) -> di
     tiles are counted and dropped once no later batch can reach them. Memory: one
     batch, the open tiles and the union of the counted hazards, however many hazards.
     """
-    batches = spatial_batches(p.geoms, np.nonzero(p.usable)[0])
+    batches = spatial_batches(p.bounds, p.coords, np.nonzero(p.usable)[0])
     group_of = np.full(len(p.frame), -1, dtype=np.int64)
     for k, (_, pos) in enumerate(per.groups):
         group_of[pos] = k
@@ -552,7 +622,7 @@ def _one_ring(
     """
     groups = len(per.groups)
     builder = engine.union_builder(p.raster, groups + 1, tile=CLASS_TILE, pieces_of=[groups])
-    reach = reach_boxes(p.geoms, batches, d, p.src_crs, p.raster)
+    reach = reach_boxes(p.bounds, batches, d, p.src_crs, p.raster)
     closing = closing_tiles(reach, p.raster, builder.side)
     # the counted ring is the union of the counted groups' rings, when they make it up
     derive = per.counted_groups or None
@@ -596,11 +666,21 @@ def dissolve(
 ) -> Dissolved:
     """Stage 4: the union of the counted hazards, the overlap check, and the totals."""
     bar.set_postfix_str("dissolved hazards")
-    union = per.derived.get("counted") or options.engine.union(p.geoms_r[p.counted], p.raster)
+    union = per.derived.get("counted") or _union_of(p, p.counted, options.engine)
     bar.update()
     reach = ring_unions[options.rings[-1]] if options.rings else union
-    outside = _check_overlap(p.frame, p.geoms, p.geoms_r, p.counted, reach, p.src_crs, p.raster)
+    outside = _check_overlap(p, reach)
     return Dissolved(union, ring_unions, outside)
+
+
+def _union_of(p: Projected, mask: np.ndarray, engine: Engine) -> UnionSum:
+    """People in the union of the hazards in ``mask`` (on the grid), a slice of them at a
+    time when circles are built for them.
+    """
+    builder = engine.union_builder(p.raster, 1)
+    for _, shapes in p.geoms_r.slices(np.nonzero(mask)[0]):
+        builder.add(0, shapes)
+    return builder.result()[0]
 
 
 def count_population(p: Projected, dissolved: Dissolved, options: Options, bar: tqdm) -> None:
@@ -715,32 +795,29 @@ def assemble(
     )
 
 
-def _check_moved(
-    frame: gpd.GeoDataFrame,
-    usable: np.ndarray,
-    geoms: np.ndarray,
-    moved: np.ndarray,
-    raster: PopulationRaster,
-) -> None:
-    """Refuse, naming them, hazards whose area vanished or broke in the raster's CRS.
+def _lost_area(src: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """Which hazards' area vanished or broke in the raster's CRS (``src`` and
+    ``moved``: their geometries before and after the move).
 
     A polygon with area in its own CRS must keep area in the raster's CRS; one that
     collapses (or gets non-finite coordinates: outside the projection's valid area)
     would otherwise count as 0 people without a word.
     """
-    src = geoms[usable]
+    out = np.zeros(len(src), dtype=bool)
     had_area = np.nan_to_num(shapely.area(src)) > 0
     if not had_area.any():
-        return
+        return out
     idx = np.nonzero(had_area)[0]
     after = moved[idx]
     xy, owner = shapely.get_coordinates(after, return_index=True)
     finite = np.ones(len(idx), dtype=bool)
     finite[np.unique(owner[~np.isfinite(xy).all(axis=1)])] = False
-    lost = ~finite | ~(np.nan_to_num(shapely.area(after)) > 0)
-    if not lost.any():
-        return
-    ids = frame["hazard_id"].astype(str).to_numpy()[np.nonzero(usable)[0][idx[lost]]]
+    out[idx] = ~finite | ~(np.nan_to_num(shapely.area(after)) > 0)
+    return out
+
+
+def _refuse_lost(ids: list[Any], raster: PopulationRaster) -> None:
+    """Refuse, naming them, hazards whose area vanished or broke in the raster's CRS."""
     raise CRSError(
         f"Expected every hazard polygon to keep its area in the population raster's CRS "
         f"({raster.describe()['crs']}); {len(ids)} lost it or left the projection's valid "
@@ -749,27 +826,22 @@ def _check_moved(
     )
 
 
-def _check_overlap(
-    frame: gpd.GeoDataFrame,
-    geoms: np.ndarray,
-    geoms_r: np.ndarray,
-    counted: np.ndarray,
-    reach: UnionSum,
-    src_crs: CRS,
-    raster: PopulationRaster,
-) -> list[str]:
+def _check_overlap(p: Projected, reach: UnionSum) -> list[str]:
     """Refuse when no counted hazard (or its largest ring) touches the raster; warn by id
     when some counted hazards lie wholly outside it, and return their ids.
     """
+    counted, raster = p.counted, p.raster
     if not counted.any():
         return []
     box = shapely.box(*raster.bounds)
-    on_raster = shapely.intersects(geoms_r, box) & counted
-    ids = frame["hazard_id"].astype(str).to_numpy()
+    on_raster = np.zeros(len(counted), dtype=bool)
+    for pos, shapes in p.geoms_r.slices(np.nonzero(counted)[0]):
+        on_raster[pos] = shapely.intersects(shapes, box)
+    ids = p.frame["hazard_id"].astype(str).to_numpy()
     if reach.total.area_in_raster <= 0 and not on_raster.any():
-        _raise_if_swapped(geoms[counted], src_crs, raster)
+        _raise_if_swapped(p.geoms[counted], p.src_crs, raster)
         west, south, east, north = (float(v) for v in raster.bounds)
-        hx0, hy0, hx1, hy1 = (float(v) for v in shapely.total_bounds(geoms_r[counted]))
+        hx0, hy0, hx1, hy1 = (float(v) for v in shapely.total_bounds(p.geoms_r[counted]))
         outside = list(ids[counted])
         raise NoOverlapError(
             f"Expected counted hazards over the population raster {raster.name} "

@@ -31,6 +31,7 @@ from ..engine.unions import UnionSum
 from ..errors import CRSError, InputError
 from ..io.population import PopulationRaster
 from ..io.vector import read_vector
+from ..shapes import Shapes
 from .checks import PartCounts, outside_region, plain_rule, tile_differences_later
 from .records import Reconciliation
 from .result import ring_column
@@ -85,7 +86,9 @@ def start_unit_sums(units: Units, raster: PopulationRaster, engine: Engine) -> N
     engine.total_later(raster, priority=AHEAD)
 
 
-def admin_of_hazards(geoms_r: np.ndarray, units: np.ndarray, ids: np.ndarray) -> list[str | None]:
+def admin_of_hazards(
+    geoms_r: np.ndarray | Shapes, units: np.ndarray, ids: np.ndarray
+) -> list[str | None]:
     """The admin unit holding each hazard's representative point (None if outside all).
 
     ``units`` are the admin units already on the raster's grid (as :func:`admin_table`

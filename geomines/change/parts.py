@@ -17,6 +17,7 @@ from ..crs import move_to_grid
 from ..engine.executors import map_threads
 from ..engine.rings import area_m2
 from ..io.population import PopulationRaster
+from ..shapes import hazard_shapes, with_shapes
 
 __all__ = [
     "by_admin",
@@ -80,7 +81,7 @@ def on_grid(frame: gpd.GeoDataFrame, raster: PopulationRaster) -> np.ndarray:
     usable = (frame["load_status"] != "excluded").to_numpy()
     if usable.any():
         out[usable] = move_to_grid(
-            np.asarray(frame.geometry.values[usable], dtype=object),
+            hazard_shapes(frame)[usable],  # point records' circles built
             frame.crs,
             raster.crs,
             raster.bounds,
@@ -104,7 +105,7 @@ def hazard_table(
     """One row per hazard id: statuses, areas, people inside before and after, and the
     people of its before geometry outside the after set (``people_released_inside``).
     """
-    hb, ha = before.hazards, after.hazards
+    hb, ha = with_shapes(before.hazards), with_shapes(after.hazards)
     b, a = _first_by_key(hb, keys["before"]), _first_by_key(ha, keys["after"])
     ids = list(dict.fromkeys([*b.index, *a.index]))
     table = pd.DataFrame({"hazard_id": ids})

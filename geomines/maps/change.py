@@ -13,6 +13,7 @@ from branca.element import Element
 from folium.plugins import Fullscreen, MeasureControl
 
 from ..engine.rings import format_m
+from ..shapes import with_shapes
 from .display import DisplayOptions, feature_texts
 from .elements import GeoJsonText, OfflineMap, collection_text, first_feature, register
 from .layers import STYLE, basemap_layer, no_cdn, population_layer
@@ -65,7 +66,7 @@ def _layer(
 
 def _bounds(change: Change) -> np.ndarray:
     boxes = [a.bands.total_bounds for a in (change.before, change.after) if len(a.bands)] + [
-        a.hazards.to_crs(4326).total_bounds for a in (change.before, change.after)
+        with_shapes(a.hazards).to_crs(4326).total_bounds for a in (change.before, change.after)
     ]
     b = np.array([x for x in boxes if np.isfinite(x).all()])
     if not len(b):
@@ -82,8 +83,8 @@ def change_map(change: Change, *, options: DisplayOptions | None = None) -> Offl
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     basemap_layer(m=m, bounds=tuple(bounds))
     population_layer(change.after, m=m, options=options)
-    before = change.before.hazards[change.before.hazards["counted"]]
-    after = change.after.hazards[change.after.hazards["counted"]]
+    before, after = (with_shapes(a.hazards) for a in (change.before, change.after))
+    before, after = before[before["counted"]], after[after["counted"]]
     cols = ["hazard_id", "land_class", "status", "people_inside"]
     _layer(
         m, "before", before, cols,

@@ -19,6 +19,7 @@ import shapely
 from ..assessment.result import Assessment
 from ..crs import to_lonlat
 from ..engine.executors import map_array, release_memory
+from ..shapes import with_shapes
 from .elements import OfflineMap, feature_text, script_safe
 
 __all__ = [
@@ -291,5 +292,5 @@ def view_bounds(assessment: Assessment) -> np.ndarray:
     """Lon/lat bounds of the bands (or of the hazards when there are none)."""
     b = assessment.bands.total_bounds if len(assessment.bands) else np.full(4, np.nan)
     if not np.isfinite(b).all():
-        b = to_lonlat(assessment.hazards).total_bounds
+        b = to_lonlat(with_shapes(assessment.hazards)).total_bounds
     return b

@@ -39,6 +39,7 @@ from ..crs import to_lonlat
 from ..engine.executors import map_threads
 from ..engine.rings import format_m
 from ..grid import pixel_window
+from ..shapes import with_shapes
 from .display import DisplayOptions, display, esc, feature_texts, new_map, view_bounds
 from .elements import (
     GeoJsonText,
@@ -223,7 +224,7 @@ class HazardTexts:
 
 def hazard_texts(assessment: Assessment, options: DisplayOptions) -> HazardTexts:
     """The hazards' features for display (:func:`feature_texts`) and the columns shown."""
-    frame = assessment.hazards
+    frame = with_shapes(assessment.hazards)  # point records' circles built
     rings = [ring_column(d) for d in assessment.rings_m]
     cols = [
         "hazard_id",

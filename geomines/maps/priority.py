@@ -10,6 +10,7 @@ from typing import Any
 import folium
 
 from ..assessment.result import Assessment
+from ..shapes import with_shapes
 from .display import DisplayOptions, feature_texts, new_map, view_bounds
 from .elements import GeoJsonText, collection_text, first_feature, register
 
@@ -43,7 +44,7 @@ def priority_layer(
     m = m if m is not None else new_map(view_bounds(assessment))
     if assessment.priority is None or not len(assessment.priority):
         return m
-    frame = assessment.hazards
+    frame = with_shapes(assessment.hazards)  # point records' circles built
     cols = [
         c
         for c in ("hazard_id", "priority_rank", "priority_tier", "priority_why", "land_class")

@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from ..crs import wrap_longitudes
+from ..shapes import with_shapes
 
 
 def json_value(value: Any) -> Any:
@@ -78,6 +79,7 @@ def to_geojson(
     -------
     pathlib.Path
     """
+    gdf = with_shapes(gdf)  # hazards kept as points with a radius: their circles
     frame = gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
     out = Path(path)
     tmp = out.with_name(out.name + ".features.tmp")

@@ -21,6 +21,7 @@ from ..assessment.result import Assessment
 from ..engine.rings import format_m
 from ..maps.layers import ADMIN_BREAKS, ADMIN_COLORS, RELEASED, RING_COLORS, STYLE
 from ..maps.priority import BAND_COLORS, BEYOND_COLOR, TIER_STYLE
+from ..shapes import with_shapes
 from .qml import Rule, literal, qml, quoted
 
 __all__ = ["gpkg_layers", "layer_styles", "write_gpkg"]
@@ -53,7 +54,8 @@ def _plain(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def gpkg_layers(assessment: Assessment) -> dict[str, gpd.GeoDataFrame]:
     """The layers written, by name."""
-    layers = {"hazards": assessment.hazards, "bands": assessment.bands}
+    hazards = with_shapes(assessment.hazards)  # point records' circles built
+    layers = {"hazards": hazards, "bands": assessment.bands}
     if assessment.admin is not None and assessment.by_admin is not None:
         table = assessment.by_admin.iloc[:-1].reset_index(drop=True)  # not "outside"
         layers["admin_units"] = gpd.GeoDataFrame(
@@ -63,11 +65,11 @@ def gpkg_layers(assessment: Assessment) -> dict[str, gpd.GeoDataFrame]:
     if assessment.communities is not None:
         layers["communities"] = assessment.communities
     if assessment.priority is not None and len(assessment.priority):
-        geoms = assessment.hazards.set_index(assessment.hazards["hazard_id"].astype(str))
+        geoms = hazards.geometry.set_axis(hazards["hazard_id"].astype(str))
         layers["priority"] = gpd.GeoDataFrame(
             assessment.priority,
-            geometry=geoms.geometry.reindex(assessment.priority["hazard_id"]).values,
-            crs=assessment.hazards.crs,
+            geometry=geoms.reindex(assessment.priority["hazard_id"]).values,
+            crs=hazards.crs,
         )
     return layers
 

@@ -21,12 +21,21 @@ import numpy as np
 import pandas as pd
 
 from ..assessment.result import Assessment
+from ..shapes import RADIUS
 from .tables import summary_rows
 
 __all__ = ["workbook_sheets", "write_xlsx"]
 
 #: Widest column, in characters.
 MAX_WIDTH = 60
+
+
+def _attributes(hazards: pd.DataFrame) -> pd.DataFrame:
+    """The hazards' columns but their geometry (and the radius of circles built when
+    drawn: the sheet is the same whether they were built on reading or not).
+    """
+    drop = [c for c in (hazards.geometry.name, RADIUS) if c in hazards.columns]
+    return pd.DataFrame(hazards.drop(columns=drop))
 
 
 def workbook_sheets(assessment: Assessment) -> dict[str, pd.DataFrame]:
@@ -36,7 +45,7 @@ def workbook_sheets(assessment: Assessment) -> dict[str, pd.DataFrame]:
         "bands": assessment.band_table,
         "by_admin": assessment.by_admin,
         "by_class": assessment.by_class,
-        "hazards": pd.DataFrame(assessment.hazards.drop(columns=assessment.hazards.geometry.name)),
+        "hazards": _attributes(assessment.hazards),
         "priority": assessment.priority,
         "communities": (
             pd.DataFrame(assessment.communities.drop(columns="geometry"))

@@ -18,6 +18,7 @@ from ..crs import move_to_grid
 from ..engine.rings import buffer_m, format_m
 from ..errors import InputError, LoadWarning
 from ..io.vector import read_layer
+from ..shapes import shape_series
 from .distances import nearest
 
 __all__ = ["PLACE_ID_COLUMNS", "PLACE_NAME_COLUMNS", "Places", "band_of", "communities"]
@@ -116,7 +117,7 @@ def communities(
         else np.array([f"P-{i + 1}" for i in range(len(frame))], dtype=object)
     )
     _warn_places(frame, ids)
-    near = nearest(frame.geometry, hazards.geometry[counted].reset_index(drop=True), rings_m)
+    near = nearest(frame.geometry, shape_series(hazards, counted), rings_m)
     hazard_ids = hazards["hazard_id"].to_numpy(dtype=object)[counted]
     out = gpd.GeoDataFrame(
         {

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..shapes import shape_series
 from .features import Features, feature_columns
 from .places import Places, communities, people_on_grid
 from .profile import Profile, default_profile, ranked_rows, ranking_columns, read_profile
@@ -55,7 +56,9 @@ def where_first(
     rings = result.rings_m
     classes: list[str] = []
     if features is not None:
-        columns, counts = feature_columns(features, hazards.geometry, usable, rings)
+        shapes = shape_series(hazards).set_axis(hazards.index)
+        columns, counts = feature_columns(features, shapes, usable, rings)
+        del shapes
         classes = sorted(counts)
         for name in columns.columns:
             hazards[name] = columns[name]
