@@ -160,13 +160,19 @@ def test_circles_built_a_slice_at_a_time(tmp_path, monkeypatch):
     _same(lean, built, exact=False)
 
 
-def test_outputs_of_points_kept_as_points_are_those_of_their_circles(tmp_path):
-    """The GeoJSON, GeoPackage and workbook written: the circles, without the radius
-    column, feature for feature as when they were built on reading."""
-    path = _layer(tmp_path)
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:32626"])
+def test_outputs_of_points_kept_as_points_are_those_of_their_circles(tmp_path, crs, monkeypatch):
+    """The GeoJSON (its circles built a chunk of 4 features at a time, moved to lon/lat
+    from UTM), GeoPackage and workbook written: the circles, without the radius column,
+    feature for feature as when they were built on reading."""
+    from geomines.outputs import geojson
+
+    monkeypatch.setattr(geojson, "CHUNK", 4)
+    path = _layer(tmp_path, crs)
     out = {}
     for name, kwargs in (("built", {}), ("lean", {"build_circles": False})):
-        result = _assess(_read(path, **kwargs))
+        with pytest.warns(ReprojectionWarning) if crs != "EPSG:4326" else nullcontext():
+            result = _assess(_read(path, **kwargs))
         out[name] = tmp_path / name
         write_outputs(result, out[name], write_map=False, write_report=False, gpkg=True, xlsx=True)
     docs = [json.loads((out[k] / "hazards.geojson").read_text()) for k in ("lean", "built")]

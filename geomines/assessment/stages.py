@@ -470,7 +470,6 @@ def project(
     plain = usable & ~circles
     geoms_r = np.array([shapely.Polygon()] * len(frame), dtype=object)
     geoms_r[circles] = geoms[circles]  # each circle is built, then moved, when used
-    ids = frame["hazard_id"].astype(str).to_numpy()
 
     def move(g: np.ndarray) -> np.ndarray:
         return move_to_grid(g, src_crs, raster.crs, raster.bounds)
@@ -490,7 +489,7 @@ def project(
         if src_crs != raster.crs:
             lost.append(pos[_lost_area(built, move(built))])
     if lost and (gone := np.sort(np.concatenate(lost))).size:
-        _refuse_lost(list(ids[gone]), raster)
+        _refuse_lost(list(frame["hazard_id"].astype(str).to_numpy()[gone]), raster)
     radius = (
         np.where(circles, shapes.radius, np.nan)
         if shapes.radius is not None and circles.any()

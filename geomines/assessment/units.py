@@ -38,8 +38,9 @@ from .result import ring_column
 
 #: priority of the tasks started ahead (Dask's: below the hazards' tasks)
 AHEAD = -1
-#: hazards given their admin unit at a time (a point each, made per slice)
-POINT_SLICE = 100_000
+#: hazards given their admin unit at a time (a point each, made per slice; and the
+#: circles of point records kept as points, built per slice: see geomines.shapes.SLICE)
+POINT_SLICE = 20_000
 
 
 @dataclass

@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from ..crs import wrap_longitudes
-from ..shapes import with_shapes
+from ..shapes import circle_radius, with_shapes
 
 
 def json_value(value: Any) -> Any:
@@ -79,8 +79,11 @@ def to_geojson(
     -------
     pathlib.Path
     """
-    gdf = with_shapes(gdf)  # hazards kept as points with a radius: their circles
-    frame = gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
+    # point records kept as points with a radius: their circles, built a chunk at a time
+    # in the frame's CRS (then moved, as the frame's other geometries are)
+    move = gdf.crs is not None and not gdf.crs.equals("EPSG:4326")
+    pending = circle_radius(gdf) is not None
+    frame = gdf.to_crs(4326) if move and not pending else gdf
     out = Path(path)
     tmp = out.with_name(out.name + ".features.tmp")
     west, south, east, north = np.inf, np.inf, -np.inf, -np.inf
@@ -90,6 +93,9 @@ def to_geojson(
         with open(tmp, "w", encoding="utf-8") as fh:
             for start, stop in _chunks(frame.geometry.values):
                 part = frame.iloc[start:stop]
+                if pending:
+                    part = with_shapes(part)
+                    part = part.to_crs(4326) if move else part
                 pieces, bbox = _features(part, precision, id_column, start)
                 fh.write(",\n" if start else "")
                 fh.writelines(pieces)

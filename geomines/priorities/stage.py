@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..engine.executors import release_memory
 from ..shapes import shape_series
 from .features import Features, feature_columns
 from .places import Places, communities, people_on_grid
@@ -94,6 +95,7 @@ def where_first(
     hazards["priority_score"] = score
     # taken from the table's own array ("" where not counted): with pandas' Arrow
     # strings no Python string is made per hazard (700,000 texts: ~146 MB)
+    release_memory()  # the list's transient texts, freed into pyarrow's pool, go first
     take = np.full(len(hazards), -1, dtype=np.intp)
     take[counted] = row
     why = table["why"].array.take(take, allow_fill=True, fill_value="")
