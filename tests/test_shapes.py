@@ -192,3 +192,25 @@ def test_outputs_of_points_kept_as_points_are_those_of_their_circles(tmp_path, c
         pd.read_excel(out[k] / "geomines.xlsx", sheet_name="hazards") for k in ("lean", "built")
     ]
     pd.testing.assert_frame_equal(sheets[0], sheets[1])
+
+
+def test_spatial_slices_are_compact_and_hold_every_hazard_once():
+    """A 40 x 40 grid of boxes (and 3 without bounds) in slices of 100: every position
+    once, at most 100 per slice, those without bounds last; each slice covers a compact
+    area: the Z-order's quadrants, so no slice's box spans more than half the grid."""
+    from geomines.assessment.batching import spatial_slices
+
+    rng = np.random.default_rng(3)
+    xy = np.array([(i, j) for i in range(40) for j in range(40)], dtype=float)[
+        rng.permutation(1600)
+    ]
+    bounds = np.column_stack([xy, xy + 0.5])
+    bounds = np.vstack([bounds[:800], np.full((3, 4), np.nan), bounds[800:]])
+    slices = spatial_slices(bounds, 100)
+    assert sorted(np.concatenate(slices).tolist()) == list(range(1603))
+    assert all(len(s) <= 100 and (np.diff(s) > 0).all() for s in slices)
+    assert set(slices[-1]) >= {800, 801, 802}
+    for s in slices[:-1]:
+        b = bounds[s]
+        assert b[:, 2].max() - b[:, 0].min() <= 20.5 or b[:, 3].max() - b[:, 1].min() <= 20.5
+        assert (b[:, 2].max() - b[:, 0].min()) * (b[:, 3].max() - b[:, 1].min()) <= 21 * 21 * 2

@@ -34,19 +34,36 @@ def spatial_batches(
     """
     if positions.size == 0:
         return []
-    b = bounds[positions]
+    order = _z_order(bounds[positions])
+    weight = coords[positions[order]] + 4 * QUAD_SEGS
+    cuts = np.flatnonzero(np.diff(np.cumsum(weight) // BATCH_COORDS)) + 1
+    return [np.sort(part) for part in np.split(positions[order], cuts)]
+
+
+def spatial_slices(bounds: np.ndarray, size: int) -> list[np.ndarray]:
+    """Every position (``bounds``: each geometry's, NaN for none) in slices of at most
+    ``size``, each a compact area (Z-order): merged into tile-wise unions a slice at a
+    time, each tile is merged from few slices. Geometries without bounds come last.
+    """
+    has = np.isfinite(bounds).all(axis=1)
+    where = np.nonzero(has)[0]
+    order = np.concatenate([where[_z_order(bounds[where])], np.nonzero(~has)[0]])
+    return [np.sort(order[i : i + size]) for i in range(0, max(len(order), 1), size)]
+
+
+def _z_order(b: np.ndarray) -> np.ndarray:
+    """An ordering of boxes along a Z-order curve of their centres (stable)."""
+    if not len(b):
+        return np.zeros(0, dtype=np.int64)
     cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
     span = max(float(np.ptp(cx)), float(np.ptp(cy)), 1e-12)
     scale = 65535 / span
-    order = np.argsort(
+    return np.argsort(
         morton(
             ((cx - cx.min()) * scale).astype(np.int64), ((cy - cy.min()) * scale).astype(np.int64)
         ),
         kind="stable",
     )
-    weight = coords[positions[order]] + 4 * QUAD_SEGS
-    cuts = np.flatnonzero(np.diff(np.cumsum(weight) // BATCH_COORDS)) + 1
-    return [np.sort(part) for part in np.split(positions[order], cuts)]
 
 
 #: Metres per degree of latitude, a lower bound (WGS 84: 110,574 at the equator).

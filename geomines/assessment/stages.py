@@ -30,6 +30,7 @@ import shapely
 from pyproj import CRS
 from tqdm import tqdm
 
+from .. import shapes as shapes_module
 from ..crs import move_to_grid, transform_geoms
 from ..engine.exact import PIXEL_RULES, PixelRule, ZonalSums
 from ..engine.executors import local_executor, release_memory
@@ -53,7 +54,7 @@ from ..uncertainty.age_sex import (
 )
 from ..uncertainty.curve import distance_curve, parse_curve
 from ..uncertainty.sources import parse_sources, source_row
-from .batching import CLASS_TILE, closing_tiles, reach_boxes, spatial_batches
+from .batching import CLASS_TILE, closing_tiles, reach_boxes, spatial_batches, spatial_slices
 from .breakdowns import (
     CLASS_PRECEDENCE,
     band_frame,
@@ -529,11 +530,12 @@ def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
     for k, (_, pos) in enumerate(groups):
         group_of[pos] = k
     started = []
-    for pos, shapes in p.geoms_r.slices():
-        started.append(options.engine.sums_later(shapes, p.raster))
+    for pos in _slices(p):
+        shapes = p.geoms_r[pos]
+        started.append((pos, options.engine.sums_later(shapes, p.raster)))
         if groups:
             builder.add_many(_members(groups, group_of, pos, shapes))
-    del shapes
+        del shapes
     for j, src in enumerate(derive.values()):
         builder.derive(len(groups) + j, list(src))
     # the groups' totals are their columns; only the derived unions' pieces are used (the
@@ -548,7 +550,7 @@ def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
     unions = unions_later()
     derived = dict(zip(derive, unions[len(groups) :], strict=True)) if groups else {}
     columns = {"people_inside": [u.total.people for u in unions[: len(groups)]]}
-    sums = _joined([take() for take in started])
+    sums = _joined([(pos, take()) for pos, take in started], len(p.frame))
     bar.update()
     kept = [sums.people, sums.weight, sums.weight_nodata, sums.area, sums.area_in_raster]
     inside = ZonalSums(*(np.where(p.usable, a, 0.0) for a in kept))
@@ -575,12 +577,26 @@ def _members(
     return out
 
 
-def _joined(parts: list[ZonalSums]) -> ZonalSums:
-    """Sums of consecutive slices of geometries, as one."""
-    if len(parts) == 1:
-        return parts[0]
+def _slices(p: Projected) -> list[np.ndarray]:
+    """The hazards' positions in slices whose circles are built together: one of every
+    hazard when none is pending, else :data:`~geomines.shapes.SLICE` at a time, each a
+    compact area (so a union tile is merged from few slices, not from every one).
+    """
+    if p.geoms_r.radius is None:
+        return [np.arange(len(p.frame))]
+    return spatial_slices(p.bounds, shapes_module.SLICE)
+
+
+def _joined(parts: list[tuple[np.ndarray, ZonalSums]], n: int) -> ZonalSums:
+    """Sums of slices of the geometries (``(positions, sums)``), as one for all ``n``."""
+    if len(parts) == 1 and len(parts[0][0]) == n:
+        return parts[0][1]
     fields = ("people", "weight", "weight_nodata", "area", "area_in_raster")
-    return ZonalSums(*(np.concatenate([getattr(s, f) for s in parts]) for f in fields))
+    out = ZonalSums(*(np.zeros(n) for _ in fields))
+    for pos, sums in parts:
+        for f in fields:
+            getattr(out, f)[pos] = getattr(sums, f)
+    return out
 
 
 def count_rings(p: Projected, per: PerHazard, options: Options, bar: tqdm) -> dict[float, UnionSum]:
