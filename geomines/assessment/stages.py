@@ -578,13 +578,18 @@ def _members(
 
 
 def _slices(p: Projected) -> list[np.ndarray]:
-    """The hazards' positions in slices whose circles are built together: one of every
-    hazard when none is pending, else :data:`~geomines.shapes.SLICE` at a time, each a
-    compact area (so a union tile is merged from few slices, not from every one).
+    """The hazards' positions in slices whose circles are built together: every hazard
+    at once when no circle is pending or they are :data:`~geomines.shapes.SLICE` at
+    most; else the others at once, then the circles a slice at a time, each a compact
+    area (so a union tile is merged from few slices, not from every one).
     """
-    if p.geoms_r.radius is None:
+    if p.geoms_r.radius is None or len(p.frame) <= shapes_module.SLICE:
         return [np.arange(len(p.frame))]
-    return spatial_slices(p.bounds, shapes_module.SLICE)
+    circles = p.geoms_r.circles
+    rest = np.nonzero(~circles)[0]
+    where = np.nonzero(circles)[0]
+    built = [where[s] for s in spatial_slices(p.bounds[where], shapes_module.SLICE)]
+    return ([rest] if len(rest) else []) + [s for s in built if len(s)]
 
 
 def _joined(parts: list[tuple[np.ndarray, ZonalSums]], n: int) -> ZonalSums:
