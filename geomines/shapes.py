@@ -154,9 +154,8 @@ def with_shapes(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The frame with its circles built (and without :data:`RADIUS`), as written and
     drawn; the frame itself when none is pending.
     """
-    radius = circle_radius(frame)
-    if radius is None:
+    shapes = hazard_shapes(frame)
+    if shapes.radius is None:
         return frame.drop(columns=[RADIUS]) if RADIUS in frame.columns else frame
-    shapes = Shapes(np.asarray(frame.geometry.values, dtype=object), radius, frame.crs)
     out = frame.drop(columns=[RADIUS])
     return out.set_geometry(gpd.GeoSeries(shapes[:], index=frame.index, crs=frame.crs))

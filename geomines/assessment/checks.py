@@ -39,6 +39,7 @@ from .records import Checks, Reconciliation
 __all__ = [
     "PartCounts",
     "band_parts_later",
+    "checks_land_rule",
     "outside_region",
     "quality_checks",
     "reconcile_rings",
@@ -194,6 +195,11 @@ def plain_rule(raster: PopulationRaster) -> dict[str, Any]:
     return {"land_rule": "plain"} if raster.land_area is not None else {}
 
 
+def checks_land_rule(raster: PopulationRaster) -> str:
+    """The land rule the checks' parts are counted with (:func:`plain_rule`'s)."""
+    return str(plain_rule(raster).get("land_rule", "land-first"))
+
+
 def reconcile_rings(
     union_u: UnionSum,
     rings: Sequence[float],
@@ -215,8 +221,7 @@ def reconcile_rings(
     ``bands``: the bands, started by :func:`band_parts_later` with that rule (started
     here when not given).
     """
-    rule = plain_rule(raster)
-    land_rule = rule.get("land_rule", "land-first")
+    rule, land_rule = plain_rule(raster), checks_land_rule(raster)
     if bands is None:
         bands = band_parts_later(union_u, rings, ring_u, engine, raster, land_rule)
     outer = ring_u[rings[-1]] if rings else union_u

@@ -64,7 +64,7 @@ from .breakdowns import (
     precedence_masks,
     precedence_table,
 )
-from .checks import band_parts_later, plain_rule, quality_checks, reconcile_rings
+from .checks import band_parts_later, checks_land_rule, quality_checks, reconcile_rings
 from .provenance import method_block
 from .records import Reconciliation, Totals
 from .result import STATUSES, Assessment, ring_column
@@ -526,9 +526,7 @@ def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
     # circles are built for them: the workers (or, in-process, the task threads) count
     # while this process computes the areas
     builder = options.engine.union_builder(p.raster, len(groups) + len(derive))
-    group_of = np.full(len(p.frame), -1, dtype=np.int64)
-    for k, (_, pos) in enumerate(groups):
-        group_of[pos] = k
+    group_of = _group_of(groups, len(p.frame))
     started = []
     for pos in _slices(p):
         shapes = p.geoms_r[pos]
@@ -556,6 +554,14 @@ def count_per_hazard(p: Projected, options: Options, bar: tqdm) -> PerHazard:
     inside = ZonalSums(*(np.where(p.usable, a, 0.0) for a in kept))
     p.frame["people_inside"] = np.where(p.usable, sums.people, np.nan)
     return PerHazard(inside, groups, columns, sources["counted"], derived)
+
+
+def _group_of(groups: list[tuple[tuple[Any, ...], np.ndarray]], n: int) -> np.ndarray:
+    """Each of ``n`` hazards' class group (-1: in none)."""
+    out = np.full(n, -1, dtype=np.int64)
+    for k, (_, pos) in enumerate(groups):
+        out[pos] = k
+    return out
 
 
 def _members(
@@ -613,9 +619,7 @@ def count_rings(p: Projected, per: PerHazard, options: Options, bar: tqdm) -> di
     batch, the open tiles and the union of the counted hazards, however many hazards.
     """
     batches = spatial_batches(p.bounds, p.coords, np.nonzero(p.usable)[0])
-    group_of = np.full(len(p.frame), -1, dtype=np.int64)
-    for k, (_, pos) in enumerate(per.groups):
-        group_of[pos] = k
+    group_of = _group_of(per.groups, len(p.frame))
     out: dict[float, UnionSum] = {}
     for d in options.rings:
         bar.set_postfix_str(f"buffers and people within {format_m(d)} m")
@@ -739,7 +743,7 @@ def break_down(
     # the bands (for the map and their check) and the checks' parts are made and counted
     # where the engine runs (on the workers, or the task threads) while this process
     # goes on to the admin units; the bands come back once those are done
-    land_rule = plain_rule(p.raster).get("land_rule", "land-first")
+    land_rule = checks_land_rule(p.raster)
     bands = band_parts_later(dissolved.union, rings, dissolved.rings, engine, p.raster, land_rule)
     checks_later = reconcile_rings(
         dissolved.union, rings, dissolved.rings, levels, engine, p.raster, bands

@@ -521,18 +521,13 @@ class PartitionedEngine:
         """
         rules = [self.options(land_rule=rule) for rule in land_rules]
         li, ri = np.asarray(li, dtype=np.int64), np.asarray(ri, dtype=np.int64)
-        if self.partition_px is None:
-            chunks = [(left, right, li, ri)]
-        else:
-            chunks = list(self._pair_chunks(left, right, li, ri))
         handles = [
             self.submit(
                 _task_overlays, raster, WHOLE, *chunk, rules, op,
                 label=f"{len(chunk[2])} {op}s made and counted on {raster.name}",
             )
-            for chunk in chunks
+            for chunk in self._pair_chunks(left, right, li, ri)
         ]  # fmt: skip
-        del chunks
 
         def taken() -> tuple[np.ndarray, np.ndarray]:
             done = self.executor.gather(handles)
@@ -547,8 +542,12 @@ class PartitionedEngine:
         self, left: np.ndarray, right: np.ndarray, li: np.ndarray, ri: np.ndarray
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         """The pairs in chunks of about equal work (the geometries' coordinates), in
-        order, each with only the geometries its pairs name: ``(left, right, li, ri)``.
+        order, each with only the geometries its pairs name: ``(left, right, li, ri)``;
+        in-process (the grid whole) one chunk of every pair, as given.
         """
+        if self.partition_px is None:
+            yield left, right, li, ri
+            return
         if len(li) == 0:
             return
         coords = (
