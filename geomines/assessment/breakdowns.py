@@ -160,13 +160,20 @@ def band_frame(
     crs: CRS,
     bands: list[list[shapely.Geometry]],
 ) -> gpd.GeoDataFrame:
-    """Exclusive bands: the union, then each ring minus the previous one (``bands``: its
-    tile pieces, see :func:`~geomines.assessment.checks.band_parts_later`).
+    """Exclusive bands: the union, then each ring minus the previous one (``bands``: each
+    band's tile pieces, see :func:`~geomines.assessment.checks.band_parts_later`).
+
+    ``bands`` is emptied as the bands are made: each band's pieces are let go once its
+    geometry (a copy) is built, so a caller holding them by this list alone never holds
+    every band twice.
     """
+    if len(bands) != len(rings):
+        raise ValueError(f"band_frame: {len(rings)} rings but {len(bands)} bands of pieces")
     names, froms, tos = ["inside"], [np.nan], [0.0]
     people, geoms = [union.total.people], [union.geometry()]
     prev, prev_d = union, 0.0
-    for d, parts in zip(rings, bands, strict=True):
+    for k, d in enumerate(rings):
+        parts, bands[k] = bands[k], []
         cur = ring_u[d]
         polys = (
             [
@@ -182,6 +189,7 @@ def band_frame(
         tos.append(d)
         people.append(cur.total.people - prev.total.people)
         geoms.append(shapely.MultiPolygon(polys) if polys else shapely.Polygon())
+        del parts, polys
         prev, prev_d = cur, d
     frame = gpd.GeoDataFrame(
         {"band": names, "from_m": froms, "to_m": tos, "people": people},

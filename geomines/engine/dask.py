@@ -93,6 +93,10 @@ class PackedGeometries:
     packed, the array is written and read by one vectorised call each way (20,000
     hazards: 0.53 s -> 0.12 s, there and back). WKB holds the coordinates' exact
     doubles, so nothing moves. ``None`` stays ``None``.
+
+    The blob goes as a numpy array of bytes: Dask's pickling (protocol 5) sends it
+    out of band, as it is, rather than copying it into the pickle's own bytes (200,000
+    circles, 210 MB of WKB: one copy and ~0.5 s less on the sending side).
     """
 
     __slots__ = ("array",)
@@ -100,13 +104,15 @@ class PackedGeometries:
     def __init__(self, array: np.ndarray) -> None:
         self.array = array
 
-    def __reduce__(self) -> tuple[Callable, tuple[bytes, np.ndarray]]:
+    def __reduce__(self) -> tuple[Callable, tuple[np.ndarray, np.ndarray]]:
         wkb = shapely.to_wkb(self.array)  # None where the geometry is missing
         lengths = np.array([-1 if w is None else len(w) for w in wkb], dtype=np.int64)
-        return _unpack, (b"".join(w for w in wkb if w is not None), lengths)
+        blob = b"".join(w for w in wkb if w is not None)
+        del wkb
+        return _unpack, (np.frombuffer(blob, dtype=np.uint8), lengths)
 
 
-def _unpack(blob: bytes, lengths: np.ndarray) -> PackedGeometries:
+def _unpack(blob: np.ndarray | bytes, lengths: np.ndarray) -> PackedGeometries:
     ends = np.cumsum(np.maximum(lengths, 0)).tolist()
     view = memoryview(blob)
     pieces = np.empty(len(lengths), dtype=object)
