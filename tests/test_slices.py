@@ -206,3 +206,45 @@ def test_an_assessment_counted_in_small_slices_is_the_whole_counting(monkeypatch
     for key in ("bands_add_up", "classes_add_up", "admin_units_add_up"):
         assert sliced.checks[key]["ok"], sliced.checks[key]
         assert sliced.checks[key]["parts"] == pytest.approx(whole.checks[key]["parts"], rel=1e-12)
+
+
+def test_band_frame_builds_each_band_from_its_pieces_and_lets_them_go():
+    """Boxes whose union and differences are known by construction: the inside band is
+    the union's pieces, each ring band the pieces given for it (a multipolygon of them,
+    a multipolygon's parts flattened, empties dropped), its people the ring's total less
+    the one before; the list of pieces is emptied as the bands are made (their memory is
+    the frame's alone), and a list that does not match the rings is refused."""
+    from geomines.assessment.breakdowns import band_frame
+    from geomines.engine.exact import ZonalSum
+    from geomines.engine.unions import UnionSum
+
+    inner = shapely.box(0, 0, 2, 2)
+    union = UnionSum(np.array([inner], dtype=object), [(0, 0)], ZonalSum(people=4.0))
+    rings = (1.0, 2.0)
+    ring_u = {
+        1.0: UnionSum(
+            np.array([shapely.box(-1, -1, 3, 3)], dtype=object), [(0, 0)], ZonalSum(16.0)
+        ),
+        2.0: UnionSum(
+            np.array([shapely.box(-2, -2, 4, 4)], dtype=object), [(0, 0)], ZonalSum(36.0)
+        ),
+    }
+    first = [shapely.box(-1, -1, 3, 0), shapely.box(-1, 2, 3, 3), shapely.box(-1, 0, 0, 2),
+             shapely.box(2, 0, 3, 2)]  # fmt: skip
+    second = [
+        shapely.MultiPolygon([shapely.box(-2, -2, 4, -1), shapely.box(-2, 3, 4, 4)]),
+        shapely.box(-2, -1, -1, 3),
+        shapely.box(3, -1, 4, 3),
+        shapely.Polygon(),
+    ]
+    pieces = [list(first), list(second)]
+    frame = band_frame(union, rings, ring_u, "EPSG:4326", pieces)
+    assert pieces == [[], []]
+    assert list(frame["band"]) == ["inside", "0-1 m", "1-2 m"]
+    assert list(frame["people"]) == [4.0, 12.0, 20.0]
+    areas = shapely.area(frame.geometry.values)
+    np.testing.assert_allclose(areas, [4.0, 12.0, 20.0])
+    assert [len(shapely.get_parts(g)) for g in frame.geometry.values] == [1, 4, 4]
+    assert shapely.equals(shapely.union_all(frame.geometry.values), shapely.box(-2, -2, 4, 4))
+    with pytest.raises(ValueError, match="2 rings but 1 bands"):
+        band_frame(union, rings, ring_u, "EPSG:4326", [list(first)])
