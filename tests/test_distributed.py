@@ -428,6 +428,36 @@ def test_local_workers_run_with_glibcs_mmap_threshold_and_one_arena(client):
     assert all(t is None and omp == "1" and arenas == "1" for t, omp, arenas in env.values()), env
 
 
+def test_local_clusters_message_streams_keep_only_their_last_few_batches(client):
+    """Each of Dask's message streams keeps its recent batches of messages (under 1 MB)
+    whole, tasks' arguments included, for debugging: 1,000 by default. The scheduler of a
+    LocalCluster runs in the client's process, which so held ~200 MB of the engine's
+    arrays on 1,000,000 hazards after every task was done. local_client's streams keep
+    LOW_LEVEL_LOG: 1,500 small tasks later the client's process holds fewer of their
+    serialized arguments than there were tasks (5,300 with Dask's default log length)."""
+    import gc
+    import time
+
+    from distributed.protocol.serialize import Serialized, ToPickle
+
+    from geomines.engine.dask import LOW_LEVEL_LOG
+
+    futures = [client.submit(np.sum, np.arange(1000) + k, pure=False) for k in range(1500)]
+    assert client.gather(futures) == [int(np.sum(np.arange(1000) + k)) for k in range(1500)]
+    del futures
+    scheduler = client.cluster.scheduler
+    deadline = time.monotonic() + 10
+    while scheduler.tasks and time.monotonic() < deadline:  # the release is asynchronous
+        time.sleep(0.05)
+    logs = [s.recent_message_log for s in scheduler.stream_comms.values()]
+    logs.append(client.scheduler_comm.recent_message_log)
+    assert len(logs) == 3 and all(log.maxlen == LOW_LEVEL_LOG for log in logs)
+    assert all(len(log) <= LOW_LEVEL_LOG for log in logs)
+    gc.collect()
+    kept = [o for o in gc.get_objects() if isinstance(o, (ToPickle, Serialized))]
+    assert len(kept) < 1500, len(kept)
+
+
 def test_local_workers_run_without_dasks_stack_sampling_profiler(client):
     """The profiler samples the task thread every 10 ms and takes the GIL to do it: the
     2-worker benchmark ran 12-20% slower with it. local_client's workers run without."""

@@ -74,6 +74,7 @@ def local_client(
         "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
         "distributed.nanny.pre-spawn-environ.MALLOC_ARENA_MAX": 1,
         "distributed.worker.profile.enabled": False,
+        "distributed.admin.low-level-log-length": LOW_LEVEL_LOG,
     }
     with dask.config.set(settings):
         cluster = dd.LocalCluster(
@@ -83,7 +84,18 @@ def local_client(
             memory_limit=memory_limit,
             dashboard_address=None,
         )
-    return dd.Client(cluster)
+        return dd.Client(cluster)
+
+
+#: Messages kept by each of Dask's message streams for debugging (Dask's default: 1,000).
+#: Each stream (client to scheduler, scheduler to each worker) keeps its recent batches
+#: of messages under 1 MB whole, with the tasks' arguments in them; the scheduler of a
+#: ``LocalCluster`` runs in the client's process, so that process held every stream's
+#: last 1,000 batches: on 1,000,000 hazards ~200 MB of the engine's index arrays and
+#: masks after the tasks were done (found with objgraph: Scheduler -> BatchedSend ->
+#: recent_message_log). Also the length of Dask's other low-level logs (the scheduler's
+#: transition log, the workers' task logs).
+LOW_LEVEL_LOG = 8
 
 
 class PackedGeometries:
@@ -114,7 +126,7 @@ class PackedGeometries:
 
 def _unpack(blob: np.ndarray | bytes, lengths: np.ndarray) -> PackedGeometries:
     ends = np.cumsum(np.maximum(lengths, 0)).tolist()
-    view = memoryview(blob)
+    view = blob.data if isinstance(blob, np.ndarray) else memoryview(blob)
     pieces = np.empty(len(lengths), dtype=object)
     pieces[:] = [
         None if n < 0 else bytes(view[end - n : end])
