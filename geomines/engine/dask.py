@@ -53,6 +53,17 @@ def require_dask() -> Any:
     return dd
 
 
+#: Messages kept by each of Dask's message streams for debugging (Dask's default: 1,000).
+#: Each stream (client to scheduler, scheduler to each worker) keeps its recent batches
+#: of messages under 1 MB whole, with the tasks' arguments in them; the scheduler of a
+#: ``LocalCluster`` runs in the client's process, so that process held every stream's
+#: last 1,000 batches: on 1,000,000 hazards ~250 MB of the engine's index arrays and
+#: masks after the tasks were done (held after the rings: 1,656 -> 1,394 MB; found with
+#: objgraph: Scheduler -> BatchedSend -> recent_message_log). Also the length of Dask's
+#: other low-level logs (the scheduler's transition log, the workers' task logs).
+LOW_LEVEL_LOG = 8
+
+
 def local_client(
     workers: int = 2, *, threads_per_worker: int = 1, memory_limit: str = "auto"
 ) -> Any:
@@ -87,17 +98,6 @@ def local_client(
         return dd.Client(cluster)
 
 
-#: Messages kept by each of Dask's message streams for debugging (Dask's default: 1,000).
-#: Each stream (client to scheduler, scheduler to each worker) keeps its recent batches
-#: of messages under 1 MB whole, with the tasks' arguments in them; the scheduler of a
-#: ``LocalCluster`` runs in the client's process, so that process held every stream's
-#: last 1,000 batches: on 1,000,000 hazards ~200 MB of the engine's index arrays and
-#: masks after the tasks were done (found with objgraph: Scheduler -> BatchedSend ->
-#: recent_message_log). Also the length of Dask's other low-level logs (the scheduler's
-#: transition log, the workers' task logs).
-LOW_LEVEL_LOG = 8
-
-
 class PackedGeometries:
     """A geometry array that pickles as one WKB blob and the lengths of its pieces.
 
@@ -124,9 +124,9 @@ class PackedGeometries:
         return _unpack, (np.frombuffer(blob, dtype=np.uint8), lengths)
 
 
-def _unpack(blob: np.ndarray | bytes, lengths: np.ndarray) -> PackedGeometries:
+def _unpack(blob: np.ndarray, lengths: np.ndarray) -> PackedGeometries:
     ends = np.cumsum(np.maximum(lengths, 0)).tolist()
-    view = blob.data if isinstance(blob, np.ndarray) else memoryview(blob)
+    view = blob.data
     pieces = np.empty(len(lengths), dtype=object)
     pieces[:] = [
         None if n < 0 else bytes(view[end - n : end])
