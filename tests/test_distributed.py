@@ -374,6 +374,70 @@ def test_geometries_travel_as_data_not_in_the_scheduler_task_specs(client):
     np.testing.assert_allclose(people, LocalEngine().batch_people(local, raster), rtol=1e-12)
 
 
+def test_a_few_heavy_geometries_travel_as_data_and_a_tasks_arrays_on_one_worker(client):
+    """Union tile pieces go to the overlays a few at a time, each of thousands of
+    coordinates: by their count alone they went into the task's spec, held pickled in the
+    client's process (the scheduler's, on a LocalCluster) until the task was released
+    (1,000,000 hazards: ~200 MB while the bands and checks were counted). Heavy arrays
+    are scattered however few; both arrays of a pair task go to one worker (Dask's own
+    scatter put each on the next worker, so one of them always had to move)."""
+    import pickle
+
+    from geomines.engine.core import _task_pair_sums
+    from geomines.engine.dask import SCATTER_COORDS, DaskEngine, packable
+
+    raster = geomines.read_population(SAO_MIGUEL / "gpw_v411_2020_count_2020.tif")
+    west, south, east, north = raster.bounds
+    cx, cy = (west + east) / 2, (south + north) / 2
+    # two discs of ~8,000 coordinates each, and two boxes
+    disc = shapely.Point(cx - 0.02, cy).buffer(0.05, quad_segs=2000)
+    left = np.array([disc, disc], dtype=object)
+    right = np.array([shapely.box(cx - 0.1, cy - 0.1, cx, cy + 0.1)] * 2, dtype=object)
+    assert shapely.get_num_coordinates(left).sum() > SCATTER_COORDS
+    assert packable(left) and not packable(right)
+    engine = DaskEngine(client, partition_px=1024)
+    li = ri = np.arange(2)
+    rules = [engine.options(land_rule="land-first")]
+
+    # where a task's arrays go: both to one worker, the next task's to the other
+    placed = []
+    for _ in range(4):
+        shipped = engine.executor._shipped((left, left[::-1].copy(), li, right))
+        futures = [a for a in shipped if isinstance(a, distributed.Future)]
+        assert len(futures) == 2 and shipped[3] is right
+        held = client.who_has(futures)
+        assert len({tuple(held[f.key]) for f in futures}) == 1, held
+        placed.append(tuple(held[futures[0].key]))
+        del shipped, futures
+    assert placed[0] != placed[1] and placed[0] == placed[2] and placed[1] == placed[3]
+
+    def transfers() -> int:
+        counts = client.run(lambda dask_worker: dask_worker.state.transfer_incoming_count_total)
+        return sum(counts.values())
+
+    before = transfers()
+    handles = [
+        engine.submit(
+            _task_pair_sums, raster, (0, 0), left, left, li, ri, rules, None, "difference"
+        )
+        for _ in range(8)
+    ]
+    distributed.wait(handles)  # done, and still held: their specs stay on the scheduler
+    wkb_bytes = sum(len(w) for w in shapely.to_wkb(left))
+    for handle in handles:
+        spec_bytes = client.run_on_scheduler(
+            lambda dask_scheduler, key=handle.key: len(
+                pickle.dumps(dask_scheduler.tasks[key].run_spec)
+            )
+        )
+        assert spec_bytes < wkb_bytes / 20, (spec_bytes, wkb_bytes)
+    # each task ran where its data were (one transfer per task before; work stealing
+    # may still move a task or two)
+    assert transfers() - before <= 2
+    # the same numbers as in-process: a disc minus itself holds nobody
+    assert all(np.array_equal(s, np.zeros((1, 2))) for s in engine.gather(handles))
+
+
 def test_packed_geometries_come_back_exactly():
     """Geometries sent packed (one WKB blob) come back bit for bit: every type, empty
     ones, holes, Z, and None; an array of anything else is not packed."""

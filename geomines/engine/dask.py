@@ -26,8 +26,14 @@ from ..io.population import PopulationRaster
 from .core import PartitionedEngine
 from .exact import PixelRule
 
-#: geometry arrays at least this long are scattered rather than put in the task
+#: geometry arrays at least this long, or with at least this many coordinates, are
+#: scattered rather than put in the task. A task's own arguments are held, pickled, in
+#: the scheduler (in the client's process on a ``LocalCluster``) until the task is
+#: released: a few union tile pieces of tens of thousands of coordinates each went
+#: there by their count alone (1,000,000 hazards: ~200 MB held by the client while the
+#: bands and checks were counted).
 SCATTER_MIN = 64
+SCATTER_COORDS = 4096
 
 __all__ = [
     "DaskEngine",
@@ -136,13 +142,12 @@ def _unpack(blob: np.ndarray, lengths: np.ndarray) -> PackedGeometries:
 
 
 def packable(arg: Any) -> bool:
-    """A long array of geometries (or None): worth sending as data, packed."""
-    return (
-        isinstance(arg, np.ndarray)
-        and arg.dtype == object
-        and arg.size >= SCATTER_MIN
-        and bool(shapely.is_valid_input(arg).all())
-    )
+    """An array of geometries (or None), long or heavy: worth sending as data, packed."""
+    if not (isinstance(arg, np.ndarray) and arg.dtype == object and arg.size):
+        return False
+    if not shapely.is_valid_input(arg).all():
+        return False
+    return arg.size >= SCATTER_MIN or int(shapely.get_num_coordinates(arg).sum()) >= SCATTER_COORDS
 
 
 def _on_worker(func: Callable, label: str, raster: PopulationRaster, *args: Any) -> Any:
@@ -169,6 +174,8 @@ class DaskExecutor:
         self.client = client
         self.scattered: dict[str, Any] = {}
         self.tasks = 0
+        self._workers: list[str] = []
+        self._turn = 0  # tasks whose data were scattered
 
     @property
     def lookahead(self) -> int:
@@ -192,24 +199,49 @@ class DaskExecutor:
         ``priority``: Dask's (a task of lower priority runs when no other waits).
         """
         self.tasks += 1
-        args = tuple(self._shipped(a) for a in args)
+        args = self._shipped(args)
         # keyed by what the task does (``_task_sums-…``), for the dashboard's task stream
         key = f"{getattr(func, '__name__', 'task').lstrip('_')}-{uuid.uuid4().hex}"
         return self.client.submit(
             _on_worker, func, label, *args, key=key, pure=False, priority=priority
         )
 
-    def _shipped(self, arg: Any) -> Any:
-        """A geometry array sent to a worker as data (packed), the rest as it is.
+    def _shipped(self, args: tuple) -> tuple:
+        """A task's arguments: its geometry arrays sent to the workers as data (packed,
+        in one call), the rest as they are.
 
         A task's arguments are kept in its spec by the scheduler (in this process,
         on a ``LocalCluster``) until the task is released: scattered, the geometries
         are held by the worker that runs the task instead, and the client's copy is
         transient.
         """
-        if packable(arg):
-            return self.client.scatter([PackedGeometries(arg)], hash=False)[0]
-        return arg
+        which = [k for k, a in enumerate(args) if packable(a)]
+        if not which:
+            return args
+        packed = [PackedGeometries(args[k]) for k in which]
+        # one worker holds all of them (the task runs there, with no transfer), the
+        # workers in turn; Dask's own scatter puts each array on the next worker
+        try:
+            sent = self.client.scatter(packed, workers=self._next_worker(), hash=False)
+        except Exception:  # that worker has gone: any worker, and ask again next time
+            self._workers = []
+            sent = self.client.scatter(packed, hash=False)
+        out = list(args)
+        for k, future in zip(which, sent, strict=True):
+            out[k] = future
+        return tuple(out)
+
+    def _next_worker(self) -> list[str] | None:
+        """The next worker in turn for a task's data (None: let Dask choose)."""
+        if not self._workers:
+            try:
+                self._workers = sorted(self.client.scheduler_info()["workers"])
+            except Exception:  # pragma: no cover - a client that cannot say
+                return None
+        if not self._workers:
+            return None
+        self._turn += 1
+        return [self._workers[self._turn % len(self._workers)]]
 
     def gather(self, handles: list) -> list:
         """The futures' values; a failed task raises :class:`PartitionError`."""
