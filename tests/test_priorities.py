@@ -396,6 +396,38 @@ def test_each_hazard_gets_its_own_rows_rank_even_with_repeated_ids(utm_ones):
         _assess(hazards, utm_ones, priority={"criteria": {"nope": {"weight": 1.0}}})
 
 
+def test_each_hazards_why_is_its_rows_and_blank_where_not_counted(utm_ones, monkeypatch):
+    """The hazards' priority_why is the text of their row in the list, "" where not
+    counted, whatever the frame's index; the list's texts, made a slice of rows at a
+    time, are kept as one array (each hazard's text is taken from it, not from the
+    slices joined again beside the result)."""
+    from geomines.priorities import profile as profile_module
+
+    monkeypatch.setattr(profile_module, "_WHY_ROWS", 7)  # texts made 7 rows at a time
+    hazards = _many_hazards(30, seed=13)
+    hazards["status"] = ["open", "open", "closed"] * 10
+    hazards.index = np.random.default_rng(13).permutation(30) + 100  # not 0..n-1
+    result = _assess(hazards, utm_ones)
+    table, frame = result.priority, result.hazards
+    counted = frame["counted"].to_numpy(bool)
+    assert counted.sum() == 20 and len(table) == 20
+    assert list(frame.index) == list(hazards.index)
+    assert (frame.loc[~counted, "priority_why"] == "").all()
+    text_of = dict(zip(table["hazard_id"], table["why"], strict=True))
+    ids, whys = frame.loc[counted, "hazard_id"], frame.loc[counted, "priority_why"]
+    for hazard_id, why in zip(ids, whys, strict=True):
+        assert why == text_of[hazard_id] and why != ""
+    # the reasons follow each row's points: the criterion with most points leads
+    for _, row in table.iterrows():
+        points = {c[: -len("_points")]: row[c] for c in table.columns if c.endswith("_points")}
+        top = max(points, key=lambda c: points[c])
+        if points[top] > 0:
+            assert row["why"].startswith(profile_module.label(top))
+    if isinstance(table["why"].array, pd.arrays.ArrowStringArray):
+        assert table["why"].array.__arrow_array__().num_chunks == 1
+        assert frame["priority_why"].array.__arrow_array__().num_chunks == 1
+
+
 def test_why_lists_the_criteria_that_gave_points_most_first():
     """The reasons text, per hazard: each criterion that gave points, most points first
     (ties in the profile's order), as '<label> <value>: <points> of <weight>'; none

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from ..engine.executors import release_memory
@@ -93,14 +94,35 @@ def where_first(
     score = np.full(len(hazards), np.nan)
     score[counted] = table["score"].to_numpy()[row]
     hazards["priority_score"] = score
-    # taken from the table's own array ("" where not counted): with pandas' Arrow
-    # strings no Python string is made per hazard (700,000 texts: ~146 MB)
     release_memory()  # the list's transient texts, freed into pyarrow's pool, go first
-    take = np.full(len(hazards), -1, dtype=np.intp)
-    take[counted] = row
-    why = table["why"].array.take(take, allow_fill=True, fill_value="")
+    why = _texts_by_hazard(table, row, counted)
     hazards["priority_why"] = pd.Series(why, index=hazards.index)
     return result
+
+
+def _texts_by_hazard(table: pd.DataFrame, row: np.ndarray, counted: np.ndarray) -> Any:
+    """Each hazard's text from the list's ``why`` (``row``: its row in the list; ``""``
+    where not counted).
+
+    With pandas' Arrow strings no Python string is made per hazard: the list's slices of
+    texts are joined once, with ``""`` after them, the list keeps that one array (its
+    slices go), and each hazard's text is taken from it. A take from the slices joined
+    them again beside its result: on 1,000,000 hazards (700,000 texts counted) the
+    priority stage's peak was ~510 MB above its start instead of ~400.
+    """
+    array = table["why"].array
+    if not isinstance(array, pd.arrays.ArrowStringArray):  # Python strings: pointers taken
+        take = np.full(len(counted), -1, dtype=np.intp)
+        take[counted] = row
+        return array.take(take, allow_fill=True, fill_value="")
+    dtype, chunks = array.dtype, array.__arrow_array__()
+    joined = pa.concat_arrays([*chunks.chunks, pa.array([""], type=chunks.type)])
+    del chunks, array
+    table["why"] = pd.array(joined.slice(0, len(table)), dtype=dtype)
+    release_memory()  # the slices
+    take = np.full(len(counted), len(table), dtype=np.int64)
+    take[counted] = row
+    return pd.array(joined.take(pa.array(take)), dtype=dtype)
 
 
 def _admin_of(places: gpd.GeoDataFrame, admin: gpd.GeoDataFrame, id_column: str) -> list[Any]:
