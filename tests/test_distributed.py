@@ -438,6 +438,37 @@ def test_a_few_heavy_geometries_travel_as_data_and_a_tasks_arrays_on_one_worker(
     assert all(np.array_equal(s, np.zeros((1, 2))) for s in engine.gather(handles))
 
 
+def test_task_data_follow_a_cluster_that_grows():
+    """Each task's data go to the workers in turn; the workers are asked for again every
+    WORKERS_EVERY tasks, so a worker that joins gets its share (not only by stealing)."""
+    from geomines.engine.dask import WORKERS_EVERY, DaskExecutor
+
+    disc = shapely.Point(0, 0).buffer(1.0, quad_segs=2000)
+    arrays = (np.array([disc, disc], dtype=object),)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        )
+        c = distributed.Client(cluster)
+    try:
+        executor = DaskExecutor(c)
+
+        def placed(n: int) -> set[str]:
+            shipped = [executor._shipped(arrays)[0] for _ in range(n)]
+            held = c.who_has(shipped)
+            return {w for f in shipped for w in held[f.key]}
+
+        first = placed(3)
+        assert len(first) == 1
+        cluster.scale(2)
+        c.wait_for_workers(2, timeout=60)
+        assert len(placed(WORKERS_EVERY + 4)) == 2
+    finally:
+        c.close()
+        cluster.close()
+
+
 def test_packed_geometries_come_back_exactly():
     """Geometries sent packed (one WKB blob) come back bit for bit: every type, empty
     ones, holes, Z, and None; an array of anything else is not packed."""

@@ -35,6 +35,9 @@ from .exact import PixelRule
 SCATTER_MIN = 64
 SCATTER_COORDS = 4096
 
+#: tasks whose data are placed between two looks at the cluster's workers
+WORKERS_EVERY = 64
+
 __all__ = [
     "DaskEngine",
     "DaskExecutor",
@@ -232,15 +235,20 @@ class DaskExecutor:
         return tuple(out)
 
     def _next_worker(self) -> list[str] | None:
-        """The next worker in turn for a task's data (None: let Dask choose)."""
-        if not self._workers:
+        """The next worker in turn for a task's data, each worker as often as it has
+        threads (as Dask's own scatter); the workers are asked for again every
+        :data:`WORKERS_EVERY` tasks, so a cluster that grows or shrinks is followed.
+        None: let Dask choose.
+        """
+        if not self._workers or self._turn % WORKERS_EVERY == 0:
             try:
-                self._workers = sorted(self.client.scheduler_info()["workers"])
+                threads = self.client.nthreads()
             except Exception:  # pragma: no cover - a client that cannot say
-                return None
+                threads = {}
+            self._workers = [w for w in sorted(threads) for _ in range(threads[w])]
+        self._turn += 1
         if not self._workers:
             return None
-        self._turn += 1
         return [self._workers[self._turn % len(self._workers)]]
 
     def gather(self, handles: list) -> list:
