@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import geopandas as gpd
@@ -32,6 +33,21 @@ def client():
     cluster = c.cluster
     c.close()
     cluster.close()
+
+
+@contextlib.contextmanager
+def _own_cluster(**kwargs):
+    """A LocalCluster of the test's own (its start-up warnings quiet) and a client on it,
+    both closed after."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(dashboard_address=None, **kwargs)
+        c = distributed.Client(cluster)
+    try:
+        yield c, cluster
+    finally:
+        c.close()
+        cluster.close()
 
 
 def _compare(a, b, rel=1e-9):
@@ -311,13 +327,7 @@ def test_multi_threaded_worker_never_closes_a_raster_another_thread_reads(tmp_pa
     raster object: each task releases only its own thread's file handles."""
     from geomines.engine.dask import DaskEngine
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(
-            n_workers=1, threads_per_worker=4, processes=True, dashboard_address=None
-        )
-        c = distributed.Client(cluster)
-    try:
+    with _own_cluster(n_workers=1, threads_per_worker=4, processes=True) as (c, _):
         rng = np.random.default_rng(3)
         path = write_raster(
             tmp_path / "pop.tif",
@@ -340,9 +350,6 @@ def test_multi_threaded_worker_never_closes_a_raster_another_thread_reads(tmp_pa
             remote = engine.sums(geoms, raster).people
             np.testing.assert_allclose(remote, local, rtol=1e-9, atol=1e-9)
         assert engine.total(raster) == pytest.approx(raster.total(), rel=1e-12)
-    finally:
-        c.close()
-        cluster.close()
 
 
 def test_geometries_travel_as_data_not_in_the_scheduler_task_specs(client):
@@ -445,13 +452,7 @@ def test_task_data_follow_a_cluster_that_grows():
 
     disc = shapely.Point(0, 0).buffer(1.0, quad_segs=2000)
     arrays = (np.array([disc, disc], dtype=object),)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
-        )
-        c = distributed.Client(cluster)
-    try:
+    with _own_cluster(n_workers=1, threads_per_worker=1, processes=False) as (c, cluster):
         executor = DaskExecutor(c)
 
         def placed(n: int) -> set[str]:
@@ -464,9 +465,6 @@ def test_task_data_follow_a_cluster_that_grows():
         cluster.scale(2)
         c.wait_for_workers(2, timeout=60)
         assert len(placed(WORKERS_EVERY + 4)) == 2
-    finally:
-        c.close()
-        cluster.close()
 
 
 def test_packed_geometries_come_back_exactly():
