@@ -706,3 +706,70 @@ def test_points_kept_as_points_on_a_cluster_are_their_circles(client, tmp_path, 
     monkeypatch.setattr(shapes, "SLICE", 7)
     lean = _assess(_read(path, build_circles=False), client=client)
     _same(lean, built, exact=False)
+
+
+def test_what_workers_send_travels_packed_and_weighs_its_coordinates(monkeypatch, tmp_path):
+    """What workers send each other and the client (a partition's union state, union
+    tiles, a batch's buffer pieces, the overlays) pickles as one WKB blob, not a call per
+    geometry, and comes back exactly; Dask weighs it by its coordinates, not by its
+    pointers (8 bytes a geometry), so its scheduler does not move it as if it were free.
+    """
+    import pickle
+
+    from dask.sizeof import sizeof
+    from shapely.geometry.base import BaseGeometry
+
+    import geomines.engine.dask  # noqa: F401  (registers the sizes)
+    from geomines.engine.core import WHOLE, _task_buffers, _task_overlays
+    from geomines.engine.exact import ZonalSum
+    from geomines.engine.packing import unpacked
+    from geomines.engine.unions import TileState, UnionSum
+
+    from .test_slices import _differences, _ones
+
+    rng = np.random.default_rng(5)
+    discs = shapely.buffer(shapely.points(rng.uniform(0, 100, (60, 2))), 3.0, quad_segs=32)
+    state = TileState(
+        [{(0, k): g for k, g in enumerate(discs[:40])}, {}, {(1, 1): discs[40]}],
+        [ZonalSum(people=2.5), ZonalSum(), ZonalSum(people=1.0)],
+    )
+    tiles = UnionSum(discs[41:], [(2, k) for k in range(19)], ZonalSum(people=7.0))
+    raster = _ones(tmp_path)
+    left, right, li, ri, _ = _differences()
+    rules = [{"pixel_rule": "exact", "window_px": None, "land_rule": "land-first"}]
+    people, packed = _task_overlays(raster, WHOLE, left, right, li, ri, rules, "difference")
+    x0, y0 = raster.transform.c, raster.transform.f
+    spots = shapely.points(x0 + rng.uniform(0, 40, 30), y0 - rng.uniform(0, 20, 30))
+    opts = {"pixel_rule": "exact", "window_px": None, "land_rule": "land-first"}
+    batch = _task_buffers(raster, WHOLE, spots, raster.crs, 3.0, {**opts, "partition_px": 16})
+    assert len(batch["parts"]) > 1
+
+    calls = []
+    real = BaseGeometry.__reduce__
+    monkeypatch.setattr(BaseGeometry, "__reduce__", lambda g: calls.append(1) or real(g))
+    state_back = pickle.loads(pickle.dumps(state))
+    tiles_back = pickle.loads(pickle.dumps(tiles))
+    parts_back = unpacked(pickle.loads(pickle.dumps(packed)))
+    batch_back = pickle.loads(pickle.dumps(batch))
+    assert not calls  # no geometry pickled on its own
+
+    assert [list(t) for t in state_back.tiles] == [list(t) for t in state.tiles]
+    assert state_back.counted == state.counted
+    for before, after in zip(state.tiles, state_back.tiles, strict=True):
+        for key, geom in before.items():
+            assert shapely.to_wkb(after[key]) == shapely.to_wkb(geom)
+    assert type(tiles_back) is UnionSum and tiles_back.keys == tiles.keys
+    assert tiles_back.total == tiles.total
+    assert (shapely.to_wkb(tiles_back.pieces) == shapely.to_wkb(tiles.pieces)).all()
+    assert (shapely.to_wkb(parts_back) == shapely.to_wkb(unpacked(packed))).all()
+    assert people.shape == (1, len(li))
+    np.testing.assert_array_equal(batch_back["people"], batch["people"])
+    for key, (pieces, ids) in batch["parts"].items():
+        back_pieces, back_ids = batch_back["parts"][key]
+        np.testing.assert_array_equal(back_ids, ids)
+        assert (shapely.to_wkb(unpacked(back_pieces)) == shapely.to_wkb(unpacked(pieces))).all()
+
+    # weighed by coordinates (16 bytes each), not by 8-byte pointers
+    assert sizeof(state) >= 16 * int(shapely.get_num_coordinates(discs[:41]).sum())
+    assert sizeof(tiles) >= 16 * int(shapely.get_num_coordinates(discs[41:]).sum())
+    assert sizeof(packed) >= 16 * int(shapely.get_num_coordinates(unpacked(packed)).sum())

@@ -44,6 +44,7 @@ from .exact import (
     zonal_sums,
 )
 from .executors import Executor, InlineExecutor, map_array, map_threads
+from .packing import PackedGeometries, unpacked
 from .rings import buffers_m, onto_grid
 from .unions import (
     UNION_TILE,
@@ -143,12 +144,14 @@ def _task_overlays(
     ri: np.ndarray,
     rules: list[dict],
     op: str,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, PackedGeometries]:
     """:func:`_task_pair_sums` that also gives the overlays back (one per pair, in order,
-    empty ones included): for parts that are both counted and kept.
+    empty ones included; packed, as they go back to the client): for parts that are
+    both counted and kept.
     """
     parts = _overlays(left, right, li, ri, op)
-    return np.stack([_task_sums(raster, key, parts, opts).people for opts in rules]), parts
+    people = np.stack([_task_sums(raster, key, parts, opts).people for opts in rules])
+    return people, PackedGeometries(parts)
 
 
 def _overlays(
@@ -248,7 +251,12 @@ def _task_buffers(
     series = gpd.GeoSeries(geoms, crs=crs)
     buf = onto_grid(buffers_m(series, [distance], to_crs=raster.crs)[0].values, raster)
     people = _task_sums(raster, key, buf, opts).people
-    return {"people": people, "parts": split(buf, raster, opts["partition_px"])}
+    # packed: the batch goes to the workers holding the partitions' unions
+    parts = {
+        k: (PackedGeometries(object_array(pieces)), np.asarray(ids, dtype=np.int64))
+        for k, (pieces, ids) in split(buf, raster, opts["partition_px"]).items()
+    }
+    return {"people": people, "parts": parts}
 
 
 def _task_people(raster: PopulationRaster, key: Key, batch: dict[str, Any]) -> np.ndarray:
@@ -284,7 +292,7 @@ def _task_add_parts(
     part = batch["parts"].get(key)
     if part is None:
         return state if state is not None else empty_state(opts["groups"])
-    pieces, ids = object_array(part[0]), np.asarray(part[1], dtype=np.int64)
+    pieces, ids = object_array(unpacked(part[0])), np.asarray(part[1], dtype=np.int64)
     out = state if state is not None else empty_state(opts["groups"])
     chosen = [(group, pieces[mask[ids]]) for group, mask in members]
     return state_add_many(out, [(g, c) for g, c in chosen if c.size], raster, opts["sides"])
@@ -534,7 +542,7 @@ class PartitionedEngine:
             if not done:
                 return np.zeros((len(rules), 0)), object_array([])
             people = np.concatenate([d[0] for d in done], axis=1)
-            return people, np.concatenate([d[1] for d in done])
+            return people, np.concatenate([unpacked(d[1]) for d in done])
 
         return taken
 

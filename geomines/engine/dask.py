@@ -25,6 +25,8 @@ from ..errors import GeominesError, MissingDependencyError
 from ..io.population import PopulationRaster
 from .core import PartitionedEngine
 from .exact import PixelRule
+from .packing import PackedGeometries, geometry_nbytes, unpacked
+from .unions import TileState, UnionTiles
 
 #: geometry arrays at least this long, or with at least this many coordinates, are
 #: scattered rather than put in the task. A task's own arguments are held, pickled, in
@@ -107,41 +109,35 @@ def local_client(
         return dd.Client(cluster)
 
 
-class PackedGeometries:
-    """A geometry array that pickles as one WKB blob and the lengths of its pieces.
+def _register_sizes() -> None:
+    """Tell Dask what the engine's geometry containers weigh.
 
-    Shapely pickles each geometry on its own (a WKB string and a call per object);
-    packed, the array is written and read by one vectorised call each way (20,000
-    hazards: 0.53 s -> 0.12 s, there and back). WKB holds the coordinates' exact
-    doubles, so nothing moves. ``None`` stays ``None``.
-
-    The blob goes as a numpy array of bytes: Dask's pickling (protocol 5) sends it
-    out of band, as it is, rather than copying it into the pickle's own bytes (200,000
-    circles, 210 MB of WKB: one copy and ~0.5 s less on the sending side).
+    Dask weighs an object array by its pointers (8 bytes a geometry): a partition's
+    union state of many MB counted as a few hundred bytes, so the scheduler moved it
+    between workers as freely as a number, and its memory accounting missed it.
+    Registered where this module is imported: on the client and on each worker (which
+    imports it to run a task).
     """
+    try:
+        from dask.sizeof import sizeof
+    except ImportError:  # pragma: no cover - exercised without dask installed
+        return
 
-    __slots__ = ("array",)
+    @sizeof.register(PackedGeometries)
+    def _packed(packed: PackedGeometries) -> int:
+        return geometry_nbytes(np.asarray(packed.array, dtype=object))
 
-    def __init__(self, array: np.ndarray) -> None:
-        self.array = array
+    @sizeof.register(UnionTiles)
+    def _tiles(tiles: UnionTiles) -> int:
+        return geometry_nbytes(np.asarray(tiles.pieces, dtype=object)) + 16 * len(tiles.keys)
 
-    def __reduce__(self) -> tuple[Callable, tuple[np.ndarray, np.ndarray]]:
-        wkb = shapely.to_wkb(self.array)  # None where the geometry is missing
-        lengths = np.array([-1 if w is None else len(w) for w in wkb], dtype=np.int64)
-        blob = b"".join(w for w in wkb if w is not None)
-        del wkb
-        return _unpack, (np.frombuffer(blob, dtype=np.uint8), lengths)
+    @sizeof.register(TileState)
+    def _state(state: TileState) -> int:
+        pieces = [g for group in state.tiles for g in group.values()]
+        return geometry_nbytes(np.asarray(pieces, dtype=object)) + 16 * len(pieces)
 
 
-def _unpack(blob: np.ndarray, lengths: np.ndarray) -> PackedGeometries:
-    ends = np.cumsum(np.maximum(lengths, 0)).tolist()
-    view = blob.data
-    pieces = np.empty(len(lengths), dtype=object)
-    pieces[:] = [
-        None if n < 0 else bytes(view[end - n : end])
-        for n, end in zip(lengths.tolist(), ends, strict=True)
-    ]
-    return PackedGeometries(shapely.from_wkb(pieces))
+_register_sizes()
 
 
 def packable(arg: Any) -> bool:
@@ -156,7 +152,7 @@ def packable(arg: Any) -> bool:
 def _on_worker(func: Callable, label: str, raster: PopulationRaster, *args: Any) -> Any:
     """Worker side: one task, one thread; a failure names the partition and the file."""
     os.environ.setdefault("GEOMINES_THREADS", "1")
-    args = tuple(a.array if isinstance(a, PackedGeometries) else a for a in args)
+    args = tuple(unpacked(a) for a in args)
     try:
         return func(raster, *args)
     except Exception as exc:

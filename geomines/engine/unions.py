@@ -9,7 +9,7 @@ no global union is ever built.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from ..grid import tile_boxes, tile_range
 from ..io.population import PopulationRaster
 from .exact import ZonalSum, clip_to_raster, zonal_sums
 from .executors import map_threads
+from .packing import PackedGeometries
 
 #: Side, in pixels, of the tiles in which unions are built and counted.
 UNION_TILE = 1024
@@ -40,6 +41,11 @@ class UnionTiles:
 
     pieces: np.ndarray
     keys: list[tuple[int, int]]
+
+    def __reduce__(self) -> tuple[Any, tuple]:
+        # the pieces as one WKB blob (they cross processes on a cluster), the rest as is
+        rest = {f.name: getattr(self, f.name) for f in fields(self)[2:]}
+        return _tiles_from, (type(self), PackedGeometries(self.pieces), self.keys, rest)
 
     def by_tile(self) -> dict[tuple[int, int], shapely.Geometry]:
         """The pieces keyed by their tile ``(row, col)``."""
@@ -117,6 +123,31 @@ class TileState:
 
     tiles: list[dict[tuple[int, int], shapely.Geometry]]
     counted: list[ZonalSum]
+
+    def __reduce__(self) -> tuple[Any, tuple]:
+        # every group's pieces as one WKB blob (a state moves between workers)
+        keys = [list(group) for group in self.tiles]
+        pieces = np.empty(sum(len(k) for k in keys), dtype=object)
+        pieces[:] = [g for group in self.tiles for g in group.values()]
+        return _state_from, (PackedGeometries(pieces), keys, self.counted)
+
+
+def _tiles_from(
+    cls: type[UnionTiles], pieces: PackedGeometries, keys: list, rest: dict
+) -> UnionTiles:
+    return cls(pieces.array, keys, **rest)
+
+
+def _state_from(
+    pieces: PackedGeometries, keys: list[list[tuple[int, int]]], counted: list[ZonalSum]
+) -> TileState:
+    ends = np.cumsum([len(k) for k in keys]).tolist()
+    flat = pieces.array.tolist()
+    tiles = [
+        dict(zip(k, flat[end - len(k) : end], strict=True))
+        for k, end in zip(keys, ends, strict=True)
+    ]
+    return TileState(tiles, counted)
 
 
 def empty_state(groups: int) -> TileState:
