@@ -252,11 +252,13 @@ def _full_on_dask(
         frame = geomines.read_hazards(data / hazards_file, build_circles=False)
         n = len(frame)
         pop = geomines.read_population(raster)
-        t = time.perf_counter()
+        worker_cpu = client.run(_cpu_seconds)
+        t, cpu = time.perf_counter(), _cpu_seconds()
         result = geomines.assess(
             frame, pop, rings_m=RINGS, admin=admin, admin_id="admin_id", client=client
         )
-        seconds = time.perf_counter() - t
+        seconds, cpu = time.perf_counter() - t, _cpu_seconds() - cpu
+        worker_cpu = {w: v - worker_cpu[w] for w, v in client.run(_cpu_seconds).items()}
         if save:
             _save_columns(result, f"_full_dask{workers}.npy")
         worker_mb = client.run(_peak_mb)
@@ -264,12 +266,15 @@ def _full_on_dask(
         client.close()
         cluster.close()
     peaks = ", ".join(f"{v:.0f}" for v in worker_mb.values())
-    return _full_row(
+    busy = ", ".join(f"{v:.1f}" for v in worker_cpu.values())
+    row = _full_row(
         seconds,
         result,
         f"{n:,} hazards; LocalCluster, {workers} worker process(es); peak MB is "
-        f"the client's, workers' peaks {peaks} MB",
+        f"the client's, workers' peaks {peaks} MB; CPU s: client {cpu:.1f} (its "
+        f"scheduler included), workers {busy}",
     )
+    return {**row, "cpu_client": cpu, "cpu_workers": sum(worker_cpu.values())}
 
 
 def case_geomines_dask_1m(data: Path, raster: Path) -> dict:
@@ -291,6 +296,30 @@ def _engine_loop() -> str:
     from geomines.engine.exact import COMPILED
 
     return "compiled C" if COMPILED else "numpy (the C extension was not built)"
+
+
+def _dask_ceiling(rows: list) -> list[str]:
+    """The most 2 workers could gain over 1 here: the 1-worker run's CPU (workers and
+    client, whose scheduler runs in it) spread over this machine's cores with nothing
+    added by the spreading. On a machine whose cores the client shares with the
+    workers, the 1-worker run has the client on a core of its own; 2 workers do not.
+    """
+    one = next((r for c, _, s, _, r in rows if c == "geomines_full_dask1" and s), None)
+    if not one or "cpu_workers" not in one:
+        return []
+    cores = os.cpu_count() or 1
+    need = one["cpu_workers"] + one["cpu_client"]
+    return [
+        f"- most geomines_full_dask1 / geomines_full_dask2 could be on {cores} cores "
+        f"(the 1-worker run's {need:.1f} CPU s, client included, spread evenly over "
+        f"{cores} cores, nothing added by spreading it): **{one['seconds'] * cores / need:.2f}×**"
+    ]
+
+
+def _cpu_seconds() -> float:
+    """This process's CPU time (user and system, every thread)."""
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
 
 
 def _peak_mb() -> float:
@@ -613,6 +642,7 @@ def main() -> None:
     ratio("geomines_full_dask2", "geomines_full_dask1")
     ratio("geomines_full_1thread", "geomines_full_dask1")
     ratio("geomines_full", "geomines_curve50")
+    ratios += _dask_ceiling(rows)
     lines += ["", "Speed-up of geomines (peer time / geomines time, same run):", *ratios]
     agree = agreement()
     if agree:
