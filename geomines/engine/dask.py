@@ -125,16 +125,16 @@ def _register_sizes() -> None:
 
     @sizeof.register(PackedGeometries)
     def _packed(packed: PackedGeometries) -> int:
-        return geometry_nbytes(np.asarray(packed.array, dtype=object))
+        return geometry_nbytes(packed.array)
 
     @sizeof.register(UnionTiles)
     def _tiles(tiles: UnionTiles) -> int:
-        return geometry_nbytes(np.asarray(tiles.pieces, dtype=object)) + 16 * len(tiles.keys)
+        return geometry_nbytes(tiles.pieces) + 16 * len(tiles.keys)
 
     @sizeof.register(TileState)
     def _state(state: TileState) -> int:
-        pieces = [g for group in state.tiles for g in group.values()]
-        return geometry_nbytes(np.asarray(pieces, dtype=object)) + 16 * len(pieces)
+        pieces = state.all_pieces()
+        return geometry_nbytes(pieces) + 16 * len(pieces)
 
 
 _register_sizes()

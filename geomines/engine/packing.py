@@ -13,7 +13,8 @@ pickled and the wrapper costs nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import shapely
@@ -45,9 +46,6 @@ class PackedGeometries:
         del wkb
         return _unpack, (np.frombuffer(blob, dtype=np.uint8), lengths)
 
-    def __len__(self) -> int:
-        return len(self.array)
-
 
 def _unpack(blob: np.ndarray, lengths: np.ndarray) -> PackedGeometries:
     ends = np.cumsum(np.maximum(lengths, 0)).tolist()
@@ -65,11 +63,11 @@ def unpacked(value: object) -> object:
     return value.array if isinstance(value, PackedGeometries) else value
 
 
-def geometry_nbytes(geoms: np.ndarray) -> int:
-    """About the bytes a geometry array holds (its coordinates' doubles and each
-    geometry's fixed cost): what a scheduler weighs when it moves the array.
+def geometry_nbytes(geoms: Sequence[Any] | np.ndarray) -> int:
+    """About the bytes some geometries hold (their coordinates' doubles and each
+    geometry's fixed cost): what a scheduler weighs when it moves them.
     """
     if not len(geoms):
         return 0
-    coords = int(shapely.get_num_coordinates(geoms).sum())
+    coords = int(shapely.get_num_coordinates(np.asarray(geoms, dtype=object)).sum())
     return 16 * coords + GEOMETRY_OVERHEAD * len(geoms)

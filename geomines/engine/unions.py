@@ -124,12 +124,16 @@ class TileState:
     tiles: list[dict[tuple[int, int], shapely.Geometry]]
     counted: list[ZonalSum]
 
+    def all_pieces(self) -> np.ndarray:
+        """Every group's pieces, group after group, in their tiles' order."""
+        out = np.empty(sum(len(group) for group in self.tiles), dtype=object)
+        out[:] = [g for group in self.tiles for g in group.values()]
+        return out
+
     def __reduce__(self) -> tuple[Any, tuple]:
         # every group's pieces as one WKB blob (a state moves between workers)
         keys = [list(group) for group in self.tiles]
-        pieces = np.empty(sum(len(k) for k in keys), dtype=object)
-        pieces[:] = [g for group in self.tiles for g in group.values()]
-        return _state_from, (PackedGeometries(pieces), keys, self.counted)
+        return _state_from, (PackedGeometries(self.all_pieces()), keys, self.counted)
 
 
 def _tiles_from(
